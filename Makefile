@@ -1,0 +1,35 @@
+# Two commands matter: `make run` and `make test`. Both set the project up on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint format bench clean
+
+setup: $(STAMP)
+
+# The CPU build of torch goes in first: a plain `torch` requirement would pull a CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/attribot run --bootstrap-sample
+
+test: $(STAMP)
+	$(BIN)/ruff check corpus retrieval bot tests bench
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check corpus retrieval bot tests bench
+	$(BIN)/ruff format --check corpus retrieval bot tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format corpus retrieval bot tests bench
+	$(BIN)/ruff check --fix corpus retrieval bot tests bench
+
+clean:
+	rm -rf $(VENV) data/index .pytest_cache

@@ -1,0 +1,206 @@
+"""Read files from disk into Documents: .txt, .md, .html, .jsonl and subtitle transcripts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.errors import CorpusError
+from corpus.models import Document
+
+log = logging.getLogger(__name__)
+
+TEXT_EXTENSIONS = {".txt", ".text", ".md", ".markdown"}
+HTML_EXTENSIONS = {".html", ".htm"}
+JSONL_EXTENSIONS = {".jsonl", ".ndjson"}
+TRANSCRIPT_EXTENSIONS = {".srt", ".vtt"}
+SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | JSONL_EXTENSIONS | TRANSCRIPT_EXTENSIONS
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+# A transcript line: a short speaker label, a colon, then speech ("EMANUEL: We will ...").
+_SPEAKER_LINE = re.compile(r"^[A-Z][\w .'\-]{0,40}:\s+\S")
+
+
+@dataclass
+class LoadReport:
+    """What happened to each input: documents read, and problems that skipped something."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
+
+
+def iter_files(paths: list[str | os.PathLike]) -> Iterator[Path]:
+    """Yield files below the given paths, recursively and in a stable order.
+
+    A path that does not exist raises CorpusError: a typo should never look like an empty corpus.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise CorpusError(f"{raw}: no such file or folder")
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if not any(part.startswith(".") for part in child.relative_to(path).parts):
+                    yield child
+        else:
+            yield path
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a file as UTF-8 exactly as stored (no newline translation), or say why not."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise CorpusError(
+                f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit"
+            )
+        data = path.read_bytes()
+    except PermissionError:
+        raise CorpusError(f"{path}: permission denied") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{path}: is a folder") from None
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if b"\x00" in data[:8192]:
+        raise CorpusError(f"{path}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}: not valid UTF-8 text (byte {exc.start})") from None
+
+
+def looks_like_transcript(text: str) -> bool:
+    """True when most non-empty lines are `SPEAKER: words` lines."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    labelled = sum(1 for line in lines if _SPEAKER_LINE.match(line))
+    return labelled / len(lines) >= 0.6
+
+
+def html_main_text(html: str) -> tuple[str | None, str]:
+    """Main text of a web page (navigation, ads and footers dropped) and its title."""
+    import trafilatura
+
+    text = trafilatura.extract(html, include_comments=False, include_tables=False) or ""
+    title = None
+    meta = trafilatura.extract_metadata(html)
+    if meta is not None and meta.title:
+        title = meta.title
+    return title, text
+
+
+def _markdown_title(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip() or None
+        if line.strip():
+            return None
+    return None
+
+
+def _title_from_path(path: Path) -> str:
+    stem = re.sub(r"[-_]+", " ", path.stem).strip()
+    return stem[:1].upper() + stem[1:] if stem else path.name
+
+
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadReport:
+    """Load one file into Documents. Problems with the whole file raise CorpusError;
+    problems with single JSONL lines are reported and the rest still loads."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        raise CorpusError(
+            f"{path}: unsupported file type '{suffix or path.name}' "
+            f"(use {', '.join(sorted(SUPPORTED_EXTENSIONS))})"
+        )
+    text = read_text(path, max_bytes)
+    report = LoadReport()
+    doc_id = str(path.resolve())
+    if suffix in JSONL_EXTENSIONS:
+        return _load_jsonl(path, text)
+    if not text.strip():
+        raise CorpusError(f"{path}: empty file")
+    if suffix in HTML_EXTENSIONS:
+        title, main = html_main_text(text)
+        if not main.strip():
+            raise CorpusError(f"{path}: no readable text in this HTML page")
+        report.documents.append(
+            Document(doc_id, main, str(path), title=title or _title_from_path(path))
+        )
+    elif suffix in TRANSCRIPT_EXTENSIONS:
+        report.documents.append(
+            Document(doc_id, text, str(path), title=_title_from_path(path), kind="transcript")
+        )
+    else:
+        kind = "transcript" if looks_like_transcript(text) else "article"
+        title = _markdown_title(text) if suffix in {".md", ".markdown"} else None
+        report.documents.append(
+            Document(doc_id, text, str(path), title=title or _title_from_path(path), kind=kind)
+        )
+    return report
+
+
+def _load_jsonl(path: Path, text: str) -> LoadReport:
+    report = LoadReport()
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            report.skipped.append((where, f"not valid JSON ({exc.msg})"))
+            continue
+        if not isinstance(record, dict):
+            report.skipped.append((where, "not a JSON object"))
+            continue
+        doc_id, body = record.get("id"), record.get("text")
+        if doc_id is None or (isinstance(doc_id, str) and not doc_id.strip()):
+            report.skipped.append((where, "missing 'id'"))
+            continue
+        if not isinstance(body, str) or not body.strip():
+            report.skipped.append((where, "missing or empty 'text'"))
+            continue
+        doc_id = str(doc_id)
+        if doc_id in seen:
+            report.skipped.append((where, f"duplicate id '{doc_id}'"))
+            continue
+        seen.add(doc_id)
+        report.documents.append(
+            Document(
+                doc_id=doc_id,
+                text=body,
+                path=str(path),
+                title=_optional_str(record.get("title")),
+                source=_optional_str(record.get("source")),
+                date=_optional_str(record.get("date")),
+                kind="transcript" if looks_like_transcript(body) else "article",
+            )
+        )
+    if not report.documents and not report.skipped:
+        raise CorpusError(f"{path}: empty file")
+    return report
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def load_paths(paths: list[str | os.PathLike], max_bytes: int = DEFAULT_MAX_BYTES) -> LoadReport:
+    """Load every supported file below `paths`; unusable files are reported, not fatal."""
+    report = LoadReport()
+    for path in iter_files(paths):
+        try:
+            loaded = load_file(path, max_bytes)
+        except CorpusError as exc:
+            report.skipped.append((str(path), str(exc).removeprefix(f"{path}: ")))
+            continue
+        report.documents.extend(loaded.documents)
+        report.skipped.extend(loaded.skipped)
+    return report

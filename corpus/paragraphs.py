@@ -1,0 +1,117 @@
+"""Split a document into paragraphs with exact character offsets, and long ones at sentences."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from corpus.models import Paragraph
+
+_BLANK_LINES = re.compile(r"\n[ \t\r]*\n")
+_TERMINAL = re.compile(r"[.!?:…\"'”’)\]]\s*$")
+# A sentence ends at . ! ? (optionally followed by a closing quote or bracket), before a space
+# and something that can start a sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+
+
+def _approx_tokens(text: str) -> int:
+    # Close to a WordPiece count for English news: words plus punctuation, with a margin.
+    return int(len(re.findall(r"\w+|[^\w\s]", text)) * 1.25)
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each blank-line separated block, trimmed of surrounding whitespace."""
+    spans, pos = [], 0
+    for match in _BLANK_LINES.finditer(text):
+        spans.append((pos, match.start()))
+        pos = match.end()
+    spans.append((pos, len(text)))
+    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans, pos = [], start
+    for line in text[start:end].split("\n"):
+        s, e = _trim(text, pos, pos + len(line))
+        if s < e:
+            spans.append((s, e))
+        pos += len(line) + 1
+    return spans
+
+
+def _one_paragraph_per_line(text: str, lines: list[tuple[int, int]]) -> bool:
+    """Lines that end sentences are paragraphs (as in one-paragraph-per-line files);
+    lines that break mid-sentence are hard-wrapped prose and belong together."""
+    if len(lines) < 2:
+        return False
+    ending = sum(1 for s, e in lines if _TERMINAL.search(text[s:e]))
+    return ending / len(lines) >= 0.8
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of text[start:end] with offsets into `text`."""
+    end = len(text) if end is None else end
+    spans, pos = [], start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        spans.append(_trim(text, pos, match.start() + len(match.group(0).rstrip())))
+        pos = match.end()
+    spans.append(_trim(text, pos, end))
+    return [(s, e) for s, e in spans if s < e]
+
+
+def _pack(
+    text: str, spans: list[tuple[int, int]], max_tokens: int, count: Callable[[str], int]
+) -> list[tuple[int, int]]:
+    """Greedily join consecutive sentences into chunks that fit the model's input."""
+    chunks: list[tuple[int, int]] = []
+    cur_start = cur_end = None
+    for s, e in spans:
+        if cur_start is None:
+            cur_start, cur_end = s, e
+        elif count(text[cur_start:e]) <= max_tokens:
+            cur_end = e
+        else:
+            chunks.append((cur_start, cur_end))
+            cur_start, cur_end = s, e
+    if cur_start is not None:
+        chunks.append((cur_start, cur_end))
+    return chunks
+
+
+def split_paragraphs(
+    doc_id: str,
+    text: str,
+    max_tokens: int = 256,
+    count_tokens: Callable[[str], int] | None = None,
+) -> list[Paragraph]:
+    """Paragraphs of a document: blank-line blocks, or one per line where lines are paragraphs.
+
+    A paragraph longer than `max_tokens` (the embedding model's input limit) is split at
+    sentence boundaries so that no text is silently truncated by the model.
+    """
+    count = count_tokens or _approx_tokens
+    spans: list[tuple[int, int]] = []
+    for block_start, block_end in _blocks(text):
+        lines = _lines(text, block_start, block_end)
+        if _one_paragraph_per_line(text, lines):
+            spans.extend(lines)
+        else:
+            spans.append((block_start, block_end))
+    pieces: list[tuple[int, int]] = []
+    for s, e in spans:
+        if count(text[s:e]) <= max_tokens:
+            pieces.append((s, e))
+        else:
+            pieces.extend(_pack(text, split_sentences(text, s, e), max_tokens, count))
+    return [
+        Paragraph(doc_id=doc_id, index=i, text=text[s:e], start=s, end=e)
+        for i, (s, e) in enumerate(pieces)
+    ]

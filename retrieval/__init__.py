@@ -1,0 +1,1 @@
+"""Embedding, storage and search of paragraphs. Knows nothing of Discord."""

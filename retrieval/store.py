@@ -1,0 +1,473 @@
+"""SQLite metadata: documents, paragraphs, attributions, speakers, cached embeddings.
+
+SQLite is the source of truth. The FAISS file and the keyword index are derived from it and
+can always be rebuilt from it, without the model, because every paragraph's embedding is kept
+here too (keyed by text hash, so unchanged paragraphs are never embedded twice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from corpus.models import Attribution, Document, Paragraph
+from retrieval.errors import IndexProblem
+from retrieval.models import Hit, SpeakerInfo
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    title TEXT, source TEXT, date TEXT,
+    kind TEXT NOT NULL DEFAULT 'article',
+    content_hash TEXT NOT NULL,
+    added_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+-- AUTOINCREMENT: a paragraph id is never reused, so FAISS ids stay stable for ever.
+CREATE TABLE IF NOT EXISTS paragraphs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text_hash TEXT NOT NULL,
+    UNIQUE (document_id, idx)
+);
+CREATE TABLE IF NOT EXISTS speakers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'person'
+);
+CREATE TABLE IF NOT EXISTS speaker_roles (
+    speaker_id INTEGER NOT NULL REFERENCES speakers(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    PRIMARY KEY (speaker_id, role)
+);
+CREATE TABLE IF NOT EXISTS attributions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    paragraph_id INTEGER NOT NULL REFERENCES paragraphs(id) ON DELETE CASCADE,
+    speaker_id INTEGER REFERENCES speakers(id),
+    quote TEXT NOT NULL,
+    quote_start INTEGER NOT NULL, quote_end INTEGER NOT NULL,
+    speaker TEXT, mention TEXT, mention_start INTEGER, mention_end INTEGER,
+    role TEXT, cue TEXT, kind TEXT NOT NULL, speaker_kind TEXT NOT NULL DEFAULT 'person'
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, text_hash)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    paragraph_ids TEXT NOT NULL,
+    vote INTEGER NOT NULL,
+    at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE INDEX IF NOT EXISTS paragraphs_document ON paragraphs(document_id);
+CREATE INDEX IF NOT EXISTS attributions_paragraph ON attributions(paragraph_id);
+CREATE INDEX IF NOT EXISTS attributions_speaker ON attributions(speaker_id);
+"""
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def document_hash(doc: Document) -> str:
+    payload = "\x1f".join([doc.text, doc.title or "", doc.source or "", doc.date or "", doc.kind])
+    return text_hash(payload)
+
+
+def speaker_key(name: str) -> str:
+    """One key for one person across documents: case, accents-free spacing and punctuation."""
+    try:
+        from corpus.attribution import speaker_key as engine_key
+
+        return engine_key(name)
+    except ImportError:  # pragma: no cover - the engine always ships it
+        return " ".join(name.lower().replace(".", " ").split())
+
+
+class Store:
+    """One SQLite database. Safe to share between threads; writes are serialised."""
+
+    def __init__(self, path: Path, readonly: bool = False):
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise IndexProblem(f"no index at {self.path.parent}")
+                uri = f"file:{self.path}?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            else:
+                self.db = sqlite3.connect(self.path, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            if not readonly:
+                # WAL: readers (the bot) keep seeing the last committed state while an
+                # ingest writes; a crash mid-transaction rolls back on next open.
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self.db.executescript(SCHEMA)
+                self._check_version()
+        except sqlite3.DatabaseError as exc:
+            raise IndexProblem(
+                f"{self.path} is not a readable Attribot index ({exc}). "
+                "Run `attribot check` for details, or delete the folder and ingest again."
+            ) from None
+
+    def _check_version(self) -> None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            with self.db:
+                self.db.execute(
+                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise IndexProblem(
+                f"{self.path} has schema version {row[0]}, this Attribot expects "
+                f"{SCHEMA_VERSION}: re-ingest into a new index folder"
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.rollback()
+                raise
+            else:
+                self.db.commit()
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str, conn: sqlite3.Connection | None = None) -> None:
+        (conn or self.db).execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every committed change to paragraphs; derived files record it."""
+        return int(self.get_meta("generation", "0") or 0)
+
+    # -- documents --------------------------------------------------------------------------
+    def document_hash(self, doc_id: str) -> str | None:
+        row = self.db.execute(
+            "SELECT content_hash FROM documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def cached_vectors(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        hashes = list(set(hashes))
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE model=? AND text_hash IN ({marks})",
+                (model, *chunk),
+            ):
+                out[row[0]] = np.frombuffer(row[1], dtype=np.float32)
+        return out
+
+    def replace_document(
+        self,
+        conn: sqlite3.Connection,
+        doc: Document,
+        paragraphs: list[Paragraph],
+        vectors: dict[str, np.ndarray],
+        model: str,
+    ) -> tuple[list[int], list[int]]:
+        """Insert or replace a document inside an open transaction.
+
+        Returns (removed paragraph ids, added paragraph ids) for the vector index.
+        """
+        row = conn.execute("SELECT id FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone()
+        removed: list[int] = []
+        if row is not None:
+            removed = [
+                r[0] for r in conn.execute("SELECT id FROM paragraphs WHERE document_id=?", row)
+            ]
+            conn.execute("DELETE FROM documents WHERE id=?", (row[0],))
+        cur = conn.execute(
+            "INSERT INTO documents(doc_id, path, title, source, date, kind, content_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc.doc_id,
+                doc.path,
+                doc.title,
+                doc.source,
+                doc.date,
+                doc.kind,
+                document_hash(doc),
+            ),
+        )
+        document_id = cur.lastrowid
+        added: list[int] = []
+        for para in paragraphs:
+            h = text_hash(para.text)
+            cur = conn.execute(
+                "INSERT INTO paragraphs(document_id, idx, text, start, end, text_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (document_id, para.index, para.text, para.start, para.end, h),
+            )
+            pid = cur.lastrowid
+            added.append(pid)
+            conn.execute(
+                "INSERT OR IGNORE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
+                (model, h, np.asarray(vectors[h], dtype=np.float32).tobytes()),
+            )
+            for attr in para.attributions:
+                speaker_id = self._speaker_id(conn, attr)
+                conn.execute(
+                    "INSERT INTO attributions(paragraph_id, speaker_id, quote, quote_start, "
+                    "quote_end, speaker, mention, mention_start, mention_end, role, cue, kind, "
+                    "speaker_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        pid,
+                        speaker_id,
+                        attr.quote,
+                        attr.quote_span[0],
+                        attr.quote_span[1],
+                        attr.speaker,
+                        attr.mention,
+                        attr.speaker_span[0] if attr.speaker_span else None,
+                        attr.speaker_span[1] if attr.speaker_span else None,
+                        attr.role,
+                        attr.cue,
+                        attr.kind,
+                        attr.speaker_kind,
+                    ),
+                )
+        return removed, added
+
+    def _speaker_id(self, conn: sqlite3.Connection, attr: Attribution) -> int | None:
+        if not attr.speaker:
+            return None
+        key = speaker_key(attr.speaker)
+        if not key:
+            return None
+        conn.execute(
+            "INSERT OR IGNORE INTO speakers(key, name, kind) VALUES (?, ?, ?)",
+            (key, attr.speaker, attr.speaker_kind),
+        )
+        sid = conn.execute("SELECT id FROM speakers WHERE key=?", (key,)).fetchone()[0]
+        if attr.role:
+            conn.execute(
+                "INSERT OR IGNORE INTO speaker_roles(speaker_id, role) VALUES (?, ?)",
+                (sid, attr.role),
+            )
+        return sid
+
+    def remove_documents(self, conn: sqlite3.Connection, doc_ids: Iterable[str]) -> list[int]:
+        removed: list[int] = []
+        for doc_id in doc_ids:
+            removed += [
+                r[0]
+                for r in conn.execute(
+                    "SELECT p.id FROM paragraphs p JOIN documents d ON d.id=p.document_id "
+                    "WHERE d.doc_id=?",
+                    (doc_id,),
+                )
+            ]
+            conn.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+        return removed
+
+    def prune_speakers(self, conn: sqlite3.Connection) -> None:
+        """Speakers whose every quote went with a replaced document are forgotten."""
+        conn.execute(
+            "DELETE FROM speakers WHERE id NOT IN "
+            "(SELECT DISTINCT speaker_id FROM attributions WHERE speaker_id IS NOT NULL)"
+        )
+
+    def bump_generation(self, conn: sqlite3.Connection) -> int:
+        gen = int(
+            (conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone() or ["0"])[0]
+        )
+        self.set_meta("generation", str(gen + 1), conn)
+        return gen + 1
+
+    # -- reading ----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        q = self.db.execute
+        return {
+            "documents": q("SELECT COUNT(*) FROM documents").fetchone()[0],
+            "paragraphs": q("SELECT COUNT(*) FROM paragraphs").fetchone()[0],
+            "speakers": q("SELECT COUNT(*) FROM speakers").fetchone()[0],
+            "attributions": q("SELECT COUNT(*) FROM attributions").fetchone()[0],
+        }
+
+    def all_vectors(self, model: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """(ids, vectors) of every paragraph, and ids whose embedding is missing."""
+        ids, rows, missing = [], [], []
+        for row in self.db.execute(
+            "SELECT p.id, e.vector FROM paragraphs p LEFT JOIN embeddings e "
+            "ON e.text_hash=p.text_hash AND e.model=? ORDER BY p.id",
+            (model,),
+        ):
+            if row[1] is None:
+                missing.append(row[0])
+            else:
+                ids.append(row[0])
+                rows.append(np.frombuffer(row[1], dtype=np.float32))
+        vectors = np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+        return np.asarray(ids, dtype=np.int64), vectors, missing
+
+    def paragraph_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM paragraphs ORDER BY id")]
+
+    def paragraph_texts(self) -> tuple[list[int], list[str]]:
+        ids, texts = [], []
+        for row in self.db.execute("SELECT id, text FROM paragraphs ORDER BY id"):
+            ids.append(row[0])
+            texts.append(row[1])
+        return ids, texts
+
+    def hits(self, scored: list[tuple[int, float]]) -> list[Hit]:
+        """Hits for (paragraph id, score) pairs, in the given order; unknown ids are dropped
+        (a vector file a moment ahead of or behind the database must not break a search)."""
+        if not scored:
+            return []
+        ids = [pid for pid, _ in scored]
+        marks = ",".join("?" * len(ids))
+        rows = {
+            r["id"]: r
+            for r in self.db.execute(
+                "SELECT p.id, p.idx, p.text, d.doc_id, d.title, d.source, d.date, d.path "
+                f"FROM paragraphs p JOIN documents d ON d.id=p.document_id WHERE p.id IN ({marks})",
+                ids,
+            )
+        }
+        attrs = self.attributions_for(ids)
+        out = []
+        for pid, score in scored:
+            row = rows.get(pid)
+            if row is None:
+                continue
+            out.append(
+                Hit(
+                    paragraph_id=pid,
+                    doc_id=row["doc_id"],
+                    text=row["text"],
+                    score=float(score),
+                    paragraph_index=row["idx"],
+                    title=row["title"],
+                    source=row["source"],
+                    date=row["date"],
+                    path=row["path"],
+                    attributions=attrs.get(pid, []),
+                )
+            )
+        return out
+
+    def attributions_for(self, paragraph_ids: list[int]) -> dict[int, list[Attribution]]:
+        out: dict[int, list[Attribution]] = {}
+        if not paragraph_ids:
+            return out
+        marks = ",".join("?" * len(paragraph_ids))
+        for r in self.db.execute(
+            "SELECT a.*, s.name AS canonical FROM attributions a "
+            "LEFT JOIN speakers s ON s.id=a.speaker_id "
+            f"WHERE a.paragraph_id IN ({marks}) ORDER BY a.paragraph_id, a.quote_start",
+            paragraph_ids,
+        ):
+            span = (
+                (r["mention_start"], r["mention_end"]) if r["mention_start"] is not None else None
+            )
+            out.setdefault(r["paragraph_id"], []).append(
+                Attribution(
+                    quote=r["quote"],
+                    quote_span=(r["quote_start"], r["quote_end"]),
+                    speaker=r["speaker"],
+                    speaker_span=span,
+                    role=r["role"],
+                    cue=r["cue"],
+                    kind=r["kind"],
+                    speaker_kind=r["speaker_kind"],
+                    mention=r["mention"],
+                )
+            )
+        return out
+
+    def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:
+        """Speakers with their roles and quote counts, most quoted first."""
+        sql = (
+            "SELECT s.id, s.name, s.kind, COUNT(a.id) AS n FROM speakers s "
+            "LEFT JOIN attributions a ON a.speaker_id=s.id "
+        )
+        args: tuple = ()
+        if name_filter:
+            sql += "WHERE s.name LIKE ? ESCAPE '\\' "
+            escaped = name_filter.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            args = (f"%{escaped}%",)
+        sql += "GROUP BY s.id ORDER BY n DESC, s.name"
+        roles: dict[int, list[str]] = {}
+        for r in self.db.execute("SELECT speaker_id, role FROM speaker_roles ORDER BY role"):
+            roles.setdefault(r[0], []).append(r[1])
+        return [
+            SpeakerInfo(r[0], r[1], r[2], roles.get(r[0], []), r[3])
+            for r in self.db.execute(sql, args)
+        ]
+
+    def speaker_paragraphs(self, speaker_id: int) -> list[int]:
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT paragraph_id FROM attributions WHERE speaker_id=?", (speaker_id,)
+            )
+        ]
+
+    def neighbours(self, paragraph_id: int, before: int = 1, after: int = 1) -> list[Hit]:
+        """A paragraph with the ones around it in its document, in reading order."""
+        row = self.db.execute(
+            "SELECT document_id, idx FROM paragraphs WHERE id=?", (paragraph_id,)
+        ).fetchone()
+        if row is None:
+            return []
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM paragraphs WHERE document_id=? AND idx BETWEEN ? AND ? "
+                "ORDER BY idx",
+                (row[0], row[1] - before, row[1] + after),
+            )
+        ]
+        return self.hits([(pid, 0.0) for pid in ids])
+
+    def record_feedback(
+        self, user_id: str, question: str, paragraph_ids: list[int], vote: int
+    ) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO feedback(user_id, question, paragraph_ids, vote) VALUES (?, ?, ?, ?)",
+                (user_id, question, ",".join(map(str, paragraph_ids)), vote),
+            )
