@@ -31,11 +31,12 @@ class LoadReport:
     """What happened to each input: documents read, and problems that skipped something."""
 
     documents: list[Document] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why): failures
+    ignored: list[str] = field(default_factory=list)  # files in folders of no supported type
 
 
-def iter_files(paths: list[str | os.PathLike]) -> Iterator[Path]:
-    """Yield files below the given paths, recursively and in a stable order.
+def iter_files(paths: list[str | os.PathLike]) -> Iterator[tuple[Path, bool]]:
+    """Yield (file, named explicitly) below the given paths, recursively, in a stable order.
 
     A path that does not exist raises CorpusError: a typo should never look like an empty corpus.
     """
@@ -46,9 +47,9 @@ def iter_files(paths: list[str | os.PathLike]) -> Iterator[Path]:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 if not any(part.startswith(".") for part in child.relative_to(path).parts):
-                    yield child
+                    yield child, False
         else:
-            yield path
+            yield path, True
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -195,7 +196,10 @@ def _optional_str(value: object) -> str | None:
 def load_paths(paths: list[str | os.PathLike], max_bytes: int = DEFAULT_MAX_BYTES) -> LoadReport:
     """Load every supported file below `paths`; unusable files are reported, not fatal."""
     report = LoadReport()
-    for path in iter_files(paths):
+    for path, explicit in iter_files(paths):
+        if not explicit and path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            report.ignored.append(str(path))  # a README or image beside the articles
+            continue
         try:
             loaded = load_file(path, max_bytes)
         except CorpusError as exc:

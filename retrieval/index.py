@@ -114,6 +114,8 @@ class Index:
         Returns True when something changed. Until the writer has saved a consistent vector
         file, the previous snapshot keeps answering.
         """
+        if self._vectors is None:
+            return False  # not loaded yet: the first use loads the newest snapshot
         info = read_sidecar(self.folder)
         if info is None or info.generation == self._vectors_generation:
             return False

@@ -29,7 +29,12 @@ class IngestSummary:
     paragraphs_added: int = 0
     paragraphs_removed: int = 0
     paragraphs_embedded: int = 0  # embeddings computed; unchanged text is never embedded twice
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # failures: (where, why)
+    ignored: list[str] = field(default_factory=list)  # unsupported files found in folders
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.skipped)
 
     def to_json(self) -> dict:
         return {
@@ -40,6 +45,7 @@ class IngestSummary:
             "paragraphs_removed": self.paragraphs_removed,
             "paragraphs_embedded": self.paragraphs_embedded,
             "skipped": [{"path": where, "reason": why} for where, why in self.skipped],
+            "ignored": self.ignored,
         }
 
 
@@ -57,6 +63,7 @@ def ingest_paths(
     report = load_paths(list(paths), max_bytes)
     summary = ingest_documents(index, report.documents, progress=progress, on_progress=on_progress)
     summary.skipped[:0] = report.skipped
+    summary.ignored = report.ignored
     return summary
 
 

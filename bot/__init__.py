@@ -1,0 +1,1 @@
+"""The Discord application and command line; composes corpus and retrieval."""

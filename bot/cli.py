@@ -1,0 +1,350 @@
+"""The `attribot` command line: ingest, ask, attribute, stats, run, and tools around them.
+
+The `--json` shapes are a contract that users' scripts rely on: fields may be added, never
+renamed or removed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from bot.logs import setup_logging
+from bot.settings import Settings
+
+log = logging.getLogger("attribot")
+
+SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "sample_corpus"
+
+
+class Failure(click.ClickException):
+    """A one-line error for the terminal (exit code 1)."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def friendly_errors(func: Callable) -> Callable:
+    """Turn every expected problem into a one-line message; never print a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from bot.service import BadQuestion
+        from corpus.errors import CorpusError
+        from retrieval.errors import IndexProblem, ModelError
+
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (CorpusError, IndexProblem, ModelError, BadQuestion) as exc:
+            raise Failure(str(exc)) from None
+        except KeyboardInterrupt:
+            raise Failure("interrupted") from None
+        except BrokenPipeError:
+            sys.exit(0)  # `attribot ask ... | head` is fine
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise Failure(f"{where}{exc.strerror or exc}") from None
+        except Exception as exc:
+            log.debug("unexpected error", exc_info=True)
+            raise Failure(
+                f"unexpected {type(exc).__name__}: {exc} "
+                "(run with ATTRIBOT_LOG_LEVEL=DEBUG for details)"
+            ) from None
+
+    return wrapper
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'setting'}: {e['msg']}" for e in exc.errors()
+        )
+        raise Failure(f"bad setting in the environment or .env: {problems}") from None
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(settings, key, value)
+    return settings
+
+
+def _service(settings: Settings, must_exist: bool = True):
+    from bot.service import AttribotService
+    from retrieval.errors import IndexProblem
+    from retrieval.index import DB_FILE
+
+    if must_exist and not (Path(settings.index) / DB_FILE).exists():
+        raise IndexProblem(
+            f"no index at {settings.index}: run `attribot ingest PATH --index {settings.index}`"
+        )
+    return AttribotService(
+        settings.index, model=settings.model, max_question_chars=settings.max_question_chars
+    )
+
+
+index_option = click.option(
+    "--index",
+    "index",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Index folder (default: $ATTRIBOT_INDEX or data/index).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="attribot")
+def cli() -> None:
+    """Attribot: answers questions about news with passages and who said what in them."""
+    settings = load_settings()
+    setup_logging(settings.log_level, secrets=[settings.token] if settings.token else None)
+
+
+# -- ingest -----------------------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@index_option
+@json_option
+@click.option("--max-file-mb", type=float, default=None, help="Skip files larger than this.")
+@friendly_errors
+def ingest(paths: tuple[str, ...], index: Path | None, as_json: bool, max_file_mb: float | None):
+    """Add files or folders (recursive) to the index: .txt .md .html .jsonl .srt .vtt."""
+    from retrieval.ingest import ingest_paths
+
+    settings = load_settings(index=index, max_file_mb=max_file_mb)
+    service = _service(settings, must_exist=False)
+    summary = ingest_paths(
+        service.index, paths, max_bytes=settings.max_file_bytes, progress=not as_json
+    )
+    if as_json:
+        click.echo(json.dumps(summary.to_json()))
+    else:
+        click.echo(
+            f"{summary.documents_added} documents added, {summary.documents_updated} updated, "
+            f"{summary.documents_unchanged} unchanged; {summary.paragraphs_added} paragraphs "
+            f"added, {summary.paragraphs_removed} removed, {summary.paragraphs_embedded} embedded."
+        )
+        if summary.ignored:
+            click.echo(f"{len(summary.ignored)} files of no supported type ignored.")
+        for where, why in summary.skipped:
+            click.echo(f"skipped {where}: {why}", err=True)
+    if summary.failed:
+        sys.exit(1)
+
+
+# -- ask --------------------------------------------------------------------------------------
+def read_batch(path: Path) -> list[tuple[object, str]]:
+    """Questions from a file: one a line, or JSONL objects with `id` and `text`."""
+    from corpus.loaders import read_text
+
+    questions: list[tuple[object, str]] = []
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise Failure(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise Failure(f"{path}:{number}: a JSON line needs a string 'text'")
+            questions.append((record.get("id", number), record["text"]))
+        else:
+            questions.append((number, line.strip()))
+    return questions
+
+
+@cli.command()
+@click.argument("question", required=False)
+@index_option
+@click.option("--top-k", "top_k", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option(
+    "--batch",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="File of questions: one a line, or JSONL with id and text.",
+)
+@click.option("--speaker", default=None, help="Only what this speaker said.")
+@json_option
+@friendly_errors
+def ask(question, index, top_k, batch, speaker, as_json):
+    """Answer a question (or a --batch of them) with the best passages and their speakers."""
+    from bot.render import render_answer
+    from bot.service import BadQuestion
+
+    if (question is None) == (batch is None):
+        raise click.UsageError("give either a QUESTION or --batch FILE")
+    questions = read_batch(batch) if batch else [(1, question)]
+    settings = load_settings(index=index)
+    service = _service(settings)
+    failed = False
+    for qid, text in questions:
+        try:
+            hits = service.ask(text, top_k=top_k, speaker=speaker)
+        except BadQuestion as exc:
+            if not batch:
+                raise
+            click.echo(f"error: question {qid}: {exc}", err=True)
+            failed = True
+            hits = None
+        if as_json:
+            record = {"id": qid, "question": text, "hits": [h.to_json() for h in hits or []]}
+            if hits is None:
+                record["error"] = "bad question"
+            click.echo(json.dumps(record, ensure_ascii=False))
+        elif hits is not None:
+            if batch:
+                click.echo(f"## {text}")
+            click.echo(render_answer(text, hits))
+            if batch:
+                click.echo()
+    if failed:
+        sys.exit(1)
+
+
+# -- attribute ---------------------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@json_option
+@friendly_errors
+def attribute(paths: tuple[str, ...], as_json: bool):
+    """Who said what in files, without indexing them.
+
+    Spans are character offsets into the file's text exactly as read; for HTML and subtitle
+    files, into the extracted text, which the JSON then also carries as `text`.
+    """
+    from corpus.loaders import load_paths
+    from corpus.pipeline import attribute_documents
+
+    report = load_paths(list(paths))
+    results = attribute_documents(report.documents)
+    for (doc, attrs), original in zip(results, report.documents, strict=True):
+        if as_json:
+            record = {"path": doc.path, "attributions": [a.to_json() for a in attrs]}
+            if doc.doc_id != str(Path(doc.path).resolve()):
+                record["doc_id"] = doc.doc_id
+            if doc.text != original.text or doc.path.lower().endswith((".html", ".htm")):
+                record["text"] = doc.text
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(
+                f"# {doc.path}"
+                + (f" ({doc.doc_id})" if doc.doc_id != str(Path(doc.path).resolve()) else "")
+            )
+            if not attrs:
+                click.echo("  no attributions found")
+            for a in attrs:
+                who = a.speaker or "unknown"
+                role = f", {a.role}" if a.role else ""
+                click.echo(f"  [{a.kind}] {who}{role} ({a.cue or '-'}): “{a.quote}”")
+    for where, why in report.skipped:
+        click.echo(f"skipped {where}: {why}", err=True)
+    if report.skipped:
+        sys.exit(1)
+
+
+# -- stats ------------------------------------------------------------------------------------
+@cli.command()
+@index_option
+@json_option
+@friendly_errors
+def stats(index: Path | None, as_json: bool):
+    """Documents, paragraphs, vectors and speakers in the index."""
+    settings = load_settings(index=index)
+    numbers = _service(settings).stats()
+    if as_json:
+        click.echo(json.dumps(numbers.to_json()))
+    else:
+        for key, value in numbers.to_json().items():
+            click.echo(f"{key:>12}: {value}")
+
+
+# -- run --------------------------------------------------------------------------------------
+@cli.command()
+@index_option
+@click.option(
+    "--bootstrap-sample",
+    is_flag=True,
+    help="Ingest the bundled sample corpus first when the index is empty.",
+)
+@friendly_errors
+def run(index: Path | None, bootstrap_sample: bool):
+    """Run the Discord bot, or without DISCORD_TOKEN a terminal chat over the same index."""
+    from bot.terminal import chat
+
+    settings = load_settings(index=index)
+    service = _service(settings, must_exist=False)
+    if bootstrap_sample and service.stats().documents == 0:
+        from retrieval.ingest import ingest_paths
+
+        click.echo(
+            f"Empty index: ingesting the bundled sample corpus from {SAMPLE_CORPUS}", err=True
+        )
+        ingest_paths(service.index, [SAMPLE_CORPUS], progress=True)
+    if settings.token:
+        from bot.app import run_bot
+
+        run_bot(settings, service)
+    else:
+        click.echo("No DISCORD_TOKEN set: answering in the terminal instead.", err=True)
+        chat(service, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+
+
+# -- Discord tools ----------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--guild",
+    "guild_id",
+    type=int,
+    default=None,
+    help="Sync to one test server (instant) instead of globally (up to an hour).",
+)
+@friendly_errors
+def sync(guild_id: int | None):
+    """Register the slash commands with Discord (explicitly, not on every start)."""
+    import asyncio
+
+    from bot.app import sync_commands_with_token
+
+    settings = load_settings()
+    if not settings.token:
+        raise Failure("DISCORD_TOKEN is not set (in the environment or .env)")
+    names = asyncio.run(sync_commands_with_token(settings, guild_id or settings.discord_guild_id))
+    where = (
+        f"guild {guild_id or settings.discord_guild_id}"
+        if (guild_id or settings.discord_guild_id)
+        else "globally"
+    )
+    click.echo(f"synced {len(names)} commands {where}: {', '.join(names)}")
+
+
+@cli.command()
+@json_option
+@friendly_errors
+def commands(as_json: bool):
+    """The slash commands exactly as `attribot sync` would register them."""
+    from bot.app import command_payloads, create_bot
+
+    payloads = command_payloads(create_bot(load_settings()))
+    if as_json:
+        click.echo(json.dumps(payloads, indent=2, ensure_ascii=False))
+    else:
+        for p in payloads:
+            click.echo(f"/{p['name']}: {p.get('description', '')}")
+
+
+def main() -> None:
+    cli(prog_name="attribot")
+
+
+if __name__ == "__main__":
+    main()

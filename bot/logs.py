@@ -1,0 +1,46 @@
+"""Logging set-up: one line per event on stderr, libraries kept quiet, secrets never shown."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+_NOISY = ("sentence_transformers", "faiss", "transformers", "httpx", "urllib3", "bm25s")
+# Discord bot tokens: three dot-separated base64 parts. Redacted from any log record.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: list[str] | None = None):
+        super().__init__()
+        self.secrets = [s for s in (secrets or []) if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _TOKEN.sub("[token]", message)
+        for secret in self.secrets:
+            cleaned = cleaned.replace(secret, "[token]")
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def quiet_libraries() -> None:
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
+    quiet_libraries()
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+    )
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

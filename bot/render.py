@@ -1,0 +1,65 @@
+"""Plain-text rendering of answers, shared by the terminal and Discord's message limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from corpus.models import Attribution
+from retrieval.models import Hit
+
+NO_ANSWER = "Nothing in the corpus answers that question."
+
+
+def cut(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Shorten to at most `limit` characters, at a word boundary when one is near."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(ellipsis):
+        return text[:limit]
+    head = text[: limit - len(ellipsis)]
+    space = head.rfind(" ")
+    if space >= max(1, int(len(head) * 0.6)):
+        head = head[:space]
+    return head.rstrip(" ,;:") + ellipsis
+
+
+def speaker_label(attr: Attribution) -> str:
+    """ "Rahm Emanuel, US Ambassador to Japan" — the canonical name, with the role if known."""
+    name = attr.speaker or "unknown speaker"
+    return f"{name}, {attr.role}" if attr.role else name
+
+
+def source_label(hit: Hit) -> str:
+    title = hit.title or Path(hit.path or hit.doc_id).name
+    parts = [title]
+    if hit.source:
+        parts.append(hit.source)
+    if hit.date:
+        parts.append(hit.date)
+    parts.append(f"paragraph {hit.paragraph_index + 1}")
+    return " · ".join(parts)
+
+
+def unique_speakers(hit: Hit) -> list[Attribution]:
+    """One attribution per speaker (the first), so a passage lists each speaker once."""
+    seen, out = set(), []
+    for attr in hit.attributions:
+        key = (attr.speaker or "").lower()
+        if attr.speaker and key not in seen:
+            seen.add(key)
+            out.append(attr)
+    return out
+
+
+def render_hit(hit: Hit, number: int, quote_chars: int = 300) -> str:
+    lines = [f"[{number}] {source_label(hit)}  (score {hit.score:.2f}, id {hit.paragraph_id})"]
+    lines.append(hit.text)
+    for attr in hit.attributions:
+        lines.append(f"    “{cut(attr.quote, quote_chars)}” — {speaker_label(attr)} ({attr.kind})")
+    return "\n".join(lines)
+
+
+def render_answer(question: str, hits: list[Hit]) -> str:
+    if not hits:
+        return NO_ANSWER
+    return "\n\n".join(render_hit(hit, i) for i, hit in enumerate(hits, start=1))

@@ -1,0 +1,128 @@
+"""What the bot and the terminal both answer with: one object over one index.
+
+Every method here is blocking (model and index work): the Discord side calls them through
+`asyncio.to_thread` / the bounded worker pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.index import Index
+from retrieval.models import Hit, SpeakerInfo
+from retrieval.search import Searcher
+
+log = logging.getLogger(__name__)
+
+# Zero-width and bidirectional controls: invisible, and they can make two equal questions
+# look different or reorder what is shown.
+_INVISIBLE = dict.fromkeys(
+    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x200E, 0x200F]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A))
+)
+
+
+class BadQuestion(ValueError):
+    """A question that cannot be answered as given; the message says why."""
+
+
+def clean_question(text: str, max_chars: int) -> str:
+    text = unicodedata.normalize("NFC", text or "").translate(_INVISIBLE)
+    text = " ".join(text.split())
+    if not text:
+        raise BadQuestion("the question is empty")
+    if len(text) > max_chars:
+        raise BadQuestion(f"the question is {len(text)} characters long; the limit is {max_chars}")
+    return text
+
+
+@dataclass(slots=True)
+class Stats:
+    documents: int
+    paragraphs: int
+    vectors: int
+    speakers: int
+    attributions: int
+
+    def to_json(self) -> dict:
+        return {
+            "documents": self.documents,
+            "paragraphs": self.paragraphs,
+            "vectors": self.vectors,
+            "speakers": self.speakers,
+            "attributions": self.attributions,
+        }
+
+
+class AttribotService:
+    def __init__(self, index_dir: str | Path, model: str | None = None, max_question_chars=500):
+        self.index = Index(index_dir, model=model)
+        self.searcher = Searcher(self.index)
+        self.max_question_chars = max_question_chars
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_index(cls, index: Index, max_question_chars: int = 500) -> AttribotService:
+        self = cls.__new__(cls)
+        self.index = index
+        self.searcher = Searcher(index)
+        self.max_question_chars = max_question_chars
+        self._lock = threading.Lock()
+        return self
+
+    def warm_up(self) -> None:
+        """Load the model and vectors before the first question, not during it."""
+        self.index.vectors  # noqa: B018 - loads or repairs the vector file
+        self.index.embedder.encode_query("warm up")
+
+    def ask(self, question: str, top_k: int = 5, speaker: str | None = None) -> list[Hit]:
+        question = clean_question(question, self.max_question_chars)
+        self.index.refresh()
+        return self.searcher.search(question, top_k=max(1, min(top_k, 25)), speaker=speaker)
+
+    def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:
+        return self.index.store.speakers(name_filter or None)
+
+    def quotes(self, speaker: str, topic: str | None = None, top_k: int = 5) -> list[Hit]:
+        """What one speaker said: best match to `topic` first, else in corpus order."""
+        if topic and topic.strip():
+            return self.ask(topic, top_k=top_k, speaker=speaker)
+        info = self.find_speaker(speaker)
+        if info is None:
+            return []
+        ids = self.index.store.speaker_paragraphs(info.speaker_id)[:top_k]
+        return self.index.store.hits([(pid, 0.0) for pid in ids])
+
+    def find_speaker(self, name: str) -> SpeakerInfo | None:
+        name = " ".join((name or "").split()).lower()
+        if not name:
+            return None
+        speakers = self.speakers()
+        for info in speakers:
+            if info.name.lower() == name:
+                return info
+        for info in speakers:
+            if name in info.name.lower():
+                return info
+        return None
+
+    def source(self, paragraph_id: int, context: int = 1) -> list[Hit]:
+        return self.index.store.neighbours(paragraph_id, context, context)
+
+    def stats(self) -> Stats:
+        counts = self.index.store.counts()
+        return Stats(
+            documents=counts["documents"],
+            paragraphs=counts["paragraphs"],
+            vectors=self.index.vectors.ntotal,
+            speakers=counts["speakers"],
+            attributions=counts["attributions"],
+        )
+
+    def record_feedback(self, user_id: int, question: str, paragraph_ids: list[int], vote: int):
+        self.index.store.record_feedback(str(user_id), question, paragraph_ids, vote)

@@ -1,0 +1,59 @@
+"""Settings from the environment or a `.env` file; `.env.example` documents each one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # SecretStr: the token never shows in a repr, a log line or a traceback.
+    discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
+    discord_guild_id: int | None = Field(default=None, alias="DISCORD_GUILD_ID")
+    index: Path = Field(default=Path("data/index"), alias="ATTRIBOT_INDEX")
+    model: str | None = Field(default=None, alias="ATTRIBOT_MODEL")
+    log_level: str = Field(default="INFO", alias="ATTRIBOT_LOG_LEVEL")
+    max_file_mb: float = Field(default=20.0, alias="ATTRIBOT_MAX_FILE_MB")
+    max_question_chars: int = Field(default=500, alias="ATTRIBOT_MAX_QUESTION_CHARS")
+    cooldown_seconds: float = Field(default=5.0, alias="ATTRIBOT_COOLDOWN_SECONDS")
+    mention_reply: str = Field(default="thread", alias="ATTRIBOT_MENTION_REPLY")  # thread | reply
+    workers: int = Field(default=2, alias="ATTRIBOT_WORKERS")
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value):
+        return value or None
+
+    @field_validator("discord_guild_id", "model", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value in ("", None) else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("mention_reply")
+    @classmethod
+    def _mention_reply(cls, value: str) -> str:
+        if value not in {"thread", "reply"}:
+            raise ValueError("must be 'thread' or 'reply'")
+        return value
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def token(self) -> str | None:
+        return self.discord_token.get_secret_value() if self.discord_token else None
