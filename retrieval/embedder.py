@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -25,6 +26,30 @@ def resolve_model(name: str | None) -> str:
     return name
 
 
+_LOADED: dict[str, object] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_model(name: str):
+    """One SentenceTransformer per model per process: every index and test shares it."""
+    with _LOAD_LOCK:
+        if name not in _LOADED:
+            # Nothing can be downloaded here: never let the hub client try and hang.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                _LOADED[name] = SentenceTransformer(resolve_model(name), device="cpu")
+            except Exception as exc:  # the library raises many types for "not found"
+                raise ModelError(
+                    f"cannot load embedding model '{name}': {exc}. Give a local path "
+                    "or a model already in the Hugging Face cache (no downloads here)."
+                ) from None
+            log.info("loaded embedding model %s", name)
+        return _LOADED[name]
+
+
 class Embedder:
     """Wraps a SentenceTransformer; loads lazily so commands that never embed stay fast."""
 
@@ -37,20 +62,7 @@ class Embedder:
     @property
     def model(self):
         if self._model is None:
-            # Nothing can be downloaded here: never let the hub client try and hang.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-
-            target = resolve_model(self.name)
-            try:
-                self._model = SentenceTransformer(target, device="cpu")
-            except Exception as exc:  # the library raises many types for "not found"
-                raise ModelError(
-                    f"cannot load embedding model '{self.name}': {exc}. Give a local path "
-                    "or a model already in the Hugging Face cache (no downloads here)."
-                ) from None
-            log.info("loaded embedding model %s", self.name)
+            self._model = load_model(self.name)
         return self._model
 
     @property
