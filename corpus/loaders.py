@@ -86,11 +86,20 @@ def looks_like_transcript(text: str) -> bool:
 
 def html_main_text(html: str) -> tuple[str | None, str]:
     """Main text of a web page (navigation, ads and footers dropped) and its title."""
+    import lxml.html
     import trafilatura
 
-    text = trafilatura.extract(html, include_comments=False, include_tables=False) or ""
     title = None
     meta = trafilatura.extract_metadata(html)
+    # trafilatura falls back to any text it can find, so a page of only navigation would come
+    # back as "Home | News": drop the page furniture first.
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None, ""
+    for element in tree.xpath("//nav|//header|//footer|//aside|//script|//style|//form|//noscript"):
+        element.drop_tree()
+    text = trafilatura.extract(tree, include_comments=False, include_tables=False) or ""
     if meta is not None and meta.title:
         title = meta.title
     return title, text

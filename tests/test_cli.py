@@ -1,0 +1,170 @@
+"""The command-line contract: `attribot ingest/ask/attribute/stats/run` and their --json shapes."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from tests.conftest import shared_path
+
+
+def run(*args, input=None, env=None):
+    result = CliRunner().invoke(cli, list(map(str, args)), input=input, env=env)
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture()
+def index_dir(tmp_path, sample_corpus):
+    folder = tmp_path / "idx"
+    result = run("ingest", sample_corpus, "--index", folder)
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_ingest_summary_and_idempotent_reingest(index_dir, sample_corpus):
+    result = run("ingest", sample_corpus, "--index", index_dir, "--json")
+    assert result.exit_code == 0
+    summary = json.loads(result.output)
+    assert summary["documents_added"] == 0
+    assert summary["documents_unchanged"] == 7  # 6 files, one of them JSONL with 2 documents
+    assert summary["paragraphs_embedded"] == 0
+
+
+def test_stats_json_shape(index_dir):
+    result = run("stats", "--index", index_dir, "--json")
+    stats = json.loads(result.output)
+    assert {"documents", "paragraphs", "vectors", "speakers"} <= stats.keys()
+    assert stats["documents"] == 7
+    assert stats["paragraphs"] == stats["vectors"] > 20
+    assert stats["speakers"] >= 10
+
+
+def test_ask_json_contract(index_dir):
+    result = run(
+        "ask", "Who will pay for the new ferries?", "--index", index_dir, "--json", "--top-k", 3
+    )
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.strip().splitlines()
+    record = json.loads(line)
+    assert record["question"] == "Who will pay for the new ferries?"
+    assert "id" in record
+    assert 1 <= len(record["hits"]) <= 3
+    hit = record["hits"][0]
+    assert {"doc_id", "paragraph_id", "text", "score", "attributions"} <= hit.keys()
+    assert hit["doc_id"] == "digest-001"  # the JSONL id, not a path
+    speakers = {a["speaker"] for h in record["hits"] for a in h["attributions"]}
+    assert "Lena Marsh" in speakers
+
+
+def test_ask_text_shows_speaker_role_and_source(index_dir):
+    result = run("ask", "Why did the vines freeze?", "--index", index_dir)
+    assert result.exit_code == 0
+    assert "Late frost hits river valley vineyards" in result.output
+    assert "Marguerite Vallon" in result.output or "Henrik Aas" in result.output
+
+
+def test_ask_batch_plain_and_jsonl(index_dir, tmp_path):
+    plain = tmp_path / "q.txt"
+    plain.write_text("When does the library open on Sundays?\n\nWhat will the fine pay for?\n")
+    result = run("ask", "--batch", plain, "--index", index_dir, "--json")
+    records = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert [r["id"] for r in records] == [1, 3]
+    jsonl = tmp_path / "q.jsonl"
+    jsonl.write_text(json.dumps({"id": "q-a", "text": "Who chaired the fundraising?"}) + "\n")
+    result = run("ask", "--batch", jsonl, "--index", index_dir, "--json", "--top-k", 1)
+    record = json.loads(result.output)
+    assert record["id"] == "q-a"
+    assert "Ines Carvalho" in record["hits"][0]["text"]
+
+
+def test_run_terminal_answers_line_by_line(index_dir):
+    result = run(
+        "run",
+        "--index",
+        index_dir,
+        input="How much will the bridge repairs cost?\n/speakers Okafor\n/stats\n",
+        env={"DISCORD_TOKEN": ""},
+    )
+    assert result.exit_code == 0, result.output
+    assert "48 million" in result.output
+    assert "Dana Okafor" in result.output
+    assert "documents: 7" in result.output
+
+
+def test_fukasawa_question_over_the_specification_article(tmp_path):
+    sample = shared_path("sample")
+    folder = tmp_path / "idx"
+    assert run("ingest", sample, "--index", folder).exit_code == 0
+    result = run(
+        "run",
+        "--index",
+        folder,
+        input="What did Fukasawa say about Japanese shipyards?\n",
+        env={"DISCORD_TOKEN": ""},
+    )
+    first = result.output.split("[2]")[0]
+    assert "Masaki Fukasawa" in first
+    assert "commissioner of the Acquisition, Technology and Logistics Agency" in first
+    assert "shipyards" in first
+
+
+def test_attribute_json_spans_are_exact(tmp_path):
+    sample = shared_path("sample") / "japan-us-defence-cooperation.txt"
+    result = run("attribute", sample, "--json")
+    assert result.exit_code == 0
+    (line,) = result.output.strip().splitlines()
+    record = json.loads(line)
+    assert record["path"] == str(sample)
+    text = sample.read_bytes().decode("utf-8")
+    by_speaker = {}
+    for a in record["attributions"]:
+        start, end = a["quote_span"]
+        assert text[start:end] == a["quote"]
+        if a["speaker_span"]:
+            assert a["speaker_span"][1] > a["speaker_span"][0]
+        assert a["kind"] in {"direct", "indirect", "mixed"}
+        by_speaker.setdefault(a["speaker"], []).append(a)
+    assert "Rahm Emanuel" in by_speaker
+    pronoun = [
+        a
+        for a in by_speaker["Rahm Emanuel"]
+        if a["speaker_span"] and text[a["speaker_span"][0] : a["speaker_span"][1]] == "he"
+    ]
+    assert pronoun, "the 'he said' quote resolves to Rahm Emanuel"
+    assert any(a["role"] and "commissioner" in a["role"] for a in by_speaker["Masaki Fukasawa"])
+
+
+def test_attribute_text_on_bundled_transcript(sample_corpus):
+    result = run("attribute", sample_corpus / "council-budget-hearing.vtt", "--json")
+    record = json.loads(result.output)
+    speakers = {a["speaker"] for a in record["attributions"]}
+    assert {"Rosa Delgado", "Arjun Mehta", "Claire Dubois"} <= speakers
+    for a in record["attributions"]:
+        assert record["text"][a["quote_span"][0] : a["quote_span"][1]] == a["quote"]
+
+
+@pytest.mark.parametrize("args", [("stats",), ("ask", "anything")])
+def test_missing_index_is_one_line_error(tmp_path, args):
+    result = run(*args, "--index", tmp_path / "none")
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error: no index at")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_bad_path_is_one_line_error(tmp_path):
+    result = run("ingest", tmp_path / "missing.txt", "--index", tmp_path / "idx")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: {tmp_path / 'missing.txt'}: no such file or folder"
+
+
+def test_ingest_reports_bad_files_and_keeps_the_rest(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("The council met on Monday, the clerk said.")
+    (docs / "bad.txt").write_bytes(b"\xff\xfe\xfa")
+    result = run("ingest", docs, "--index", tmp_path / "idx")
+    assert result.exit_code == 1
+    assert "1 documents added" in result.output
+    assert "bad.txt: not valid UTF-8" in result.output
