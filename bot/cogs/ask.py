@@ -1,0 +1,221 @@
+"""Asking: /ask, /quotes, /source, and "@Attribot who said …" in a channel."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import embeds as E
+from bot.app import NONE, UserFacingError, defer
+from bot.cogs.common import resolve_speaker, speaker_choices, user_cooldown
+from bot.render import cut
+from bot.service import BadQuestion, clean_question
+from bot.views import answer_view, send_answer
+
+if TYPE_CHECKING:
+    from bot.app import AttribotBot
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_MAX = 100
+
+
+def strip_mention(content: str, user_id: int) -> str:
+    """The question without the bot's own mention(s) ("<@id>" or the older "<@!id>")."""
+    return " ".join(re.sub(rf"<@!?{user_id}>", " ", content or "").split())
+
+
+class AskCog(commands.Cog, name="Ask"):
+    def __init__(self, bot: AttribotBot):
+        self.bot = bot
+
+    async def _resolve(self, speaker: str | None) -> str | None:
+        if not speaker or not speaker.strip():
+            return None
+        info = resolve_speaker(speaker, await self.bot.speakers_cached())
+        if info is None:
+            raise UserFacingError(
+                f"No speaker matching “{cut(speaker, 80)}” in the corpus: "
+                "pick one from the list, or see /speakers."
+            )
+        return info.name
+
+    async def speaker_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return speaker_choices(current, await self.bot.speakers_cached())
+
+    @app_commands.command(
+        name="ask", description="Ask the news corpus: best passages and who said what"
+    )
+    @app_commands.describe(
+        question="What you want to know, e.g. “What did the ambassador say about the navy?”",
+        top_k="How many passages (1-10)",
+        speaker="Only passages where this person is quoted",
+        private="Only you see the answer",
+    )
+    @app_commands.autocomplete(speaker=speaker_autocomplete)
+    @user_cooldown("ask")
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        top_k: app_commands.Range[int, 1, 10] = 5,
+        speaker: str | None = None,
+        private: bool = False,
+    ) -> None:
+        # Validation is pure and instant, so it may come before the defer: a bad question
+        # gets a private error instead of a public "thinking…" that turns into one.
+        question = clean_question(question, self.bot.settings.max_question_chars)
+        await defer(interaction, ephemeral=private)
+        started = time.perf_counter()
+        service = await self.bot.get_service()
+        name = await self._resolve(speaker)
+        hits = await self.bot.run_blocking(service.ask, question, top_k, name)
+        log.info(
+            "ask user=%s guild=%s top_k=%d speaker=%s hits=%d ms=%d",
+            interaction.user.id,
+            interaction.guild_id,
+            top_k,
+            name,
+            len(hits),
+            (time.perf_counter() - started) * 1000,
+        )
+        await send_answer(
+            self.bot,
+            interaction,
+            kind="ask",
+            question=question,
+            speaker=name,
+            top_k=top_k,
+            offset=0,
+            hits=hits,
+            private=private,
+        )
+
+    @app_commands.command(name="quotes", description="What one person said, optionally on a topic")
+    @app_commands.describe(
+        speaker="Full name, surname or part of a name", topic="Only quotes about this"
+    )
+    @app_commands.autocomplete(speaker=speaker_autocomplete)
+    @user_cooldown("ask")
+    async def quotes(
+        self, interaction: discord.Interaction, speaker: str, topic: str | None = None
+    ) -> None:
+        if topic is not None and topic.strip():
+            topic = clean_question(topic, self.bot.settings.max_question_chars)
+        await defer(interaction)
+        service = await self.bot.get_service()
+        name = await self._resolve(speaker)
+        top_k = 5
+        hits = await self.bot.run_blocking(service.quotes, name, topic or None, top_k)
+        log.info(
+            "quotes user=%s speaker=%s topic=%s hits=%d",
+            interaction.user.id,
+            name,
+            bool(topic),
+            len(hits),
+        )
+        await send_answer(
+            self.bot,
+            interaction,
+            kind="quotes",
+            question=topic or "",
+            speaker=name,
+            top_k=top_k,
+            offset=0,
+            hits=hits,
+            private=False,
+        )
+
+    @app_commands.command(
+        name="source", description="A passage in its article, with the paragraphs around it"
+    )
+    @app_commands.describe(paragraph_id="The passage id shown under an answer")
+    @app_commands.rename(paragraph_id="id")
+    async def source(
+        self, interaction: discord.Interaction, paragraph_id: app_commands.Range[int, 1]
+    ) -> None:
+        await defer(interaction)
+        service = await self.bot.get_service()
+        context = await self.bot.run_blocking(service.source, paragraph_id, 1)
+        await interaction.followup.send(
+            embed=E.source_embed(paragraph_id, context), allowed_mentions=NONE
+        )
+
+    # -- "@Attribot who said …" ----------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if me is None or message.author.bot or message.webhook_id is not None:
+            return
+        # Only a real mention of the bot: @everyone or a role mention is not a question for us.
+        if not any(user.id == me.id for user in message.mentions):
+            return
+        question = strip_mention(message.content, me.id)
+        try:
+            if not question:
+                raise BadQuestion("ask a question after the mention, e.g. “@Attribot who said …”")
+            question = clean_question(question, self.bot.settings.max_question_chars)
+            self.bot.check_cooldown("ask", message.author.id)
+        except (BadQuestion, app_commands.CommandOnCooldown) as exc:
+            await message.reply(
+                E.plain(self.bot.describe_error(exc, None)),
+                allowed_mentions=NONE,
+                mention_author=False,
+                delete_after=30,
+            )
+            return
+        try:
+            await self._answer_mention(message, question)
+        except Exception as exc:  # noqa: BLE001 - the asker gets a short apology, logs the rest
+            text = self.bot.describe_error(exc, None)
+            await message.reply(E.plain(text), allowed_mentions=NONE, mention_author=False)
+
+    async def _answer_mention(self, message: discord.Message, question: str) -> None:
+        async with message.channel.typing():
+            service = await self.bot.get_service()
+            top_k = 5
+            hits = await self.bot.run_blocking(service.ask, question, top_k, None)
+            record = None
+            if hits:
+                record = await self.bot.run_io(
+                    self.bot.answers.add,
+                    "ask",
+                    question,
+                    None,
+                    top_k,
+                    0,
+                    [h.paragraph_id for h in hits],
+                    False,
+                )
+        embeds = E.answer_embeds(question, hits)
+        view = answer_view(record, has_more=len(hits) >= top_k)
+        extra = {"view": view} if view is not None else {}
+        log.info(
+            "mention user=%s guild=%s hits=%d mode=%s",
+            message.author.id,
+            message.guild.id if message.guild else None,
+            len(hits),
+            self.bot.settings.mention_reply,
+        )
+        if self.bot.settings.mention_reply == "thread" and isinstance(
+            message.channel, discord.TextChannel
+        ):
+            try:
+                thread = await message.create_thread(
+                    name=cut(question, THREAD_NAME_MAX), auto_archive_duration=1440
+                )
+            except discord.HTTPException as exc:
+                # No thread permission: answer in place rather than not at all.
+                log.warning("thread creation failed status=%s: replying instead", exc.status)
+            else:
+                await thread.send(embeds=embeds, allowed_mentions=NONE, **extra)
+                return
+        await message.reply(embeds=embeds, allowed_mentions=NONE, mention_author=False, **extra)

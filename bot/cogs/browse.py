@@ -1,0 +1,42 @@
+"""Browsing the corpus: /speakers and /stats."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import embeds as E
+from bot.app import NONE, defer
+from bot.views import speakers_view
+
+if TYPE_CHECKING:
+    from bot.app import AttribotBot
+
+
+class BrowseCog(commands.Cog, name="Browse"):
+    def __init__(self, bot: AttribotBot):
+        self.bot = bot
+
+    @app_commands.command(
+        name="speakers", description="Who is quoted in the corpus, with roles and quote counts"
+    )
+    @app_commands.describe(filter="Only names containing this")
+    async def speakers(self, interaction: discord.Interaction, filter: str | None = None) -> None:
+        await defer(interaction)
+        name_filter = " ".join((filter or "").split())[:100] or None
+        service = await self.bot.get_service()
+        speakers = await self.bot.run_io(service.speakers, name_filter)
+        embed, pages = E.speakers_embed(speakers, 0, name_filter)
+        view = speakers_view(0, pages, name_filter)
+        extra = {"view": view} if view is not None else {}
+        await interaction.followup.send(embed=embed, allowed_mentions=NONE, **extra)
+
+    @app_commands.command(name="stats", description="How big the corpus is")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
+        service = await self.bot.get_service()
+        stats = await self.bot.run_blocking(service.stats)
+        await interaction.followup.send(embed=E.stats_embed(stats.to_json()), allowed_mentions=NONE)

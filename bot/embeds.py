@@ -1,0 +1,230 @@
+"""Discord embeds for answers, passages, speakers and stats, always within Discord's limits.
+
+Every builder here is pure (no I/O) so the limits can be tested on any text. Corpus text is
+cut at word boundaries with `render.cut`; whatever a builder produces is passed through
+`fit_embeds` last, which enforces the per-message total even if a builder miscounted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import discord
+
+from bot.render import NO_ANSWER, cut, source_label, speaker_label
+from retrieval.models import Hit, SpeakerInfo
+
+# Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+AUTHOR_MAX = 256
+FIELDS_MAX = 25
+EMBEDS_MAX = 10
+MESSAGE_EMBEDS_TOTAL = 6000  # across every embed of one message
+CONTENT_MAX = 2000  # plain message content
+
+COLOUR = discord.Colour.from_rgb(47, 111, 181)
+NO_ANSWER_COLOUR = discord.Colour.light_grey()
+QUOTES_PER_HIT = 3
+SPEAKERS_PER_PAGE = 10
+
+
+def plain(text: str, limit: int = CONTENT_MAX) -> str:
+    """Plain message content within Discord's 2000 characters."""
+    return cut(text, limit)
+
+
+def _escape(text: str) -> str:
+    # Corpus text is not markdown: an asterisk in an article must not start italics.
+    return discord.utils.escape_markdown(text or "")
+
+
+def embeds_total(embeds: Sequence[discord.Embed]) -> int:
+    return sum(len(e) for e in embeds)
+
+
+def fit_embeds(
+    embeds: list[discord.Embed], total: int = MESSAGE_EMBEDS_TOTAL
+) -> list[discord.Embed]:
+    """Enforce every per-embed and per-message limit, shortening the longest text first."""
+    embeds = embeds[:EMBEDS_MAX]
+    for embed in embeds:
+        if embed.title:
+            embed.title = cut(embed.title, TITLE_MAX)
+        if embed.description:
+            embed.description = cut(embed.description, DESCRIPTION_MAX)
+        if embed.footer.text:
+            embed.set_footer(text=cut(embed.footer.text, FOOTER_MAX))
+        if embed.author.name:
+            embed.set_author(name=cut(embed.author.name, AUTHOR_MAX))
+        fields = embed.fields[:FIELDS_MAX]
+        embed.clear_fields()
+        for f in fields:
+            embed.add_field(
+                name=cut(f.name or "\u200b", FIELD_NAME_MAX),
+                value=cut(f.value or "\u200b", FIELD_VALUE_MAX),
+                inline=bool(f.inline),
+            )
+    # Over the message total: shorten the longest description, then drop trailing fields.
+    while embeds_total(embeds) > total:
+        excess = embeds_total(embeds) - total
+        longest = max(embeds, key=lambda e: len(e.description or ""))
+        if len(longest.description or "") > 200:
+            keep = max(200, len(longest.description) - excess)
+            longest.description = cut(longest.description, keep)
+            continue
+        fat = max(embeds, key=lambda e: len(e.fields))
+        if fat.fields:
+            fat.remove_field(len(fat.fields) - 1)
+            continue
+        embeds.pop()  # nothing left to shorten: fewer embeds rather than a rejected message
+    return embeds
+
+
+def hit_heading(hit: Hit) -> str:
+    return hit.title or Path(hit.path or hit.doc_id).name
+
+
+def quote_fields(hit: Hit, max_quotes: int, value_max: int) -> list[tuple[str, str]]:
+    """(“— Name, role”, “> quote”) pairs; the same quote from the same speaker shows once."""
+    seen: set[tuple[str, str]] = set()
+    out: list[tuple[str, str]] = []
+    for attr in hit.attributions:
+        key = ((attr.speaker or "").lower(), attr.quote.strip().lower())
+        if key in seen or not attr.quote.strip():
+            continue
+        seen.add(key)
+        name = cut(f"— {speaker_label(attr)}", FIELD_NAME_MAX)
+        body = " ".join(attr.quote.split())
+        value = "> " + cut(f"“{_escape(body)}”", max(20, value_max - 2))
+        out.append((name, value))
+        if len(out) >= max_quotes:
+            break
+    return out
+
+
+def hit_embed(hit: Hit, number: int | None, budget: int, show_score: bool = True) -> discord.Embed:
+    """One passage: its text, who said what in it, where it is from and its id for /source."""
+    budget = max(400, budget)
+    heading = hit_heading(hit)
+    title = cut(f"{number}. {heading}" if number is not None else heading, TITLE_MAX)
+    footer_bits = [source_label(hit), f"id {hit.paragraph_id}"]
+    if show_score and hit.score:
+        footer_bits.append(f"score {hit.score:.2f}")
+    footer = cut(" · ".join(footer_bits) + f" — /source id:{hit.paragraph_id}", FOOTER_MAX)
+    room = budget - len(title) - len(footer)
+    # Quotes get up to 40% of the room; the passage takes the rest (and what quotes leave).
+    quotes = quote_fields(hit, QUOTES_PER_HIT, min(FIELD_VALUE_MAX, max(60, int(room * 0.4) // 3)))
+    quote_chars = sum(len(n) + len(v) for n, v in quotes)
+    while quotes and quote_chars > room * 0.5:
+        quotes.pop()
+        quote_chars = sum(len(n) + len(v) for n, v in quotes)
+    text = _escape(" ".join(hit.text.split()))
+    description = cut(text, max(100, min(DESCRIPTION_MAX, room - quote_chars)))
+    embed = discord.Embed(title=title, description=description, colour=COLOUR)
+    for name, value in quotes:
+        embed.add_field(name=name, value=value, inline=False)
+    embed.set_footer(text=footer)
+    return embed
+
+
+def answer_embeds(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    offset: int = 0,
+    speaker: str | None = None,
+    heading: str = "Q",
+) -> list[discord.Embed]:
+    """The embeds of one answer message: one per passage, the question on the first."""
+    asked = f"{heading}: {' '.join(question.split())}"
+    if speaker:
+        asked += f" (speaker: {speaker})"
+    if not hits:
+        embed = discord.Embed(description=NO_ANSWER, colour=NO_ANSWER_COLOUR)
+        embed.set_author(name=cut(asked, AUTHOR_MAX))
+        return [embed]
+    hits = list(hits)[:EMBEDS_MAX]
+    author = cut(asked, AUTHOR_MAX)
+    budget = (MESSAGE_EMBEDS_TOTAL - len(author) - 50) // len(hits)
+    embeds = [hit_embed(hit, offset + i, budget) for i, hit in enumerate(hits, start=1)]
+    embeds[0].set_author(name=author)
+    return fit_embeds(embeds)
+
+
+def source_embed(paragraph_id: int, context: Sequence[Hit]) -> discord.Embed:
+    """A passage in its article: the paragraphs around it, the passage itself highlighted."""
+    target = next((h for h in context if h.paragraph_id == paragraph_id), None)
+    if target is None:
+        return discord.Embed(
+            description=f"No passage with id {paragraph_id} in the corpus.",
+            colour=NO_ANSWER_COLOUR,
+        )
+    before = [h for h in context if h.paragraph_index < target.paragraph_index]
+    after = [h for h in context if h.paragraph_index > target.paragraph_index]
+    quotes = quote_fields(target, 5, 700)
+    room = DESCRIPTION_MAX - 40
+    main = cut(_escape(" ".join(target.text.split())), min(room, 2600))
+    side = max(0, (room - len(main)) // 2 - 30)
+    parts = []
+    for h in before:
+        parts.append(
+            f"-# ¶{h.paragraph_index + 1} · " + cut(_escape(" ".join(h.text.split())), side)
+        )
+    parts.append(f"**¶{target.paragraph_index + 1}** {main}")
+    for h in after:
+        parts.append(
+            f"-# ¶{h.paragraph_index + 1} · " + cut(_escape(" ".join(h.text.split())), side)
+        )
+    embed = discord.Embed(
+        title=cut(hit_heading(target), TITLE_MAX),
+        description=cut("\n\n".join(parts), DESCRIPTION_MAX),
+        colour=COLOUR,
+    )
+    for name, value in quotes:
+        embed.add_field(name=name, value=value, inline=False)
+    embed.set_footer(text=cut(f"{source_label(target)} · id {target.paragraph_id}", FOOTER_MAX))
+    return fit_embeds([embed])[0]
+
+
+def speakers_embed(
+    speakers: Sequence[SpeakerInfo], page: int, name_filter: str | None
+) -> tuple[discord.Embed, int]:
+    """One page of speakers with roles and quote counts; returns (embed, page count)."""
+    pages = max(1, -(-len(speakers) // SPEAKERS_PER_PAGE))
+    page = min(max(0, page), pages - 1)
+    chunk = speakers[page * SPEAKERS_PER_PAGE : (page + 1) * SPEAKERS_PER_PAGE]
+    title = "Speakers" + (f" matching “{name_filter}”" if name_filter else "")
+    if not chunk:
+        embed = discord.Embed(
+            title=cut(title, TITLE_MAX), description="No speakers found.", colour=NO_ANSWER_COLOUR
+        )
+        return embed, pages
+    lines = []
+    for info in chunk:
+        roles = ", ".join(info.roles[:3]) + (" …" if len(info.roles) > 3 else "")
+        count = f"{info.quote_count} quote" + ("" if info.quote_count == 1 else "s")
+        line = f"**{_escape(info.name)}**" + (f" — {_escape(roles)}" if roles else "")
+        lines.append(cut(f"{line} · {count}", 380))
+    embed = discord.Embed(
+        title=cut(title, TITLE_MAX),
+        description=cut("\n".join(lines), DESCRIPTION_MAX),
+        colour=COLOUR,
+    )
+    embed.set_footer(text=f"Page {page + 1}/{pages} · {len(speakers)} speakers")
+    return embed, pages
+
+
+def stats_embed(stats: dict[str, int]) -> discord.Embed:
+    embed = discord.Embed(title="Corpus", colour=COLOUR)
+    for key, value in stats.items():
+        embed.add_field(name=key.replace("_", " ").capitalize(), value=f"{value:,}", inline=True)
+    return embed
+
+
+def notice_embed(text: str, colour: discord.Colour = COLOUR) -> discord.Embed:
+    return discord.Embed(description=cut(text, DESCRIPTION_MAX), colour=colour)

@@ -1,0 +1,344 @@
+"""Buttons that keep working after a restart: "More", 👍/👎 and the /speakers pager.
+
+Each button is a `discord.ui.DynamicItem`: its custom_id is a template Discord hands back on
+every click, and the bot registers the templates (not message ids) in `setup_hook`. So a
+button on a message sent by yesterday's process is handled by today's.
+
+What a click needs beyond the custom_id's 100 characters (the question, the speaker, the
+passages shown) is kept in a small SQLite file beside the index (`AnswerLog`), keyed by a
+random 12-hex-digit id carried in the custom_id. The pager needs nothing stored: its page and
+filter fit in the custom_id.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot import embeds as E
+
+if TYPE_CHECKING:
+    from bot.app import AttribotBot
+
+log = logging.getLogger(__name__)
+
+NONE = discord.AllowedMentions.none()
+ANSWER_LOG_FILE = "discord_answers.sqlite3"
+MAX_RESULTS = 25  # AttribotService.ask caps top_k here: "More" cannot page past it
+FILTER_IN_ID_MAX = 60  # custom_id is at most 100 characters
+
+
+@dataclass(slots=True)
+class AnswerRecord:
+    key: str
+    kind: str  # ask | quotes
+    question: str  # the question, or the topic for quotes ("" for none)
+    speaker: str | None
+    top_k: int
+    offset: int  # how many passages came before this page
+    paragraph_ids: list[int]
+    private: bool
+
+
+class AnswerLog:
+    """Answers shown on Discord, so their buttons can act on them after a restart."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+            "question TEXT NOT NULL, speaker TEXT, top_k INTEGER NOT NULL, "
+            "offset INTEGER NOT NULL, paragraph_ids TEXT NOT NULL, private INTEGER NOT NULL, "
+            "created REAL NOT NULL)"
+        )
+        self._db.commit()
+
+    def add(
+        self,
+        kind: str,
+        question: str,
+        speaker: str | None,
+        top_k: int,
+        offset: int,
+        paragraph_ids: list[int],
+        private: bool,
+    ) -> AnswerRecord:
+        record = AnswerRecord(
+            secrets.token_hex(6), kind, question, speaker, top_k, offset, paragraph_ids, private
+        )
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.key,
+                    kind,
+                    question,
+                    speaker,
+                    top_k,
+                    offset,
+                    ",".join(map(str, paragraph_ids)),
+                    int(private),
+                    time.time(),
+                ),
+            )
+            self._db.commit()
+        return record
+
+    def get(self, key: str) -> AnswerRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT key, kind, question, speaker, top_k, offset, paragraph_ids, private "
+                "FROM answers WHERE key=?",
+                (key,),
+            ).fetchone()
+        if row is None:
+            return None
+        ids = [int(x) for x in row[6].split(",") if x]
+        return AnswerRecord(row[0], row[1], row[2], row[3], row[4], row[5], ids, bool(row[7]))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+# -- buttons ---------------------------------------------------------------------------------
+class MoreButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"attribot:more:(?P<key>[0-9a-f]{12})"
+):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="More",
+                emoji="➕",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"attribot:more:{key}",
+            )
+        )
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
+    ) -> MoreButton:
+        return cls(match["key"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: AttribotBot = interaction.client  # type: ignore[assignment]
+        await bot.guarded(interaction, show_more(bot, interaction, self.key))
+
+
+class VoteButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"attribot:vote:(?P<key>[0-9a-f]{12}):(?P<vote>up|down)",
+):
+    def __init__(self, key: str, vote: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                emoji="👍" if vote == "up" else "👎",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"attribot:vote:{key}:{vote}",
+            )
+        )
+        self.key = key
+        self.vote = vote
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
+    ) -> VoteButton:
+        return cls(match["key"], match["vote"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: AttribotBot = interaction.client  # type: ignore[assignment]
+        await bot.guarded(interaction, record_vote(bot, interaction, self.key, self.vote))
+
+
+class SpeakersPageButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"attribot:speakers:(?P<dir>prev|next):(?P<page>\d{1,5}):(?P<filter>.{0,60})",
+):
+    def __init__(self, direction: str, page: int, name_filter: str, disabled: bool = False):
+        name_filter = name_filter[:FILTER_IN_ID_MAX]
+        super().__init__(
+            discord.ui.Button(
+                label="Previous" if direction == "prev" else "Next",
+                emoji="◀️" if direction == "prev" else "▶️",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"attribot:speakers:{direction}:{page}:{name_filter}",
+                disabled=disabled,
+            )
+        )
+        self.page = page
+        self.name_filter = name_filter
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
+    ) -> SpeakersPageButton:
+        return cls(match["dir"], int(match["page"]), match["filter"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: AttribotBot = interaction.client  # type: ignore[assignment]
+        await bot.guarded(
+            interaction, turn_speakers_page(bot, interaction, self.page, self.name_filter)
+        )
+
+
+DYNAMIC_ITEMS = (MoreButton, VoteButton, SpeakersPageButton)
+
+
+def answer_view(record: AnswerRecord | None, has_more: bool) -> discord.ui.View | None:
+    if record is None:
+        return None
+    view = discord.ui.View(timeout=None)
+    if has_more:
+        view.add_item(MoreButton(record.key))
+    view.add_item(VoteButton(record.key, "up"))
+    view.add_item(VoteButton(record.key, "down"))
+    return view
+
+
+def speakers_view(page: int, pages: int, name_filter: str | None) -> discord.ui.View | None:
+    if pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    name_filter = (name_filter or "")[:FILTER_IN_ID_MAX]
+    view.add_item(SpeakersPageButton("prev", max(0, page - 1), name_filter, disabled=page <= 0))
+    view.add_item(
+        SpeakersPageButton(
+            "next", min(pages - 1, page + 1), name_filter, disabled=page >= pages - 1
+        )
+    )
+    return view
+
+
+# -- what the buttons do ---------------------------------------------------------------------
+async def send_answer(
+    bot: AttribotBot,
+    interaction: discord.Interaction,
+    *,
+    kind: str,
+    question: str,
+    speaker: str | None,
+    top_k: int,
+    offset: int,
+    hits: list,
+    private: bool,
+) -> None:
+    """Send one page of an answer as the deferred reply (or a follow-up), with its buttons."""
+    record = None
+    if hits:
+        record = await bot.run_io(
+            bot.answers.add,
+            kind,
+            question,
+            speaker,
+            top_k,
+            offset,
+            [h.paragraph_id for h in hits],
+            private,
+        )
+    heading = "Q" if kind == "ask" else "Quotes"
+    embeds = E.answer_embeds(
+        question or (speaker or ""), hits, offset=offset, speaker=speaker, heading=heading
+    )
+    has_more = len(hits) >= top_k and offset + 2 * top_k <= MAX_RESULTS
+    view = answer_view(record, has_more)
+    kwargs: dict[str, Any] = {"embeds": embeds, "ephemeral": private, "allowed_mentions": NONE}
+    if view is not None:
+        kwargs["view"] = view
+    await interaction.followup.send(**kwargs)
+
+
+async def show_more(bot: AttribotBot, interaction: discord.Interaction, key: str) -> None:
+    bot.check_cooldown("ask", interaction.user.id)
+    private = bool(interaction.message and interaction.message.flags.ephemeral)
+    await interaction.response.defer(thinking=True, ephemeral=private)
+    record = await bot.run_io(bot.answers.get, key)
+    if record is None:
+        await interaction.followup.send(
+            "That answer is too old to continue: please ask again.",
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+        return
+    offset = record.offset + record.top_k
+    depth = min(MAX_RESULTS, offset + record.top_k)
+    service = await bot.get_service()
+    if record.kind == "quotes":
+        hits = await bot.run_blocking(
+            service.quotes, record.speaker or "", record.question or None, depth
+        )
+    else:
+        hits = await bot.run_blocking(service.ask, record.question, depth, record.speaker)
+    page = hits[offset:depth]
+    if not page:
+        await interaction.followup.send(
+            "No more passages for that question.", ephemeral=True, allowed_mentions=NONE
+        )
+        return
+    await send_answer(
+        bot,
+        interaction,
+        kind=record.kind,
+        question=record.question,
+        speaker=record.speaker,
+        top_k=record.top_k,
+        offset=offset,
+        hits=page,
+        private=record.private,
+    )
+
+
+async def record_vote(
+    bot: AttribotBot, interaction: discord.Interaction, key: str, vote: str
+) -> None:
+    await interaction.response.defer(thinking=True, ephemeral=True)
+    record = await bot.run_io(bot.answers.get, key)
+    if record is None:
+        await interaction.followup.send(
+            "That answer is too old to rate.", ephemeral=True, allowed_mentions=NONE
+        )
+        return
+    value = 1 if vote == "up" else -1
+    service = await bot.get_service()
+    label = (
+        record.question if record.kind == "ask" else f"quotes:{record.speaker}:{record.question}"
+    )
+    await bot.run_io(
+        service.record_feedback, interaction.user.id, label, record.paragraph_ids, value
+    )
+    log.info(
+        "feedback recorded",
+        extra={"user_id": interaction.user.id, "vote": value, "answer": record.key},
+    )
+    await interaction.followup.send(
+        "Thanks, your feedback is recorded " + ("👍" if value > 0 else "👎"),
+        ephemeral=True,
+        allowed_mentions=NONE,
+    )
+
+
+async def turn_speakers_page(
+    bot: AttribotBot, interaction: discord.Interaction, page: int, name_filter: str
+) -> None:
+    await interaction.response.defer()  # a component defer: "edit this message later"
+    service = await bot.get_service()
+    speakers = await bot.run_io(service.speakers, name_filter or None)
+    embed, pages = E.speakers_embed(speakers, page, name_filter or None)
+    page = min(page, pages - 1)
+    await interaction.edit_original_response(
+        embed=embed, view=speakers_view(page, pages, name_filter), allowed_mentions=NONE
+    )
