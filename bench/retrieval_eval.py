@@ -1,0 +1,201 @@
+"""Retrieval quality: BM25, dense, naive RRF and the shipped hybrid, side by side.
+
+    python bench/retrieval_eval.py --realtimeqa ../shared/data/realtimeqa-dev \
+        --xquad ../shared/data/xquad-en/xquad.en.json [--tune] [--calibrate]
+
+Every method runs through `retrieval.search.retrieve`, the function the Searcher uses, with only
+the FusionParams changed. Embeddings are cached under $ATTRIBOT_BENCH_CACHE (default
+/tmp/attribot-bench), keyed by model and text hashes, so a rerun takes seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.evaldata import EvalSet, Query, cached_encode, load_realtimeqa, load_xquad  # noqa: E402
+from retrieval.embedder import Embedder  # noqa: E402
+from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams  # noqa: E402
+from retrieval.keyword import KeywordIndex  # noqa: E402
+from retrieval.search import NO_ANSWER_COSINE, retrieve  # noqa: E402
+from retrieval.vectors import VectorIndex  # noqa: E402
+
+DENSE = FusionParams(method="dense")
+BM25 = FusionParams(method="keyword")
+TUNE_GROUPS = {"2020", "2021"}
+REPORT_GROUP = "2022"
+
+
+class Prepared:
+    def __init__(self, es: EvalSet, embedder: Embedder):
+        t = time.perf_counter()
+        self.es = es
+        self.cvec = cached_encode(es.corpus, embedder.encode, embedder.name)
+        self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, embedder.name)
+        ids = np.arange(len(es.corpus), dtype=np.int64)
+        self.vectors = VectorIndex.build(ids, self.cvec, self.cvec.shape[1])
+        self.keyword = KeywordIndex.build(ids, es.corpus)
+        self.seconds = time.perf_counter() - t
+
+    def ranks(self, params: FusionParams, queries: list[int], k: int = 10) -> np.ndarray:
+        """0-based rank of the gold passage per query (k when not in the top k)."""
+        out = np.full(len(queries), k, dtype=np.int64)
+        for row, qi in enumerate(queries):
+            q: Query = self.es.queries[qi]
+            if params.method == "keyword":  # plain BM25, no dense tie-breaking
+                ids, _ = self.keyword.query(q.text, k)
+            else:
+                ids, _, _ = retrieve(self.qvec[qi], q.text, self.vectors, self.keyword, k, params)
+            hit = np.where(ids == q.gold)[0]
+            if len(hit):
+                out[row] = hit[0]
+        return out
+
+
+def metrics(ranks: np.ndarray) -> dict[str, float]:
+    return {
+        "R@1": float((ranks < 1).mean()),
+        "R@5": float((ranks < 5).mean()),
+        "R@10": float((ranks < 10).mean()),
+        "MRR@10": float(np.where(ranks < 10, 1.0 / (ranks + 1), 0.0).mean()),
+    }
+
+
+METHODS = [
+    ("BM25 (k1 0.9, b 0.4)", BM25),
+    ("dense MiniLM", DENSE),
+    ("naive RRF k=60", NAIVE_RRF),
+    ("shipped hybrid", SHIPPED),
+]
+
+
+def table(rows: list[tuple[str, str, int, dict[str, float]]]) -> str:
+    lines = [
+        "| set | method | queries | R@1 | R@5 | R@10 | MRR@10 |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for set_name, method, n, m in rows:
+        lines.append(
+            f"| {set_name} | {method} | {n} | {m['R@1']:.3f} | {m['R@5']:.3f} | "
+            f"{m['R@10']:.3f} | {m['MRR@10']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def tune(p: Prepared) -> None:
+    """Grid over fusion settings on the tuning years only; the 2022 column is for reading."""
+    tune_q = [i for i, q in enumerate(p.es.queries) if q.group in TUNE_GROUPS]
+    test_q = [i for i, q in enumerate(p.es.queries) if q.group == REPORT_GROUP]
+    print("\n| method | w dense | pool | tune R@5 | tune MRR | 2022 R@5 | 2022 MRR |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    grid = [
+        FusionParams(method=m, dense_weight=w, pool=pool)
+        for m in ("zscore", "minmax")
+        for w in (0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
+        for pool in (20, 50)
+    ]
+    grid += [
+        FusionParams(method="rrf", dense_weight=w, rrf_k=k, pool=50)
+        for w in (0.5, 0.7)
+        for k in (10, 60)
+    ]
+    for params in grid:
+        a, b = metrics(p.ranks(params, tune_q)), metrics(p.ranks(params, test_q))
+        label = params.method + (f" k={params.rrf_k:g}" if params.method == "rrf" else "")
+        print(
+            f"| {label} | {params.dense_weight} | {params.pool} | {a['R@5']:.3f} | "
+            f"{a['MRR@10']:.3f} | {b['R@5']:.3f} | {b['MRR@10']:.3f} |",
+            flush=True,
+        )
+
+
+def calibrate(p: Prepared, offtopic: Prepared | None) -> None:
+    """No-answer threshold on the best passage's cosine: answerable RealTimeQA questions
+    (cosine to their gold evidence) vs off-topic questions (XQuAD's Wikipedia questions asked
+    of the news corpus: their best cosine)."""
+    gold_cos = np.array([float(p.qvec[i] @ p.cvec[q.gold]) for i, q in enumerate(p.es.queries)])
+    best_pos = (p.qvec @ p.cvec.T).max(axis=1)
+    if offtopic is None:
+        print("calibration needs --xquad for the off-topic questions")
+        return
+    neg = (offtopic.qvec @ p.cvec.T).max(axis=1)
+    print(
+        "\n| threshold | answerable kept (gold cos) | answerable kept (best cos) | "
+        "off-topic refused |"
+    )
+    print("|---:|---:|---:|---:|")
+    for th in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45):
+        print(
+            f"| {th:.2f} | {(gold_cos >= th).mean():.3f} | {(best_pos >= th).mean():.3f} | "
+            f"{(neg < th).mean():.3f} |"
+        )
+    print(f"shipped NO_ANSWER_COSINE = {NO_ANSWER_COSINE}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--realtimeqa", type=Path, help="folder of RealTimeQA *.jsonl (by year)")
+    ap.add_argument("--xquad", type=Path, help="xquad.en.json")
+    ap.add_argument("--tune", action="store_true", help="print the fusion grid (2020+2021)")
+    ap.add_argument("--calibrate", action="store_true", help="print the no-answer table")
+    ap.add_argument("--model", default=None, help="embedding model (default: bundled MiniLM)")
+    args = ap.parse_args(argv)
+    if not args.realtimeqa and not args.xquad:
+        ap.error("give --realtimeqa and/or --xquad")
+    embedder = Embedder(args.model)
+    rows = []
+    rq = xq = None
+    if args.realtimeqa:
+        if not args.realtimeqa.exists():
+            print(f"skipping RealTimeQA: {args.realtimeqa} not found")
+        else:
+            rq = Prepared(load_realtimeqa(args.realtimeqa), embedder)
+            allq = list(range(len(rq.es.queries)))
+            q22 = [i for i, q in enumerate(rq.es.queries) if q.group == REPORT_GROUP]
+            qt = [i for i, q in enumerate(rq.es.queries) if q.group in TUNE_GROUPS]
+            for label, params in METHODS:
+                for set_name, qs in (
+                    ("realtimeqa all", allq),
+                    ("realtimeqa 2020+21 (tune)", qt),
+                    ("realtimeqa 2022 (held out)", q22),
+                ):
+                    rows.append((set_name, label, len(qs), metrics(rq.ranks(params, qs))))
+            print(
+                f"RealTimeQA: {len(rq.es.corpus)} passages, {len(rq.es.queries)} questions "
+                f"(prepared in {rq.seconds:.1f}s)"
+            )
+    if args.xquad:
+        if not args.xquad.exists():
+            print(f"skipping XQuAD: {args.xquad} not found")
+        else:
+            xq = Prepared(load_xquad(args.xquad), embedder)
+            allq = list(range(len(xq.es.queries)))
+            for label, params in METHODS:
+                rows.append(("xquad-en", label, len(allq), metrics(xq.ranks(params, allq))))
+    rows.sort(key=lambda r: r[0])
+    print(f"\nshipped fusion: {SHIPPED}\n")
+    print(table(rows))
+    if rq is not None:
+        by = {(r[0], r[1]): r[3] for r in rows}
+        for s in ("realtimeqa all", "realtimeqa 2022 (held out)"):
+            d = by[(s, "shipped hybrid")]["R@5"] - by[(s, "dense MiniLM")]["R@5"]
+            print(f"{s}: shipped - dense R@5 = {d:+.3f}")
+        if args.tune:
+            tune(rq)
+        if args.calibrate:
+            calibrate(rq, xq)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["main", "metrics", "Prepared", "replace"]

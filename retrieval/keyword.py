@@ -1,0 +1,186 @@
+"""BM25 keyword index over paragraphs (bm25s), keyed by paragraph id.
+
+Tokenisation is our own (lowercase words, English stopwords, a light suffix stemmer) rather
+than bm25s' default, because PyStemmer is not a dependency and plural/-ing/-ed folding measured
+better than no stemming on news questions (see bench/retrieval_eval.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+from bm25s.stopwords import STOPWORDS_EN
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+STOPWORDS = frozenset(STOPWORDS_EN) | {"s", "t", "said", "says", "say", "would", "could"}
+_VOWEL = re.compile(r"[aeiouy]")
+FORMAT_VERSION = 1
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Light English stemmer (Porter step 1 style): folds plurals, -ed, -ing, -ly.
+
+    Deliberately conservative: it never touches words shorter than 4 letters and keeps a vowel
+    in the stem, so names ("Jones", "Paris") mostly survive and "ships" still meets "ship".
+    """
+    w = word
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suf in ("ingly", "edly", "ing", "ed", "ly"):
+        if w.endswith(suf) and len(w) - len(suf) >= 3 and _VOWEL.search(w[: -len(suf)]):
+            w = w[: -len(suf)]
+            # undo doubling ("stopped" -> "stopp" -> "stop"), keep "ll"/"ss"/"zz"
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]
+            break
+    if w.endswith("e") and len(w) > 4:
+        # "scores"/"scored"/"score" -> "scor": drop silent e so it meets the -ed/-ing forms
+        w = w[:-1]
+    return w
+
+
+def tokenize(text: str, stemming: bool = True) -> list[str]:
+    toks = [t.replace("’", "'") for t in _WORD.findall(text.lower())]
+    toks = [t.split("'")[0] for t in toks]  # "emanuel's" -> "emanuel"
+    out = [t for t in toks if t and t not in STOPWORDS]
+    return [stem(t) for t in out] if stemming else out
+
+
+class KeywordIndex:
+    """bm25s index whose rows are mapped to caller-chosen integer ids (paragraph ids)."""
+
+    def __init__(self, k1: float = 0.9, b: float = 0.4, stemming: bool = True) -> None:
+        self.k1, self.b, self.stemming = k1, b, stemming
+        self.ids = np.zeros(0, dtype=np.int64)
+        self._bm25: bm25s.BM25 | None = None
+        self._row_of: dict[int, int] = {}
+
+    # -- building -------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        ids: Sequence[int] | np.ndarray,
+        texts: Iterable[str],
+        k1: float = 0.9,
+        b: float = 0.4,
+        stemming: bool = True,
+    ) -> KeywordIndex:
+        idx = cls(k1=k1, b=b, stemming=stemming)
+        corpus = [tokenize(t, stemming) or [""] for t in texts]
+        idx.ids = np.asarray(ids, dtype=np.int64)
+        if len(corpus) != len(idx.ids):
+            raise ValueError("ids and texts differ in length")
+        if len(corpus):
+            bm = bm25s.BM25(k1=k1, b=b)
+            bm.index(corpus, show_progress=False)
+            idx._bm25 = bm
+        idx._row_of = {int(i): r for r, i in enumerate(idx.ids)}
+        return idx
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- querying -------------------------------------------------------------------------
+    def tokens(self, text: str) -> list[str]:
+        return tokenize(text, self.stemming)
+
+    def all_scores(self, text: str) -> np.ndarray:
+        """BM25 score of every row (aligned with `self.ids`); cheap: sparse sum over query terms."""
+        toks = self.tokens(text)
+        if self._bm25 is None or not toks:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        tids = self._bm25.get_tokens_ids(toks)
+        if not tids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores_from_ids(tids), dtype=np.float32)
+
+    def query(
+        self, text: str, k: int = 10, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (ids, scores), best first; zero-score rows are dropped.
+
+        `allowed` is an optional array of ids to restrict to (e.g. one speaker's paragraphs).
+        """
+        scores = self.all_scores(text)
+        if allowed is not None:
+            mask = np.zeros(len(scores), dtype=bool)
+            rows = [self._row_of[int(i)] for i in allowed if int(i) in self._row_of]
+            mask[rows] = True
+            scores = np.where(mask, scores, 0.0)
+        return self._topk(scores, k)
+
+    def scores_for(self, text: str, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """BM25 scores of the given ids (0 for unknown ids), for re-scoring dense candidates."""
+        scores = self.all_scores(text)
+        rows = np.array([self._row_of.get(int(i), -1) for i in ids], dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        ok = rows >= 0
+        out[ok] = scores[rows[ok]]
+        return out
+
+    def _topk(self, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, len(scores))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        part = np.argpartition(-scores, k - 1)[:k]
+        part = part[np.argsort(-scores[part], kind="stable")]
+        part = part[scores[part] > 0]
+        return self.ids[part], scores[part].astype(np.float32)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, folder: str | Path, extra: dict | None = None) -> None:
+        """Write to a temp folder beside `folder`, then swap it in, so readers never see half."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+        try:
+            meta = {
+                "version": FORMAT_VERSION,
+                "k1": self.k1,
+                "b": self.b,
+                "stemming": self.stemming,
+                "n": len(self.ids),
+                **(extra or {}),
+            }
+            (tmp / "keyword.json").write_text(json.dumps(meta), encoding="utf-8")
+            np.save(tmp / "ids.npy", self.ids)
+            if self._bm25 is not None:
+                self._bm25.save(tmp / "bm25", show_progress=False)
+            old = folder.with_name(folder.name + ".old")
+            if folder.exists():
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(folder, old)
+            os.replace(tmp, folder)
+            if old.exists():
+                shutil.rmtree(old)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load(cls, folder: str | Path, mmap: bool = False) -> KeywordIndex:
+        folder = Path(folder)
+        meta = json.loads((folder / "keyword.json").read_text(encoding="utf-8"))
+        idx = cls(k1=meta["k1"], b=meta["b"], stemming=meta["stemming"])
+        idx.ids = np.load(folder / "ids.npy")
+        if (folder / "bm25").exists():
+            idx._bm25 = bm25s.BM25.load(folder / "bm25", mmap=mmap)
+        idx._row_of = {int(i): r for r, i in enumerate(idx.ids)}
+        return idx

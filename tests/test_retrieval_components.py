@@ -1,0 +1,106 @@
+"""Keyword index, fusion, speaker matching, dedupe and the IVF switch: real bm25s and FAISS."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrieval.vectors as vec
+from retrieval.dedupe import collapse
+from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams, fuse_scores, rank
+from retrieval.keyword import KeywordIndex, stem, tokenize
+from retrieval.speaker_match import SpeakerRegistry, who_said_content
+
+TEXTS = [
+    "The navy commissioned two new warships at the harbour on Friday.",
+    "Farmers protested rising fertiliser prices outside parliament.",
+    "The central bank raised interest rates by half a point.",
+    "Warship construction slowed as steel shortages hit the shipyards.",
+]
+
+
+def test_stemmer_folds_common_suffixes_and_keeps_short_words():
+    assert stem("warships") == stem("warship")
+    assert stem("raised") == stem("raising") == stem("raise")
+    assert stem("bus") == "bus"
+    assert "the" not in tokenize("The warships")
+
+
+def test_keyword_query_restrict_and_roundtrip(tmp_path):
+    ids = np.array([10, 20, 30, 40])
+    kw = KeywordIndex.build(ids, TEXTS)
+    got, scores = kw.query("warships harbour", k=3)
+    assert got[0] == 10 and 40 in got and np.all(np.diff(scores) <= 0)
+    only, _ = kw.query("warships", k=3, allowed=np.array([40]))
+    assert only.tolist() == [40]
+    assert kw.query("zebra", k=3)[0].size == 0
+    kw.save(tmp_path / "kw", extra={"generation": 3})
+    kw2 = KeywordIndex.load(tmp_path / "kw")
+    assert kw2.query("interest rates", k=1)[0].tolist() == [30]
+    assert kw2.scores_for("interest rates", [30, 99])[1] == 0.0
+
+
+def test_fusion_methods():
+    dense = np.array([0.9, 0.5, 0.4])
+    kw = np.array([0.0, 9.0, 1.0])
+    # convex z-score keeps a clearly best dense hit on top against one keyword spike
+    ids, fused = rank(np.array([1, 2, 3]), dense, kw, SHIPPED)
+    assert ids[0] == 1 and fused[0] >= fused[1]
+    assert fuse_scores(dense, kw, FusionParams(method="dense")).tolist() == dense.tolist()
+    rrf = fuse_scores(dense, kw, NAIVE_RRF)
+    assert rrf[1] > rrf[0]  # ranks (1,0) beat (0,2): RRF ignores how far ahead dense was
+    with pytest.raises(ValueError):
+        fuse_scores(dense, kw, FusionParams(method="nope"))
+
+
+def test_speaker_registry_full_surname_fuzzy_and_ambiguous():
+    reg = SpeakerRegistry(["Rahm Emanuel", "Boris Johnson", "Lyndon Johnson", "Ada Whitlock"])
+    assert reg.match("What did Emanuel say about warships?").name == "Rahm Emanuel"
+    assert reg.match("What did Rahm Emanuel say?").name == "Rahm Emanuel"
+    assert reg.match("what has Emmanuel's view been on Japan?").name == "Rahm Emanuel"
+    assert reg.match("What did Boris Johnson say?").name == "Boris Johnson"
+    assert reg.match("What did Johnson say?") is None  # two Johnsons: ambiguous
+    assert reg.match("What is the interest rate?") is None
+
+
+def test_who_said_detection():
+    assert who_said_content('Who said "it doubles our capacity"?') == "it doubles our capacity"
+    assert who_said_content("Who warned that dredging could harm fish?") == (
+        "dredging could harm fish"
+    )
+    assert who_said_content("What did the harbour master say?") is None
+
+
+def test_collapse_keeps_first_of_near_duplicates():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=8).astype(np.float32)
+    a /= np.linalg.norm(a)
+    b = a + 0.01
+    b /= np.linalg.norm(b)
+    c = rng.normal(size=8).astype(np.float32)
+    c /= np.linalg.norm(c)
+    texts = [TEXTS[0], TEXTS[0].replace("Friday", "Saturday"), TEXTS[1]]
+    assert collapse(np.stack([a, b, c]), texts) == [0, 2]
+    # same vector but different wording is not a duplicate
+    assert collapse(np.stack([a, a]), [TEXTS[0], TEXTS[2]]) == [0, 1]
+
+
+def test_vector_index_turns_ivf_above_threshold(tmp_path, monkeypatch):
+    monkeypatch.setattr(vec, "FLAT_MAX", 500)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = np.arange(3000) * 2 + 5
+    small = vec.VectorIndex.build(ids[:400], x[:400], 32)
+    assert not small.is_approximate
+    small.add(ids[400:1200], x[400:1200])  # grows past 2*FLAT_MAX: re-built as IVF
+    assert small.is_approximate and small.ntotal == 1200
+    big = vec.VectorIndex.build(ids, x, 32)
+    assert big.is_approximate
+    assert big.search(x[7], 1)[0][0] == ids[7]
+    assert np.allclose(big.vectors_for([ids[9]])[0], x[9])
+    big.remove([int(ids[7])])
+    assert big.search(x[7], 1)[0][0] != ids[7]
+    big.save(tmp_path, vec.VectorFileInfo(1, big.ntotal, 32, "m"))
+    loaded, _ = vec.VectorIndex.load(tmp_path)
+    assert loaded.is_approximate and loaded.search(x[11], 1)[0][0] == ids[11]
