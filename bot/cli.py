@@ -268,6 +268,41 @@ def stats(index: Path | None, as_json: bool):
             click.echo(f"{key:>12}: {value}")
 
 
+# -- check ------------------------------------------------------------------------------------
+@cli.command()
+@index_option
+@click.option("--repair", is_flag=True, help="Rebuild what is derived from the database.")
+@json_option
+@friendly_errors
+def check(index: Path | None, repair: bool, as_json: bool):
+    """Verify the index (database, vectors, embeddings); --repair fixes what it can.
+
+    Exit code 0 when the index is healthy (after repairing, with --repair), 1 otherwise.
+    """
+    from retrieval.check import check_index, repair_index
+
+    settings = load_settings(index=index)
+    report = repair_index(settings.index) if repair else check_index(settings.index)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        for line in report.repaired:
+            click.echo(f"repaired: {line}")
+        c = report.counts
+        if report.ok:
+            click.echo(
+                f"{settings.index}: healthy ({c.get('documents', 0)} documents, "
+                f"{c.get('paragraphs', 0)} paragraphs, {c.get('vectors') or 0} vectors, "
+                f"generation {c.get('generation', 0)})"
+            )
+        for p in report.problems:
+            click.echo(f"problem: {p.message}", err=True)
+        if not report.ok:
+            click.echo(f"fix: {report.advice()}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
 # -- run --------------------------------------------------------------------------------------
 @cli.command()
 @index_option

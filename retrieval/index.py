@@ -90,7 +90,8 @@ class Index:
             if missing:
                 raise IndexProblem(
                     f"{len(missing)} paragraphs have no stored embedding for model "
-                    f"'{self.model_name}': run `attribot ingest` again on their files"
+                    f"'{self.model_name}': run `attribot check --repair --index {self.folder}` "
+                    "(it re-embeds them from the text the database keeps)"
                 )
             dim = matrix.shape[1] if len(ids) else self._dim()
             vectors = VectorIndex.build(ids, matrix, dim)

@@ -1,0 +1,343 @@
+"""Verify an index folder, and repair what can be repaired from SQLite.
+
+SQLite is the source of truth; the vector file is derived from it. So:
+- a vector file that disagrees with the database (missing, unreadable, stale, wrong ids,
+  duplicates) is always repairable: `repair_index` rebuilds it from the stored embeddings;
+- paragraphs without a stored embedding are repairable too: `repair_index` re-embeds them
+  from the paragraph text SQLite keeps (this one needs the model);
+- a damaged database is not: the report says to restore a backup or ingest again.
+
+Checking never writes and never loads the model, so it is safe to run beside a live bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from retrieval.index import DB_FILE
+from retrieval.vectors import SIDECAR_FILE, VECTORS_FILE, read_sidecar
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+@dataclass(slots=True)
+class Problem:
+    """One thing wrong, in plain words, and whether `attribot check --repair` fixes it."""
+
+    code: str
+    message: str
+    repairable: bool
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message, "repairable": self.repairable}
+
+
+@dataclass
+class CheckReport:
+    folder: Path
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int | None] = field(default_factory=dict)
+    repaired: list[str] = field(default_factory=list)  # what --repair did
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def repairable(self) -> bool:
+        return bool(self.problems) and all(p.repairable for p in self.problems)
+
+    def add(self, code: str, message: str, repairable: bool) -> None:
+        self.problems.append(Problem(code, message, repairable))
+
+    def advice(self) -> str:
+        """The one thing to run (or do) next."""
+        if self.ok:
+            return ""
+        if self.repairable:
+            return f"run `attribot check --repair --index {self.folder}`"
+        if any(p.code == "missing" for p in self.problems):
+            return f"run `attribot ingest PATH --index {self.folder}`"
+        return (
+            f"restore {self.folder / DB_FILE} from a backup (see README 'Operating it'), "
+            f"or move {self.folder} away and run `attribot ingest PATH --index {self.folder}`"
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "index": str(self.folder),
+            "ok": self.ok,
+            "problems": [p.to_json() for p in self.problems],
+            "counts": self.counts,
+            "repaired": self.repaired,
+            "advice": self.advice(),
+        }
+
+
+# -- checking ---------------------------------------------------------------------------------
+def _open_readonly(db_path: Path) -> sqlite3.Connection:
+    # mode=ro: checking must never create, migrate or lock the database for writing.
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def vector_ids(index: faiss.Index) -> np.ndarray | None:
+    """Every id a FAISS index holds (duplicates kept), or None for an unknown index type."""
+    if isinstance(index, faiss.IndexIDMap):  # IndexIDMap2 is a subclass
+        return faiss.vector_to_array(index.id_map).astype(np.int64)
+    if isinstance(index, faiss.IndexIVF):
+        inv = index.invlists
+        parts = [
+            faiss.rev_swig_ptr(inv.get_ids(lst), inv.list_size(lst)).copy()
+            for lst in range(index.nlist)
+            if inv.list_size(lst)
+        ]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    return None
+
+
+def _check_database(report: CheckReport, db_path: Path) -> sqlite3.Connection | None:
+    """SQLite-level checks; returns an open connection when the metadata is readable."""
+    try:
+        with open(db_path, "rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        report.add("db_unreadable", f"{db_path} cannot be read ({exc.strerror or exc})", False)
+        return None
+    if header != SQLITE_HEADER:
+        report.add(
+            "db_corrupt",
+            f"{db_path} is not an SQLite database (its first bytes are wrong): "
+            "the documents and paragraphs in it are lost",
+            False,
+        )
+        return None
+    try:
+        conn = _open_readonly(db_path)
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
+        if rows != ["ok"]:
+            report.add(
+                "db_corrupt",
+                f"{db_path} is damaged: SQLite integrity check says {'; '.join(rows[:3])}",
+                False,
+            )
+            conn.close()
+            return None
+        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if fk:
+            tables = sorted({r[0] for r in fk})
+            report.add(
+                "db_foreign_keys",
+                f"{len(fk)} rows in {', '.join(tables)} point at rows that no longer exist",
+                False,
+            )
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        needed = {"meta", "documents", "paragraphs", "embeddings", "attributions"}
+        if not needed <= tables:
+            report.add(
+                "db_schema",
+                f"{db_path} is not an Attribot index (missing tables: "
+                f"{', '.join(sorted(needed - tables))})",
+                False,
+            )
+            conn.close()
+            return None
+        return conn
+    except sqlite3.DatabaseError as exc:
+        report.add("db_corrupt", f"{db_path} cannot be read by SQLite ({exc})", False)
+        return None
+
+
+def check_index(folder: str | Path) -> CheckReport:
+    """Everything that can be verified without writing or loading the model."""
+    folder = Path(folder)
+    report = CheckReport(folder)
+    db_path = folder / DB_FILE
+    if not db_path.exists():
+        report.add("missing", f"no index at {folder} ({DB_FILE} is not there)", False)
+        return report
+    conn = _check_database(report, db_path)
+    if conn is None:
+        return report
+    try:
+        _check_contents(report, conn, folder)
+    finally:
+        conn.close()
+    return report
+
+
+def _check_contents(report: CheckReport, conn: sqlite3.Connection, folder: Path) -> None:
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    model = meta.get("model")
+    dim = int(meta["dim"]) if meta.get("dim") else None
+    generation = int(meta.get("generation", "0") or 0)
+    # One read transaction, so an ingest committing meanwhile cannot make the numbers disagree.
+    conn.execute("BEGIN")
+    para_ids = np.array([r[0] for r in conn.execute("SELECT id FROM paragraphs ORDER BY id")])
+    documents = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    missing_emb = bad_emb = 0
+    if model is not None:
+        for length in conn.execute(
+            "SELECT length(e.vector) FROM paragraphs p LEFT JOIN embeddings e "
+            "ON e.text_hash=p.text_hash AND e.model=?",
+            (model,),
+        ):
+            if length[0] is None:
+                missing_emb += 1
+            elif dim and length[0] != dim * 4:
+                bad_emb += 1
+    elif len(para_ids):
+        report.add("no_model", "the index records no embedding model for its paragraphs", False)
+    conn.execute("COMMIT")
+    report.counts.update(
+        documents=documents,
+        paragraphs=len(para_ids),
+        generation=generation,
+        missing_embeddings=missing_emb,
+    )
+    if missing_emb:
+        report.add(
+            "missing_embeddings",
+            f"{missing_emb} paragraphs have no stored embedding for model '{model}' "
+            "(repair re-embeds them from their stored text)",
+            True,
+        )
+    if bad_emb:
+        report.add(
+            "bad_embeddings",
+            f"{bad_emb} stored embeddings are not {dim}-dimensional (repair re-embeds them)",
+            True,
+        )
+    _check_vectors(report, folder, para_ids, generation, model)
+
+
+def _check_vectors(
+    report: CheckReport, folder: Path, para_ids: np.ndarray, generation: int, model: str | None
+) -> None:
+    vec_path, side_path = folder / VECTORS_FILE, folder / SIDECAR_FILE
+    report.counts["vectors"] = None
+    if not vec_path.exists():
+        if len(para_ids):
+            report.add("vectors_missing", f"{vec_path} is missing", True)
+        return
+    try:
+        index = faiss.read_index(str(vec_path))
+    except RuntimeError:
+        report.add("vectors_unreadable", f"{vec_path} is unreadable (truncated or garbage)", True)
+        return
+    ids = vector_ids(index)
+    report.counts["vectors"] = int(index.ntotal)
+    if ids is None:
+        report.add("vectors_type", f"{vec_path} holds an unknown FAISS index type", True)
+        return
+    unique = np.unique(ids)
+    if len(unique) != len(ids):
+        report.add(
+            "vectors_duplicates",
+            f"{len(ids) - len(unique)} paragraph ids appear more than once in {vec_path}",
+            True,
+        )
+    if len(ids) != len(para_ids):
+        report.add(
+            "count_mismatch",
+            f"{len(ids)} vectors for {len(para_ids)} paragraphs",
+            True,
+        )
+    not_indexed = np.setdiff1d(para_ids, unique).size
+    stale = np.setdiff1d(unique, para_ids).size
+    if not_indexed or stale:
+        report.add(
+            "ids_mismatch",
+            f"{not_indexed} paragraphs have no vector and {stale} vectors belong to no paragraph",
+            True,
+        )
+    info = read_sidecar(folder)
+    if info is None:
+        report.add("sidecar_unreadable", f"{side_path} is missing or unreadable", True)
+        return
+    report.counts["vectors_generation"] = info.generation
+    if info.generation != generation:
+        report.add(
+            "stale_generation",
+            f"the vector file is of generation {info.generation}, the database of {generation} "
+            "(an ingest stopped before saving it, or one is running now)",
+            True,
+        )
+    if info.count != index.ntotal:
+        report.add(
+            "sidecar_count",
+            f"{side_path} records {info.count} vectors, the file holds {index.ntotal}",
+            True,
+        )
+    if model is not None and info.model != model:
+        report.add(
+            "sidecar_model", f"the vector file is of model '{info.model}', not '{model}'", True
+        )
+
+
+# -- repairing --------------------------------------------------------------------------------
+def repair_index(folder: str | Path) -> CheckReport:
+    """Fix what `check_index` finds, from SQLite; returns the report after repairing.
+
+    Do not run it while an ingest writes to the same folder (the ingest's own save at its end
+    would be of a different generation; `check` would then ask for another repair).
+    """
+    from retrieval.index import Index
+
+    folder = Path(folder)
+    before = check_index(folder)
+    if before.ok or not before.repairable:
+        return before
+    done: list[str] = []
+    for leftover in (VECTORS_FILE + ".tmp", SIDECAR_FILE + ".tmp"):
+        # a save killed half-way leaves these; they are never read, just clutter
+        (folder / leftover).unlink(missing_ok=True)
+    index = Index(folder, create=False)
+    try:
+        codes = {p.code for p in before.problems}
+        if codes & {"missing_embeddings", "bad_embeddings"}:
+            n = _reembed(index)
+            done.append(f"re-embedded {n} paragraphs")
+        index.rebuild_vectors()
+        done.append(f"rebuilt the vector file from the database ({index.vectors.ntotal} vectors)")
+    finally:
+        index.close()
+    after = check_index(folder)
+    after.repaired = done
+    log.info("repair of %s: %s", folder, "; ".join(done))
+    return after
+
+
+def _reembed(index) -> int:
+    """Embed paragraphs whose stored embedding is missing or malformed, from their text."""
+    store = index.store
+    model = index.model_name
+    dim = index.embedder.dim
+    rows = store.db.execute(
+        "SELECT DISTINCT p.text_hash, p.text FROM paragraphs p LEFT JOIN embeddings e "
+        "ON e.text_hash=p.text_hash AND e.model=? "
+        "WHERE e.vector IS NULL OR length(e.vector) != ?",
+        (model, dim * 4),
+    ).fetchall()
+    for start in range(0, len(rows), 256):
+        chunk = rows[start : start + 256]
+        vectors = index.embedder.encode([r[1] for r in chunk])
+        with store.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
+                [(model, r[0], v.tobytes()) for r, v in zip(chunk, vectors, strict=True)],
+            )
+            if store.get_meta("dim") is None:
+                store.set_meta("dim", str(dim), conn)
+            # a new generation, so running bots (Index.refresh) pick up the repaired vectors
+            store.bump_generation(conn)
+    return len(rows)

@@ -1,0 +1,254 @@
+"""kill -9 at any moment of an ingest or a vector rebuild leaves an index that opens, agrees
+with its metadata, and completes when the same ingest runs again.
+
+Real subprocesses (`attribot ingest`), real SIGKILLs; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.check import check_index, repair_index, vector_ids
+from retrieval.index import DB_FILE, Index
+from retrieval.vectors import VECTORS_FILE
+
+ROOT = Path(__file__).resolve().parents[1]
+ATTRIBOT = Path(sys.executable).with_name("attribot")
+N_DOCS = 160  # three ingest batches (64, 64, 32): kills land before, between and in commits
+WORDS = [
+    "council",
+    "harbour",
+    "bridge",
+    "budget",
+    "river",
+    "school",
+    "library",
+    "mayor",
+    "vote",
+    "repair",
+]
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+
+
+def make_corpus(folder: Path, n: int = N_DOCS, seed: int = 7) -> Path:
+    """Small two-paragraph articles: cheap to analyse, so a few batches take seconds."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True)
+    for i in range(n):
+        words = " ".join(rng.choice(WORDS) for _ in range(12))
+        (folder / f"note{i:04d}.txt").write_text(
+            f"Note {i} about the {words}.\n\n"
+            f'"We will fix the {rng.choice(WORDS)} by June," said Mayor Ada Whitlock.\n'
+        )
+    return folder
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DISCORD_TOKEN", None)
+    env["ATTRIBOT_LOG_LEVEL"] = "WARNING"
+    return env
+
+
+def start_ingest(corpus: Path, index: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(ATTRIBOT), "ingest", str(corpus), "--index", str(index), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=index.parent,
+    )
+
+
+def db_generation(index: Path) -> int:
+    """The committed generation, read the way a second process would (read-only)."""
+    try:
+        conn = sqlite3.connect(f"file:{index / DB_FILE}?mode=ro", uri=True, timeout=5)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0]) if row else 0
+
+
+def kill_when(proc: subprocess.Popen, ready, timeout: float = 45.0) -> bool:
+    """SIGKILL `proc` as soon as `ready()` holds; False when it finished first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        if ready():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    pytest.fail("the ingest neither finished nor reached the kill point in time")
+
+
+def assert_consistent(folder: Path) -> None:
+    """Opening repairs whatever a kill left; after that every check passes."""
+    before = check_index(folder)
+    # a kill never damages the database itself: only derived files can be behind
+    assert before.ok or before.repairable, before.to_json()
+    index = Index(folder, create=False)
+    try:
+        paragraphs = index.store.paragraph_ids()
+        vectors = index.vectors
+        assert vectors.ntotal == len(paragraphs)
+        ids = vector_ids(vectors.index)
+        assert len(np.unique(ids)) == len(ids), "duplicate vector ids"
+        assert set(ids.tolist()) == set(paragraphs)
+    finally:
+        index.close()
+    after = check_index(folder)
+    assert after.ok, after.to_json()
+
+
+def content(folder: Path) -> tuple[set, int, int]:
+    """What an index holds, independent of the ids it happened to assign."""
+    conn = sqlite3.connect(f"file:{folder / DB_FILE}?mode=ro", uri=True)
+    try:
+        rows = set(
+            conn.execute(
+                "SELECT d.doc_id, p.idx, p.text_hash FROM paragraphs p "
+                "JOIN documents d ON d.id=p.document_id"
+            )
+        )
+        attrs = conn.execute("SELECT COUNT(*) FROM attributions").fetchone()[0]
+        docs = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    finally:
+        conn.close()
+    return rows, attrs, docs
+
+
+def test_kill_9_during_ingest_then_rerun_completes(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus")
+    # The reference runs beside the kill sequence (second core), not after it.
+    clean_dir = tmp_path / "clean"
+    clean_dir.mkdir()
+    clean = start_ingest(corpus, clean_dir / "index")
+
+    work = tmp_path / "work"
+    work.mkdir()
+    index = work / "index"
+    rng = random.Random(int(time.time()))
+    start = time.monotonic()
+    # 1. during start-up, before anything is written (or while the empty index is created)
+    proc = start_ingest(corpus, index)
+    kill_when(proc, lambda: time.monotonic() - start > 0.5)
+    if (index / DB_FILE).exists():
+        assert_consistent(index)
+    # 2. a random moment from just after the first batch commits (the vector file is then
+    # always stale) into the next batch: analysing, embedding or committing
+    proc = start_ingest(corpus, index)
+    delay = rng.uniform(0.0, 1.5)
+    marks: dict[str, float] = {}
+
+    def after_first_commit() -> bool:
+        if "at" not in marks and db_generation(index) >= 1:
+            marks["at"] = time.monotonic()
+        return "at" in marks and time.monotonic() - marks["at"] >= delay
+
+    assert kill_when(proc, after_first_commit), "finished before the kill"
+    assert_consistent(index)
+    # 3. the same ingest again runs to the end
+    proc = start_ingest(corpus, index)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+    assert_consistent(index)
+
+    out, err = clean.communicate(timeout=60)
+    assert clean.returncode == 0, err.decode()
+    resumed, reference = content(index), content(clean_dir / "index")
+    assert resumed[2] == reference[2] == N_DOCS
+    assert resumed == reference  # same paragraphs, same attributions count
+
+
+def test_kill_9_during_vector_rebuild(tmp_path, index_copy):
+    """What /reindex and a repair do: rebuild the vector file from SQLite. A kill at any
+    point leaves the old file or the new one, never a torn one."""
+    script = (
+        "import sys\n"
+        "from retrieval.index import Index\n"
+        "index = Index(sys.argv[1], create=False)\n"
+        "while True:\n"
+        "    index.rebuild_vectors()\n"
+    )
+    rng = random.Random()
+    for _ in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, str(index_copy)], env=_env(), cwd=ROOT
+        )
+        vec = index_copy / VECTORS_FILE
+        mtime = vec.stat().st_mtime_ns
+        # wait until it has rewritten the file at least once, then kill at a random moment
+        deadline = time.monotonic() + 30
+        while vec.stat().st_mtime_ns == mtime and time.monotonic() < deadline:
+            assert proc.poll() is None
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.05))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        report = check_index(index_copy)
+        assert report.ok or report.repairable, report.to_json()
+        assert_consistent(index_copy)
+
+
+def test_missing_embeddings_are_reported_with_the_command_to_run(index_copy):
+    """The one thing Index cannot rebuild alone; check says exactly what to run, and the
+    repair it names works."""
+    conn = sqlite3.connect(index_copy / DB_FILE)
+    with conn:
+        conn.execute("DELETE FROM embeddings WHERE rowid IN (SELECT rowid FROM embeddings LIMIT 3)")
+    conn.close()
+    (index_copy / VECTORS_FILE).unlink()
+    report = check_index(index_copy)
+    assert not report.ok and report.repairable
+    assert {"missing_embeddings", "vectors_missing"} <= {p.code for p in report.problems}
+    assert report.advice() == f"run `attribot check --repair --index {index_copy}`"
+
+    from retrieval.errors import IndexProblem
+
+    index = Index(index_copy, create=False)
+    with pytest.raises(IndexProblem, match=r"attribot check --repair --index"):
+        index.vectors  # noqa: B018
+    index.close()
+
+    fixed = repair_index(index_copy)
+    assert fixed.ok, fixed.to_json()
+    assert any("re-embedded" in line for line in fixed.repaired)
+    assert_consistent(index_copy)
+
+
+def test_stale_or_broken_vector_file_is_rebuilt_on_open(index_copy):
+    index = Index(index_copy, create=False)
+    expected = index.vectors.ntotal
+    index.close()
+    for damage in (b"", b"garbage" * 100, None):
+        path = index_copy / VECTORS_FILE
+        if damage is None:
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # truncated
+        else:
+            path.write_bytes(damage)
+        report = check_index(index_copy)
+        assert report.repairable and "vectors_unreadable" in {p.code for p in report.problems}
+        index = Index(index_copy, create=False)
+        assert index.vectors.ntotal == expected
+        index.close()
+        assert check_index(index_copy).ok
