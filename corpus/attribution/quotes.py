@@ -1,0 +1,125 @@
+"""Quote-mark spans and cheap sentence splitting, done on raw text with no parse.
+
+Why regex here: only sentences with a quote mark or a cue word are sent to the parser (the
+speed budget), so quote spans and sentence bounds must come from something much cheaper.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OPEN_CURLY = "“«"
+CLOSE_CURLY = "”»"
+STRAIGHT = '"'
+
+
+@dataclass(slots=True)
+class QuoteSpan:
+    start: int  # first character inside the marks
+    end: int  # one past the last character inside the marks
+    open_at: int  # offset of the opening mark
+    close_at: int | None  # offset of the closing mark (None: runs to paragraph end)
+    paragraphs: int = 1  # how many paragraphs the quote runs over
+
+
+def paragraph_bounds(text: str) -> list[tuple[int, int]]:
+    """Non-empty lines as (start, end): news text here is one paragraph per line."""
+    out = []
+    for m in re.finditer(r"[^\n]+", text):
+        if m.group().strip():
+            out.append((m.start(), m.end()))
+    return out
+
+
+def _pair_quotes(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]:
+    """Pair quote marks, honouring the convention that a quote running over several
+    paragraphs opens each paragraph with a mark and closes only in the last one."""
+    spans: list[QuoteSpan] = []
+    i = 0
+    while i < len(paras):
+        ps, pe = paras[i]
+        pos = ps
+        while pos < pe:
+            ch = text[pos]
+            if ch in OPEN_CURLY or ch == STRAIGHT:
+                closers = CLOSE_CURLY if ch in OPEN_CURLY else STRAIGHT
+                close = next((k for k in range(pos + 1, pe) if text[k] in closers), None)
+                if ch in OPEN_CURLY:
+                    # A new opener before any closer means the first one is unbalanced.
+                    nxt_open = next((k for k in range(pos + 1, pe) if text[k] in OPEN_CURLY),
+                                    None)
+                    if nxt_open is not None and (close is None or nxt_open < close):
+                        pos += 1
+                        continue
+                if close is not None:
+                    if close - pos > 1:
+                        spans.append(QuoteSpan(pos + 1, close, pos, close))
+                    pos = close + 1
+                    continue
+                # No closer in this paragraph: continues if the next paragraph opens with a mark.
+                j = i
+                n_par = 1
+                c = None
+                while j + 1 < len(paras):
+                    ns, ne = paras[j + 1]
+                    lead = text[ns:ne].lstrip()
+                    if not lead or lead[0] not in OPEN_CURLY + STRAIGHT:
+                        break
+                    j += 1
+                    n_par += 1
+                    off = ns + (len(text[ns:ne]) - len(lead)) + 1
+                    c = next((k for k in range(off, ne) if text[k] in closers), None)
+                    if c is not None:
+                        spans.append(QuoteSpan(pos + 1, c, pos, c, n_par))
+                        i = j
+                        ps, pe = paras[i]
+                        pos = c + 1
+                        break
+                if c is None:
+                    end = paras[j][1]
+                    while end > pos + 1 and text[end - 1].isspace():
+                        end -= 1
+                    spans.append(QuoteSpan(pos + 1, end, pos, None, n_par))
+                    i = j
+                    ps, pe = paras[i]
+                    pos = pe
+                continue
+            pos += 1
+        i += 1
+    return spans
+
+
+def find_quotes(text: str, paras: list[tuple[int, int]] | None = None) -> list[QuoteSpan]:
+    """All quoted stretches in `text`, inner offsets (marks excluded)."""
+    return _pair_quotes(text, paras if paras is not None else paragraph_bounds(text))
+
+
+_ABBREV = {"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "st", "jr", "sr",
+           "inc", "co", "corp", "ltd", "vs", "no", "u.s", "u.k", "u.n", "jan", "feb", "mar",
+           "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "lt", "col", "capt",
+           "sgt", "rev", "mt", "ft", "d.c", "e.g", "i.e", "a.m", "p.m", "etc", "approx"}
+_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split text[start:end] (one paragraph) into sentence spans with a regex.
+
+    Abbreviations ("Mr.", "U.S.") and single initials ("J.") do not end a sentence.
+    """
+    out = []
+    s = start
+    seg = text[start:end]
+    for m in _BOUNDARY.finditer(seg):
+        dot = start + m.start()
+        if text[dot] == ".":
+            w = re.search(r"([A-Za-z.]+)$", text[s:dot])
+            word = w.group(1).lower() if w else ""
+            if word in _ABBREV or (len(word) == 1 and word.isalpha()):
+                continue
+        e = start + m.end()
+        out.append((s, e))
+        s = e
+    if s < end:
+        out.append((s, end))
+    return out

@@ -1,0 +1,311 @@
+"""Dependency-parse rules: find cue, source and content inside one parsed sentence.
+
+Each rule reads a construction news writers use for attribution:
+  X said (that) C / C, X said / said X, C      -> cue verb with a ccomp (or parataxis host)
+  X wants to C                                 -> cognition/intent verb with an xcomp
+  X expressed concerns over C                  -> speech verb with a long direct object
+  according to X, C / C, according to X        -> "according" phrase and its host clause
+  in X's view, C                               -> "view" phrase and its host clause
+  it was reported by X that C / X was quoted as saying C -> agent / head-chain subjects
+Spans are returned relative to the sentence text; the engine adds the sentence offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from .lexicon import (
+    COGNITION_FORMS,
+    CUE_FORMS,
+    GROUP_NOUNS,
+    ROLE_NOUNS,
+    SPEECH_FORMS,
+    VIEW_NOUNS,
+    WEAK_CUES,
+    XCOMP_FORMS,
+)
+from .speakers import MentionInfo, classify_noun_phrase, is_titleish
+
+PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "him", "them", "us", "me"}
+EXPLETIVES = {"it", "there", "this", "that", "which", "what"}
+# Speech verbs whose direct object is the addressee, not the content.
+_ADDRESSEE_OBJ = {"tell", "ask", "call", "inform", "advise", "notify", "urge", "warn",
+                  "assure", "reassure", "accuse", "praise", "criticize", "criticise", "blame",
+                  "thank", "remind", "show", "find", "answer"}
+_DOBJ_CONTENT = {"say", "express", "voice", "raise", "reiterate", "repeat", "acknowledge",
+                 "deny", "announce", "predict", "admit", "confirm", "concede", "propose",
+                 "suggest", "recommend", "demand", "promise", "pledge", "vow", "describe",
+                 "mention", "reveal", "disclose", "estimate", "stress", "emphasize",
+                 "emphasise", "underline", "underscore", "highlight", "tout", "question"}
+_PUNCT_STRIP = " \t\n,;:—–-"
+
+
+@dataclass(slots=True)
+class RawAttribution:
+    content: tuple[int, int]  # sentence-relative char span (not yet trimmed)
+    cue: tuple[int, int]
+    cue_text: str
+    source: MentionInfo | None
+    lemma: str
+    bare: bool = False  # a cue with a source but no content in its sentence ("he said.")
+
+
+def _span_chars(tokens: list[Token]) -> tuple[int, int]:
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+
+
+def mention_for(head: Token) -> MentionInfo:
+    """Describe the subject phrase headed by `head`: name vs role vs description."""
+    low = head.lower_
+    if low in PRONOUNS:
+        return MentionInfo((head.idx, head.idx + len(head.text)), head.text,
+                           "person" if low in {"he", "she", "him"} else "unknown",
+                           pronoun=True, plural=low in {"they", "them", "we", "us"},
+                           head_lower=low)
+    doc = head.doc
+    # Core NP: left part of the subtree plus right-hand "of/at/for" modifiers of common nouns,
+    # but not appositives, relative clauses or participial modifiers (those carry the role).
+    left = head.left_edge.i
+    right = head.i
+    appos: Token | None = None
+    for c in head.rights:
+        if c.dep_ == "appos" and appos is None:
+            appos = c
+            break
+        if c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"} and head.pos_ != "PROPN":
+            right = max(right, c.right_edge.i)
+        elif c.dep_ == "punct":
+            continue
+        elif c.dep_ in {"relcl", "acl", "cc", "conj"}:
+            break
+    while left < head.i and doc[left].is_punct:
+        left += 1
+    core = [t for t in doc[left:right + 1]]
+    role: str | None = None
+    name: str | None = None
+    span = _span_chars(core)
+    text = doc.text[span[0]:span[1]]
+    proper = head.pos_ == "PROPN" or (head.text[:1].isupper() and head.tag_ == "NNP")
+    if proper:
+        # Name = maximal run of capitalised proper-noun tokens ending at the head.
+        i = head.i
+        while (i - 1 >= left and doc[i - 1].text[:1].isupper() and doc[i - 1].pos_ == "PROPN"
+               and not is_titleish(doc[i - 1].text)):
+            i -= 1
+        run = list(doc[i:head.i + 1])
+        # Keep "First Last" (or "First M. Last"); earlier capitalised words are the role
+        # ("US Ambassador to Japan Rahm Emanuel" -> role "US Ambassador to Japan").
+        if len(run) > 2:
+            keep = 3 if (len(run[-2].text) <= 2 or run[-2].text.endswith(".")
+                         or run[-2].lower_ in {"de", "van", "von", "bin", "al"}) else 2
+            if i == left and not any(is_titleish(t.text) or t.lower_ in ROLE_NOUNS
+                                     for t in run[:-keep]) and len(run) <= 3:
+                keep = len(run)
+            run = run[-keep:]
+        name_span = _span_chars(run)
+        name = doc.text[name_span[0]:name_span[1]]
+        pre = [t for t in doc[left:run[0].i] if t.lower_ not in {"the", "a", "an"}]
+        if pre and not all(t.is_punct for t in pre):
+            pre_text = doc.text[pre[0].idx:run[0].idx].strip(" ,")
+            if pre_text.lower() not in {"mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr"}:
+                role = pre_text
+        words = [t.text for t in core]
+        kind = classify_noun_phrase(words, head.text, head.tag_, True)
+        if kind != "person" or any(t.lower_ == "the" for t in doc[left:run[0].i]):
+            # "The New York Post", "the Justice Department": the whole phrase is the name.
+            name = doc.text[span[0]:span[1]]
+            if name.lower().startswith("the "):
+                name = name[4:]
+            role = None
+            kind = "organisation" if kind == "person" else kind
+        else:
+            span = name_span
+            text = name
+    else:
+        kind = classify_noun_phrase([t.text for t in core], head.text, head.tag_, False)
+        if head.lower_ in ROLE_NOUNS:
+            role = head.lower_
+    if appos is not None:
+        # The tagger sometimes splits one appositive into several ("an ex - professor").
+        last = max((c for c in head.rights if c.dep_ == "appos"), key=lambda c: c.i)
+        a_toks = list(doc[appos.left_edge.i:last.right_edge.i + 1])
+        while a_toks and (a_toks[-1].is_punct):
+            a_toks.pop()
+        while a_toks and a_toks[0].lower_ in {"the", "a", "an"}:
+            a_toks.pop(0)
+        if a_toks:
+            s, e = _span_chars(a_toks)
+            role = doc.text[s:e]
+    plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
+    return MentionInfo(span, text, kind, name=name, role=role, plural=plural,
+                       head_lower=head.lower_)
+
+
+def _subject(v: Token) -> Token | None:
+    """Who is speaking for cue verb `v`: its subject, the agent of a passive, or the subject
+    of the verb it hangs off (participles, conjuncts, "quoted as saying")."""
+    cur = v
+    for _ in range(5):
+        subj = next((c for c in cur.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        agent = next((c for c in cur.children if c.dep_ == "agent"), None)
+        if agent is not None and (subj is None or subj.lower_ in EXPLETIVES):
+            pobj = next((c for c in agent.children if c.dep_ == "pobj"), None)
+            if pobj is not None:
+                return pobj
+        if subj is not None:
+            if subj.tag_ in {"WP", "WDT"}:  # "Smith, who said ..." -> Smith
+                return cur.head if cur.dep_ == "relcl" else None
+            if subj.lower_ in EXPLETIVES:
+                return None
+            return subj
+        if cur.dep_ == "relcl":
+            return cur.head
+        if cur.dep_ in {"xcomp", "advcl", "conj", "pcomp"}:
+            cur = cur.head
+            if cur.dep_ == "prep":
+                cur = cur.head
+            continue
+        if cur.dep_ == "prep":
+            cur = cur.head
+            continue
+        break
+    return None
+
+
+def _trim(doc: Doc, s: int, e: int) -> tuple[int, int]:
+    text = doc.text
+    while s < e and text[s] in _PUNCT_STRIP:
+        s += 1
+    while e > s and text[e - 1] in _PUNCT_STRIP + ".":
+        e -= 1
+    return s, e
+
+
+def _host_minus(host: Token, cut: Span | list[Token]) -> tuple[int, int] | None:
+    """The larger contiguous piece of the host clause's subtree outside `cut`."""
+    toks = list(host.subtree)
+    cut_i = {t.i for t in cut}
+    before = [t for t in toks if t.i < min(cut_i)]
+    after = [t for t in toks if t.i > max(cut_i)]
+    side = before if len(before) >= len(after) else after
+    side = [t for t in side if not t.is_punct or t.text in "\"“”'’"] or side
+    if not side or len(side) < 2:
+        return None
+    return _span_chars(side)
+
+
+def _is_cue_verb(t: Token) -> bool:
+    return t.tag_.startswith("VB") and t.lower_ in CUE_FORMS or (
+        t.tag_.startswith("VB") and t.lower_ in XCOMP_FORMS)
+
+
+def sentence_attributions(doc: Doc) -> list[RawAttribution]:
+    """All attribution candidates in one parsed sentence."""
+    out: list[RawAttribution] = []
+    used_cues: set[int] = set()
+    for t in doc:
+        low = t.lower_
+        # according to X
+        if low == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
+            to = doc[t.i + 1]
+            pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+            if pobj is None:
+                continue
+            phrase = list(t.subtree)
+            host = t.head if t.head is not t else None
+            content = None
+            if host is not None:
+                content = _host_minus(host, phrase)
+            if content is None:
+                # Attached oddly: take the rest of the sentence on the larger side.
+                rest_b = [x for x in doc if x.i < phrase[0].i]
+                rest_a = [x for x in doc if x.i > phrase[-1].i]
+                side = rest_b if len(rest_b) >= len(rest_a) else rest_a
+                if len(side) < 2:
+                    continue
+                content = _span_chars(side)
+            out.append(RawAttribution(_trim(doc, *content), (t.idx, to.idx + 2),
+                                      "according to", mention_for(pobj), "according to"))
+            continue
+        # in X's view / in the view of X
+        if low in VIEW_NOUNS and t.head.lower_ == "in" and t.head.dep_ == "prep":
+            poss = next((c for c in t.children if c.dep_ == "poss"), None)
+            if poss is None:
+                of = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "of"),
+                          None)
+                poss = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+            if poss is None or poss.lower_ in {"my", "our", "your"}:
+                continue
+            phrase = list(t.head.subtree)
+            content = _host_minus(t.head.head, phrase) if t.head.head is not t.head else None
+            if content is None:
+                continue
+            out.append(RawAttribution(_trim(doc, *content), (t.head.idx, t.idx + len(t.text)),
+                                      doc.text[t.head.idx:t.idx + len(t.text)],
+                                      mention_for(poss), "view"))
+            continue
+        if not _is_cue_verb(t) or t.i in used_cues:
+            continue
+        lemma = CUE_FORMS.get(low) or XCOMP_FORMS.get(low, low)
+        content_toks: list[Token] | None = None
+        ccomp = [c for c in t.children if c.dep_ == "ccomp"]
+        if ccomp:
+            content_toks = list(ccomp[0].subtree)
+        elif low in XCOMP_FORMS:
+            x = next((c for c in t.children if c.dep_ == "xcomp"), None)
+            if x is not None and any(c.dep_ == "aux" and c.lower_ == "to" for c in x.children):
+                content_toks = list(x.subtree)
+        if content_toks is None and lemma == "call":
+            oprd = next((c for c in t.children if c.dep_ in {"oprd", "xcomp"}), None)
+            dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
+            if oprd is not None and dobj is not None:
+                content_toks = list(dobj.subtree) + list(oprd.subtree)
+                # keep trailing modifiers ("... for the US defence industry")
+                for c in t.rights:
+                    if c.dep_ == "prep" and c.i > oprd.i:
+                        content_toks += list(c.subtree)
+                content_toks.sort(key=lambda x: x.i)
+        if content_toks is None and lemma in _DOBJ_CONTENT:
+            # A long object after the verb; also a mis-parsed second "subject"
+            # ("analysts said concerns over ..." comes out as nsubj).
+            dobj = next((c for c in t.children if c.dep_ == "dobj" or (
+                c.dep_ == "nsubj" and c.i > t.i and not (c.i > 0 and doc[c.i - 1].is_punct)
+                and any(x.dep_ == "nsubj" and x.i < t.i for x in t.children))), None)
+            if dobj is not None and dobj.lower_ not in PRONOUNS | EXPLETIVES:
+                sub = list(dobj.subtree)
+                if len(sub) >= 3 or any(x.text in "\"“”" for x in sub):
+                    content_toks = sub
+        if content_toks is None and lemma in WEAK_CUES:
+            pass
+        elif content_toks is None and t.dep_ in {"parataxis", "ccomp"} and t.head.i < t.i:
+            # "C, he said" parsed with C as the main clause.
+            if low in SPEECH_FORMS or low in COGNITION_FORMS:
+                cont = _host_minus(t.head, list(t.subtree))
+                if cont is not None:
+                    subj = _subject(t)
+                    used_cues.add(t.i)
+                    out.append(RawAttribution(_trim(doc, *cont), (t.idx, t.idx + len(t.text)),
+                                              t.text, mention_for(subj) if subj else None,
+                                              lemma))
+                continue
+        subj = _subject(t)
+        if content_toks is None:
+            if low in SPEECH_FORMS and lemma not in WEAK_CUES and subj is not None:
+                out.append(RawAttribution((0, 0), (t.idx, t.idx + len(t.text)), t.text,
+                                          mention_for(subj), lemma, bare=True))
+            continue
+        if lemma in WEAK_CUES and not ccomp and lemma != "call":
+            continue
+        content_toks = [x for x in content_toks if x.i != t.i]
+        if not content_toks:
+            continue
+        s, e = _span_chars(content_toks)
+        s, e = _trim(doc, s, e)
+        if e - s < 2:
+            continue
+        used_cues.add(t.i)
+        out.append(RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text,
+                                  mention_for(subj) if subj is not None else None, lemma))
+    return out

@@ -1,0 +1,176 @@
+"""Speaker mentions: split a subject phrase into name / role, classify it, and resolve
+surname, pronoun and role mentions to one canonical speaker per document.
+
+Resolution is deliberately conservative (the product rule: a wrong name is worse than none):
+a pronoun resolves only to a recent speaker of a compatible number, a surname only to a
+full name seen earlier in the same document, a role noun only to a person who held it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .lexicon import GROUP_NOUNS, ORG_NOUNS, ROLE_NOUNS, TITLE_WORDS
+
+_DETS = {"the", "a", "an", "this", "that", "these", "those", "its", "his", "her", "their"}
+_NAME_PARTICLES = {"de", "van", "von", "der", "bin", "al", "da", "di", "le", "la", "du", "del"}
+_NEWS_ORGS = {"reuters", "ap", "afp", "xinhua", "cnn", "bbc", "nbc", "cbs", "abc", "fox",
+              "bloomberg", "politico", "breitbart", "axios", "msnbc", "npr", "kyodo"}
+
+
+def speaker_key(name: str) -> str:
+    """Normalised registry key: the same full name in several documents maps to one key.
+
+    Case, accents, punctuation, honorifics ("Mr.", "Dr.") and a leading "the" are dropped,
+    so "Rahm Emanuel", "RAHM EMANUEL" and "Mr. Rahm Emanuel" share a key.
+    """
+    s = unicodedata.normalize("NFKD", name)
+    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    s = re.sub(r"[’']s\b", "", s)
+    words = re.findall(r"[a-z0-9]+", s)
+    while words and (words[0] in _DETS or words[0] in {"mr", "mrs", "ms", "dr", "prof"}):
+        words = words[1:]
+    return " ".join(words)
+
+
+@dataclass(slots=True)
+class MentionInfo:
+    """What a subject phrase tells us about its speaker."""
+
+    span: tuple[int, int]  # the mention itself (name or pronoun or noun phrase)
+    text: str
+    kind: str  # person | group | organisation | unknown
+    name: str | None = None  # proper name as written (titles stripped)
+    role: str | None = None
+    pronoun: bool = False
+    plural: bool = False
+    head_lower: str = ""
+
+
+@dataclass(slots=True)
+class Entity:
+    canonical: str
+    kind: str
+    role: str | None = None
+    tokens: list[str] = field(default_factory=list)  # lower-cased name tokens
+    plural: bool = False
+    last_pos: int = 0
+
+
+def classify_noun_phrase(words: list[str], head: str, head_tag: str, proper: bool) -> str:
+    """person / group / organisation for a non-pronoun subject phrase."""
+    h = head.lower()
+    low = [w.lower() for w in words]
+    if any(w in _NEWS_ORGS for w in low):
+        return "organisation"
+    if h in ORG_NOUNS or (proper and any(w in ORG_NOUNS for w in low)):
+        return "organisation"
+    if proper:
+        if head.isupper() and len(head) > 1:
+            return "organisation"
+        return "person"
+    if h in GROUP_NOUNS or head_tag in {"NNS", "NNPS"}:
+        return "group"
+    return "person"
+
+
+class SpeakerResolver:
+    """Per-document registry of speakers; call `resolve` in text order."""
+
+    def __init__(self) -> None:
+        self.entities: list[Entity] = []
+        self.last_person: Entity | None = None
+        self.last_person_pos = -10**9
+        self.last_group: Entity | None = None
+        self.last_group_pos = -10**9
+
+    def _by_surname(self, tok: str) -> Entity | None:
+        hits = [e for e in self.entities if e.kind == "person" and len(e.tokens) > 1
+                and (e.tokens[-1] == tok or (tok in e.tokens and tok == e.tokens[0]))]
+        # Two different people sharing the surname: ambiguous, so no guess.
+        names = {e.canonical for e in hits}
+        return hits[-1] if len(names) == 1 else None
+
+    def _by_role(self, head: str) -> Entity | None:
+        hits = [e for e in self.entities if e.kind == "person" and e.role
+                and head in e.role.lower().split()]
+        names = {e.canonical for e in hits}
+        return hits[-1] if len(names) == 1 else None
+
+    def _remember(self, ent: Entity, pos: int) -> Entity:
+        ent.last_pos = pos
+        if ent.kind == "person" and not ent.plural:
+            self.last_person, self.last_person_pos = ent, pos
+        elif ent.kind in {"group", "organisation"} or ent.plural:
+            self.last_group, self.last_group_pos = ent, pos
+        return ent
+
+    def resolve(self, m: MentionInfo, pos: int, window: int = 1200) -> tuple[str | None, str,
+                                                                              str | None]:
+        """(canonical speaker or None, speaker_kind, role) for mention `m` at offset `pos`.
+
+        `window` is how far back (in characters) a pronoun may look for its antecedent:
+        about two news paragraphs.
+        """
+        if m.pronoun:
+            w = m.text.lower()
+            if w in {"he", "she", "him", "her"}:
+                if self.last_person and pos - self.last_person_pos <= window:
+                    e = self._remember(self.last_person, pos)
+                    return e.canonical, "person", e.role
+                return None, "person", None
+            if w in {"they", "them"}:
+                if self.last_group and pos - self.last_group_pos <= window:
+                    e = self._remember(self.last_group, pos)
+                    return e.canonical, e.kind, e.role
+                return None, "group", None
+            return None, "unknown", None
+        if m.name:
+            toks = [t.lower() for t in m.name.split()]
+            if m.kind == "person" and len(toks) == 1:
+                e = self._by_surname(toks[0])
+                if e is not None:
+                    if m.role and not e.role:
+                        e.role = m.role
+                    self._remember(e, pos)
+                    return e.canonical, e.kind, m.role or e.role
+            key = speaker_key(m.name)
+            for e in self.entities:
+                if speaker_key(e.canonical) == key:
+                    if m.role and not e.role:
+                        e.role = m.role
+                    self._remember(e, pos)
+                    return e.canonical, e.kind, m.role or e.role
+            e = Entity(m.name, m.kind, m.role, toks, m.plural)
+            self.entities.append(e)
+            self._remember(e, pos)
+            return e.canonical, e.kind, m.role
+        # Common-noun phrase.
+        if m.kind == "person" and not m.plural:
+            e = self._by_role(m.head_lower) if m.head_lower in ROLE_NOUNS else None
+            definite = m.text.lower().split()[:1] == ["the"]
+            if e is not None and definite:
+                self._remember(e, pos)
+                return e.canonical, "person", e.role
+            # "a source", "one official": described, not named.
+            return None, "person", m.role
+        # Groups and organisations are named by their description ("Japanese analysts").
+        words = m.text.split()
+        if words and words[0].lower() in _DETS:
+            words = words[1:]
+        canon = " ".join(words) if words else m.text
+        key = speaker_key(canon)
+        for e in self.entities:
+            if speaker_key(e.canonical) == key:
+                self._remember(e, pos)
+                return e.canonical, e.kind, e.role
+        e = Entity(canon, m.kind, None, [w.lower() for w in words], True)
+        self.entities.append(e)
+        self._remember(e, pos)
+        return canon, m.kind, None
+
+
+def is_titleish(word: str) -> bool:
+    return word.lower().rstrip(".") in {t.rstrip(".") for t in TITLE_WORDS}
