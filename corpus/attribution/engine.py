@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from corpus.models import Attribution
 
-from .lexicon import CANDIDATE_RE
+from .lexicon import cue_word_positions
+from .fastpath import fast_attributions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
 from .rules import RawAttribution, sentence_attributions
 from .speakers import MentionInfo, SpeakerResolver
@@ -67,6 +68,7 @@ class Attributor:
         texts = list(texts)
         plans = []
         jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
+        pre: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
         for ti, text in enumerate(texts):
             paras = paragraph_bounds(text)
             quotes = find_quotes(text, paras)
@@ -74,10 +76,24 @@ class Attributor:
             for ps, pe in paras:
                 for ss, se in split_sentences(text, ps, pe):
                     sent = text[ss:se].rstrip()
-                    if sent and CANDIDATE_RE.search(sent):
-                        jobs.append((ti, ss, sent))
+                    if not sent:
+                        continue
+                    hits = cue_word_positions(sent)
+                    # Cue words inside quotes are someone's quoted words ("I think"), not
+                    # attributions: such sentences need no parse.
+                    if hits and not all(
+                            any(q.start <= ss + h < q.end for q in quotes) for h in hits):
+                        fast = fast_attributions(sent)
+                        if fast is not None:
+                            pre[ti].extend((r, ss) for r in fast)
+                        else:
+                            jobs.append((ti, ss, sent))
         raws: list[list[RawAttribution]] = [[] for _ in texts]
         offsets: list[list[int]] = [[] for _ in texts]
+        for ti, found in enumerate(pre):
+            for r, off in found:
+                raws[ti].append(r)
+                offsets[ti].append(off)
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)

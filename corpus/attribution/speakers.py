@@ -65,7 +65,7 @@ def classify_noun_phrase(words: list[str], head: str, head_tag: str, proper: boo
     low = [w.lower() for w in words]
     if any(w in _NEWS_ORGS for w in low):
         return "organisation"
-    if h in ORG_NOUNS or (proper and any(w in ORG_NOUNS for w in low)):
+    if h in ORG_NOUNS:
         return "organisation"
     if proper:
         if head.isupper() and len(head) > 1:
