@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from corpus.models import Attribution
 
-from .lexicon import cue_word_positions
 from .fastpath import fast_attributions
+from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
 from .rules import RawAttribution, sentence_attributions
 from .speakers import MentionInfo, SpeakerResolver
@@ -182,6 +182,7 @@ class Attributor:
 
     def _resolve(self, text: str, items: list[_Item]) -> list[Attribution]:
         resolver = SpeakerResolver()
+        resolver.index_names(text)
         out: list[Attribution] = []
         seen: set[tuple[int, int]] = set()
         for it in sorted(items, key=lambda a: (a.source.span[0] if a.source else a.cue[0],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import GROUP_NOUNS
 from .rules import RawAttribution
 from .speakers import MentionInfo, classify_noun_phrase, is_titleish
 
@@ -34,12 +35,21 @@ _TAIL = r"(?:\s+(?:in|on|at|during|to|from|after|before|last|this|earlier|Monday
 _END = r"\s*[.!?]?[\"”’']*\s*$"
 
 CONTENT_FIRST = re.compile(
-    rf"^(?P<content>.{{8,}}?)(?:,|,[\"”]|[\"”],|[\"”]?\s+—|\?[\"”]|![\"”])\s+"
+    rf"^(?P<content>.{{8,}}?)(?:,|,(?:[\"”]|'')|(?:[\"”]|''),|[\"”]?\s+—|\?[\"”]|![\"”])\s+"
     rf"(?P<src>{_SRC})\s+{_AUX}(?P<cue>{_CUE}){_TAIL}{_END}", re.DOTALL)
 INVERTED = re.compile(
-    rf"^(?P<content>.{{8,}}?)(?:,|,[\"”]|[\"”],|\?[\"”]|![\"”])\s+(?P<cue>said|says|added|"
+    rf"^(?P<content>.{{8,}}?)(?:,|,(?:[\"”]|'')|(?:[\"”]|''),|\?[\"”]|![\"”])\s+(?P<cue>said|says|added|"
     rf"wrote|noted|explained|argued|warned|asked|recalled)\s+(?P<src>{_DESC}|{_NAME})"
     rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}", re.DOTALL)
+# "He said (that) C." / "Smith says C." — cue-first with a short source and nothing between.
+_CUE_FIRST_VERBS = (r"(?:said|says|say|added|wrote|writes|noted|notes|argued|argues|warned|"
+                    r"insisted|insists|believes|thinks|thought|believed|stated|claimed|"
+                    r"claims|explained|predicted|acknowledged|suggested|told\s+(?:reporters|"
+                    r"(?:the\s+)?[A-Z][\w.]+(?:\s+[A-Z][\w.]+)?))")
+CUE_FIRST = re.compile(
+    rf"^(?P<src>{_PRON}|{_NAME}|{_DESC}|{_BARE_PLURAL})\s+{_AUX}(?P<cue>{_CUE_FIRST_VERBS})"
+    rf"(?:\s+(?:on|in|last|this|at)\s+[A-Z]?[a-z]+(?:\s+[a-z]+)?)?(?:\s+that|:|,)?\s+"
+    rf"(?P<content>[^\s].{{8,}}?)\s*[.!?]?[\"”’']*\s*$", re.DOTALL)
 ACCORDING_END = re.compile(
     rf"^(?P<content>.{{8,}}?),\s+(?P<cue>according\s+to)\s+(?P<src>[^,;“”\"]{{2,80}}?)"
     rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}", re.DOTALL)
@@ -66,7 +76,8 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
         r = role.split()
         if r and r[0].lower() in {"the", "a", "an"}:
             role = " ".join(r[1:]) or None
-    if words[0].lower() in _DETS or not head[:1].isupper():
+    if words[0].lower() in _DETS or not head[:1].isupper() or (
+            len(words) == 1 and head.lower() in GROUP_NOUNS):
         plural = head.lower().endswith("s") and not head.lower().endswith("ss")
         kind = classify_noun_phrase(words, head, "NNS" if plural else "NN", False)
         from .lexicon import ROLE_NOUNS
@@ -96,7 +107,7 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
 
 def fast_attributions(sent: str) -> list[RawAttribution] | None:
     """Attributions for `sent` if it has one of the regular shapes, else None (parse it)."""
-    for rx in (CONTENT_FIRST, INVERTED, ACCORDING_END, ACCORDING_START):
+    for rx in (CONTENT_FIRST, INVERTED, ACCORDING_END, ACCORDING_START, CUE_FIRST):
         m = rx.match(sent)
         if not m:
             continue

@@ -11,30 +11,14 @@ from __future__ import annotations
 import re
 
 # Verbs of saying / reporting: a clausal complement after them is attributed content.
-SPEECH_LEMMAS = """
-say tell add note state argue warn assure express explain claim insist stress emphasize
-emphasise announce report write tweet post answer reply respond acknowledge admit concede
-confirm deny declare suggest predict promise pledge vow recall mention describe accuse
-criticize criticise praise urge complain observe comment remark testify estimate conclude
-contend maintain assert allege indicate reveal disclose recount quip joke boast caution
-reiterate repeat counter retort propose recommend demand question agree disagree dismiss
-blame charge signal hint show find told ask call proclaim announce affirm lament muse
-speculate inform advise notify threaten brag concur forecast guarantee swear stipulate
-convey relay clarify elaborate underline underscore highlight point acknowledge theorize
-tout decry denounce lambast slam blast mock reassure predict suspect complain
-""".split()
+SPEECH_LEMMAS = ["say", "tell", "add", "note", "state", "argue", "warn", "assure", "express", "explain", "claim", "insist", "stress", "emphasize", "emphasise", "announce", "report", "write", "tweet", "post", "answer", "reply", "respond", "acknowledge", "admit", "concede", "confirm", "deny", "declare", "suggest", "predict", "promise", "pledge", "vow", "recall", "mention", "describe", "accuse", "criticize", "criticise", "praise", "urge", "complain", "observe", "comment", "remark", "testify", "estimate", "conclude", "contend", "maintain", "assert", "allege", "indicate", "reveal", "disclose", "recount", "quip", "joke", "boast", "caution", "reiterate", "repeat", "counter", "retort", "propose", "recommend", "demand", "question", "agree", "disagree", "dismiss", "blame", "charge", "signal", "hint", "show", "find", "told", "ask", "call", "proclaim", "announce", "affirm", "lament", "muse", "speculate", "inform", "advise", "notify", "threaten", "brag", "concur", "forecast", "guarantee", "swear", "stipulate", "convey", "relay", "clarify", "elaborate", "underline", "underscore", "highlight", "point", "acknowledge", "theorize", "tout", "decry", "denounce", "lambast", "slam", "blast", "mock", "reassure", "predict", "suspect", "complain"]
 
 # States of mind: PolNeAR annotates these as attributions ("X believes that ...").
-COGNITION_LEMMAS = """
-believe think feel know hope fear expect doubt worry suspect assume consider understand
-realize realise guess reckon imagine wish figure sense recognize recognise learn decide
-determine judge insist trust bet
-""".split()
+COGNITION_LEMMAS = ["believe", "think", "feel", "know", "hope", "fear", "expect", "doubt", "worry", "suspect", "assume", "consider", "understand", "realize", "realise", "guess", "reckon", "imagine", "wish", "figure", "sense", "recognize", "recognise", "learn", "decide", "determine", "judge", "insist", "trust", "bet"]
 
 # Verbs whose to-infinitive complement PolNeAR marks as content ("X wants to ...").
 XCOMP_LEMMAS = set(
-    "want hope plan expect intend vow pledge promise refuse decline seek threaten urge "
-    "ask call vow agree offer propose".split()
+    ["want", "hope", "plan", "expect", "intend", "vow", "pledge", "promise", "refuse", "decline", "seek", "threaten", "urge", "ask", "call", "vow", "agree", "offer", "propose"]
 )
 
 # Irregular inflections of the lemmas above (lemma -> forms).
@@ -104,14 +88,13 @@ _NOUNISH = {"state", "states", "plan", "plans", "question", "questions", "post",
             "report", "reports", "comment", "comments", "remark", "remarks", "point", "points",
             "answer", "answers", "call", "calls", "judge", "judges", "sense", "show", "shows",
             "tweet", "tweets", "find", "known", "claim", "claims", "charge", "charges",
-            "signal", "signals", "estimate", "estimates", "forecast", "forecasts", "post",
-            "figure", "figures", "bet", "bets", "trust", "hint", "hints", "joke", "jokes",
+            "signal", "signals", "estimate", "estimates", "forecast", "forecasts", "figure", "figures", "bet", "bets", "trust", "hint", "hints", "joke", "jokes",
             "promise", "promises", "demand", "demands", "offer", "offers", "counter",
             "mention", "doubt", "doubts", "fear", "fears", "hope", "hopes", "wish", "guess",
             "learn", "decide", "determine", "consider", "recognize", "recognise", "feeling",
             "understanding", "thinking", "finding", "showing", "warning", "saying", "sees",
-            "see", "seen", "seeing", "saw", "question", "ask", "asks", "respond", "agree",
-            "observe", "find", "found", "finding", "know", "knowing", "feel", "feels"}
+            "see", "seen", "seeing", "saw", "ask", "asks", "respond", "agree",
+            "observe", "found", "know", "knowing", "feel", "feels"}
 PREFILTER_FORMS = (set(CUE_FORMS) | set(XCOMP_FORMS) | {"according", "quoted", "view"}) - _NOUNISH
 WORD_RE = re.compile(r"[A-Za-z]+")
 
@@ -127,37 +110,13 @@ PERSON_PRONOUNS = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f",
 SUBJECT_PRONOUNS = {"he", "she", "they", "it", "i", "we", "you"}
 
 # Head nouns of groups of people ("experts", "analysts") -> speaker_kind "group".
-GROUP_NOUNS = set("""
-experts analysts officials critics observers scholars researchers economists supporters
-opponents voters residents people sources diplomats lawmakers legislators democrats
-republicans activists scientists leaders members aides advisers advisors investigators
-prosecutors authorities citizens americans observers pundits strategists insiders
-commentators historians protesters students teachers workers doctors executives
-representatives delegates officers agents police polls surveys pollsters reporters
-journalists staffers allies rivals conservatives liberals progressives donors
-economists participants witnesses organizers organisers
-""".split())
+GROUP_NOUNS = set(["experts", "analysts", "officials", "critics", "observers", "scholars", "researchers", "economists", "supporters", "opponents", "voters", "residents", "people", "sources", "diplomats", "lawmakers", "legislators", "democrats", "republicans", "activists", "scientists", "leaders", "members", "aides", "advisers", "advisors", "investigators", "prosecutors", "authorities", "citizens", "americans", "observers", "pundits", "strategists", "insiders", "commentators", "historians", "protesters", "students", "teachers", "workers", "doctors", "executives", "representatives", "delegates", "officers", "agents", "police", "polls", "surveys", "pollsters", "reporters", "journalists", "staffers", "allies", "rivals", "conservatives", "liberals", "progressives", "donors", "economists", "participants", "witnesses", "organizers", "organisers"])
 
 # Head nouns of organisations ("the government", "the newspaper").
-ORG_NOUNS = set("""
-government ministry department agency newspaper paper campaign committee commission
-council court administration company firm group party office bureau board union
-white house pentagon kremlin police network outlet magazine journal times post
-institute university association organization organisation coalition team foundation
-center centre poll survey report study statement station channel army navy
-federation league embassy parliament congress senate house cabinet bank fund
-corporation inc corp ltd agency ministry service services network website site
-""".split())
+ORG_NOUNS = set(["government", "ministry", "department", "agency", "newspaper", "paper", "campaign", "committee", "commission", "council", "court", "administration", "company", "firm", "group", "party", "office", "bureau", "board", "union", "white", "house", "pentagon", "kremlin", "police", "network", "outlet", "magazine", "journal", "times", "post", "institute", "university", "association", "organization", "organisation", "coalition", "team", "foundation", "center", "centre", "poll", "survey", "report", "study", "statement", "station", "channel", "army", "navy", "federation", "league", "embassy", "parliament", "congress", "senate", "house", "cabinet", "bank", "fund", "corporation", "inc", "corp", "ltd", "agency", "ministry", "service", "services", "network", "website", "site"])
 
 # Role nouns that can refer back to a named person ("the commissioner said").
-ROLE_NOUNS = set("""
-ambassador commissioner professor minister president secretary spokesman spokeswoman
-spokesperson director chairman chairwoman chair governor senator mayor official
-candidate nominee lawyer attorney chief executive leader analyst expert researcher
-economist general adviser advisor aide representative congressman congresswoman
-manager founder author judge diplomat envoy premier chancellor king queen prince
-officer commander head emeritus lecturer scholar strategist pollster
-""".split())
+ROLE_NOUNS = set(["ambassador", "commissioner", "professor", "minister", "president", "secretary", "spokesman", "spokeswoman", "spokesperson", "director", "chairman", "chairwoman", "chair", "governor", "senator", "mayor", "official", "candidate", "nominee", "lawyer", "attorney", "chief", "executive", "leader", "analyst", "expert", "researcher", "economist", "general", "adviser", "advisor", "aide", "representative", "congressman", "congresswoman", "manager", "founder", "author", "judge", "diplomat", "envoy", "premier", "chancellor", "king", "queen", "prince", "officer", "commander", "head", "emeritus", "lecturer", "scholar", "strategist", "pollster"])
 
 TITLE_WORDS = {"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "sir", "lord",
                "mr.", "mrs.", "ms.", "dr.", "prof.", "sen.", "rep.", "gov.", "gen.", "president",

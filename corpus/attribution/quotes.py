@@ -91,8 +91,21 @@ def _pair_quotes(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]:
 
 
 def find_quotes(text: str, paras: list[tuple[int, int]] | None = None) -> list[QuoteSpan]:
-    """All quoted stretches in `text`, inner offsets (marks excluded)."""
-    return _pair_quotes(text, paras if paras is not None else paragraph_bounds(text))
+    """All quoted stretches in `text`, inner offsets (marks excluded).
+
+    Two apostrophes ('') are read as a straight double quote: some archives (the New York
+    Times among them) store quotes that way. They are mapped onto a same-length view so that
+    offsets still index `text`.
+    """
+    paras = paras if paras is not None else paragraph_bounds(text)
+    if "''" not in text:
+        return _pair_quotes(text, paras)
+    view = text.replace("''", "\"\x00")
+    spans = _pair_quotes(view, paras)
+    for q in spans:
+        if view[q.start:q.start + 1] == "\x00":
+            q.start += 1
+    return [q for q in spans if q.end - q.start > 1]
 
 
 _ABBREV = {"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "st", "jr", "sr",

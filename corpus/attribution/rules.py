@@ -123,6 +123,12 @@ def mention_for(head: Token) -> MentionInfo:
         else:
             span = name_span
             text = name
+    elif appos is not None and appos.tag_ == "NNP" and head.lower_ in ROLE_NOUNS:
+        # "The minister, Ines Morales, said": the appositive is the name, the head the role.
+        inner = mention_for(appos)
+        core_toks = [t for t in core if t.lower_ not in {"the", "a", "an"}]
+        inner.role = doc.text[core_toks[0].idx:span[1]] if core_toks else head.lower_
+        return inner
     else:
         kind = classify_noun_phrase([t.text for t in core], head.text, head.tag_, False)
         if head.lower_ in ROLE_NOUNS:
@@ -277,19 +283,18 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 sub = list(dobj.subtree)
                 if len(sub) >= 3 or any(x.text in "\"“”" for x in sub):
                     content_toks = sub
-        if content_toks is None and lemma in WEAK_CUES:
-            pass
-        elif content_toks is None and t.dep_ in {"parataxis", "ccomp"} and t.head.i < t.i:
+        if (content_toks is None and lemma not in WEAK_CUES
+                and t.dep_ in {"parataxis", "ccomp"} and t.head.i < t.i
+                and (low in SPEECH_FORMS or low in COGNITION_FORMS)):
             # "C, he said" parsed with C as the main clause.
-            if low in SPEECH_FORMS or low in COGNITION_FORMS:
-                cont = _host_minus(t.head, list(t.subtree))
-                if cont is not None:
-                    subj = _subject(t)
-                    used_cues.add(t.i)
-                    out.append(RawAttribution(_trim(doc, *cont), (t.idx, t.idx + len(t.text)),
-                                              t.text, mention_for(subj) if subj else None,
-                                              lemma))
-                continue
+            cont = _host_minus(t.head, list(t.subtree))
+            if cont is not None:
+                subj = _subject(t)
+                used_cues.add(t.i)
+                out.append(RawAttribution(_trim(doc, *cont), (t.idx, t.idx + len(t.text)),
+                                          t.text, mention_for(subj) if subj else None,
+                                          lemma))
+            continue
         subj = _subject(t)
         if content_toks is None:
             if low in SPEECH_FORMS and lemma not in WEAK_CUES and subj is not None:

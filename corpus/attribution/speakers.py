@@ -20,6 +20,9 @@ _NEWS_ORGS = {"reuters", "ap", "afp", "xinhua", "cnn", "bbc", "nbc", "cbs", "abc
               "bloomberg", "politico", "breitbart", "axios", "msnbc", "npr", "kyodo"}
 
 
+_NAME_RUN = re.compile(r"\b(?:[A-Z][\w'’.-]*\s+){1,3}[A-Z][\w'’-]+")
+
+
 def speaker_key(name: str) -> str:
     """Normalised registry key: the same full name in several documents maps to one key.
 
@@ -86,12 +89,40 @@ class SpeakerResolver:
         self.last_group: Entity | None = None
         self.last_group_pos = -10**9
 
-    def _by_surname(self, tok: str) -> Entity | None:
+    def index_names(self, text: str) -> None:
+        """Note every "First Last" name in the document, so that "Ortiz said" can resolve to
+        a "Mayor Lena Ortiz" who was introduced without speaking."""
+        self.names: list[tuple[int, str, str]] = []  # (offset, surname, full name)
+        for m in _NAME_RUN.finditer(text):
+            words = m.group().split()
+            while words and (is_titleish(words[0]) or words[0].lower() in ROLE_NOUNS
+                             or words[0].lower() in _DETS):
+                words = words[1:]
+            if len(words) < 2:
+                continue
+            keep = 3 if len(words) >= 3 and (len(words[-2]) <= 2 or words[-2].endswith(".")) \
+                else 2
+            full = " ".join(words[-keep:])
+            if any(w.lower() in ORG_NOUNS for w in words[-keep:]):
+                continue
+            self.names.append((m.start(), words[-1].lower(), full))
+
+    def _by_surname(self, tok: str, pos: int = 10**9) -> Entity | None:
         hits = [e for e in self.entities if e.kind == "person" and len(e.tokens) > 1
                 and (e.tokens[-1] == tok or (tok in e.tokens and tok == e.tokens[0]))]
         # Two different people sharing the surname: ambiguous, so no guess.
         names = {e.canonical for e in hits}
-        return hits[-1] if len(names) == 1 else None
+        if len(names) == 1:
+            return hits[-1]
+        if hits:
+            return None
+        found = {full for off, sur, full in getattr(self, "names", []) if sur == tok and off < pos}
+        if len(found) == 1:
+            full = found.pop()
+            e = Entity(full, "person", None, full.lower().split())
+            self.entities.append(e)
+            return e
+        return None
 
     def _by_role(self, head: str) -> Entity | None:
         hits = [e for e in self.entities if e.kind == "person" and e.role
@@ -130,7 +161,7 @@ class SpeakerResolver:
         if m.name:
             toks = [t.lower() for t in m.name.split()]
             if m.kind == "person" and len(toks) == 1:
-                e = self._by_surname(toks[0])
+                e = self._by_surname(toks[0], pos)
                 if e is not None:
                     if m.role and not e.role:
                         e.role = m.role

@@ -1,0 +1,91 @@
+"""Attribution constructions on small sentences written for these tests."""
+
+import pytest
+
+from corpus.attribution import Attributor, extract, speaker_key
+
+
+@pytest.fixture(scope="module")
+def att():
+    return Attributor()
+
+
+def one(att, text):
+    res = att.extract(text)
+    for a in res:
+        assert text[a.quote_span[0]:a.quote_span[1]] == a.quote
+        if a.speaker_span:
+            assert text[a.speaker_span[0]:a.speaker_span[1]] == a.mention
+    return res
+
+
+def test_quote_first_pronoun_resolves(att):
+    text = ("Mayor Lena Ortiz opened the new bridge on Friday.\n"
+            "“This bridge will carry forty thousand cars a day,” Ortiz said. "
+            "“It took us six years.”\n"
+            "The project ran over budget, she added.")
+    res = one(att, text)
+    assert [a.speaker for a in res] == ["Lena Ortiz"] * 3
+    assert res[0].kind == "direct" and res[0].quote.startswith("This bridge")
+    assert res[1].quote == "It took us six years."
+    assert res[2].mention == "she" and res[2].kind == "indirect"
+
+
+def test_straight_quotes_and_inverted_cue_with_role(att):
+    text = '"We expect the talks to resume in May," said Tomas Berg, a spokesman for the union.'
+    (a,) = one(att, text)
+    assert a.speaker == "Tomas Berg" and a.role == "spokesman for the union"
+    assert a.kind == "direct" and a.quote.startswith("We expect the talks")
+
+
+def test_cue_first_colon_and_multi_paragraph_quote(att):
+    text = ("The minister, Ines Morales, said: “The harvest failed in three provinces.\n"
+            "“We will import grain until spring.”\n"
+            "Farmers were not consulted.")
+    res = one(att, text)
+    assert len(res) == 1
+    a = res[0]
+    assert a.speaker == "Ines Morales" and a.kind == "direct"
+    assert a.quote.startswith("The harvest failed") and a.quote.endswith("until spring.")
+
+
+def test_reported_speech_that_and_told(att):
+    res = one(att, "Officials told reporters that the airport would reopen on Monday.")
+    assert res and res[0].speaker == "Officials" and res[0].speaker_kind == "group"
+    assert res[0].quote == "the airport would reopen on Monday"
+
+
+def test_according_to(att):
+    (a,) = one(att, "The factory will close next year, according to the company.")
+    assert a.cue == "according to" and a.quote == "The factory will close next year"
+    assert a.speaker == "company" and a.speaker_kind == "organisation"
+
+
+def test_mixed_quote(att):
+    (a,) = one(att, "Senator Paul Okafor argued that the bill was “a gift to polluters”.")
+    assert a.kind == "mixed" and a.speaker == "Paul Okafor" and a.role == "Senator"
+
+
+def test_belief_cue_and_unknown_speaker(att):
+    res = one(att, "Many economists believe that inflation has peaked.")
+    assert res and res[0].speaker_kind == "group" and res[0].quote == "inflation has peaked"
+    res = one(att, "He said the road was closed.")
+    assert res and res[0].speaker is None and res[0].mention == "He"
+
+
+def test_passive_quoted_as_saying(att):
+    res = one(att, "Director Sara Lind was quoted as saying that the museum would stay open.")
+    assert res and res[0].speaker == "Sara Lind" and "museum would stay open" in res[0].quote
+
+
+def test_extract_many_matches_extract(att):
+    texts = ["Nothing to see here.", "The plan is sound, analysts said."]
+    many = att.extract_many(texts)
+    assert many[0] == [] and [a.speaker for a in many[1]] == ["analysts"]
+    assert [a.quote for a in extract(texts[1])] == ["The plan is sound"]
+
+
+def test_speaker_key():
+    assert speaker_key("Rahm Emanuel") == speaker_key("Mr. RAHM  Emanuel") == "rahm emanuel"
+    assert speaker_key("The Japanese government") == "japanese government"
+    assert speaker_key("José Núñez") == "jose nunez"
