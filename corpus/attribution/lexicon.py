@@ -21,6 +21,10 @@ XCOMP_LEMMAS = set(
     ["want", "hope", "plan", "expect", "intend", "vow", "pledge", "promise", "refuse", "decline", "seek", "threaten", "urge", "ask", "call", "vow", "agree", "offer", "propose"]
 )
 
+# Attitude verbs whose direct object is the attributed content in PolNeAR ("X endorsed Y",
+# "X accused Y of Z"): evaluations and stances, not just speech.
+OBJECT_LEMMAS = set(["endorse", "accuse", "criticize", "criticise", "oppose", "praise", "propose", "describe", "support", "defend", "reject", "blame", "condemn", "denounce", "decry", "slam", "attack", "applaud", "welcome", "back", "dismiss", "seek", "prefer", "recommend", "demand", "refer", "cite", "echo", "portray", "urge", "question", "challenge", "favor", "favour"])
+
 # Irregular inflections of the lemmas above (lemma -> forms).
 _IRREGULAR = {
     "say": ["says", "said", "saying"],
@@ -71,7 +75,8 @@ def _form_map(lemmas: list[str] | set[str]) -> dict[str, str]:
 SPEECH_FORMS = _form_map(SPEECH_LEMMAS)
 COGNITION_FORMS = _form_map(COGNITION_LEMMAS)
 XCOMP_FORMS = _form_map(XCOMP_LEMMAS)
-CUE_FORMS: dict[str, str] = {**COGNITION_FORMS, **SPEECH_FORMS}
+OBJECT_FORMS = _form_map(OBJECT_LEMMAS)
+CUE_FORMS: dict[str, str] = {**OBJECT_FORMS, **COGNITION_FORMS, **SPEECH_FORMS}
 
 # Ambiguous verbs that are cues only with a clausal complement AND a human-ish subject.
 WEAK_CUES = {"show", "find", "see", "call", "ask", "point", "learn", "decide", "determine",

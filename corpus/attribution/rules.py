@@ -20,6 +20,7 @@ from .lexicon import (
     COGNITION_FORMS,
     CUE_FORMS,
     GROUP_NOUNS,
+    OBJECT_LEMMAS,
     ROLE_NOUNS,
     SPEECH_FORMS,
     VIEW_NOUNS,
@@ -283,6 +284,18 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 sub = list(dobj.subtree)
                 if len(sub) >= 3 or any(x.text in "\"“”" for x in sub):
                     content_toks = sub
+        if content_toks is None and lemma in OBJECT_LEMMAS:
+            dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
+            if dobj is None and lemma == "refer":
+                to = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "to"), None)
+                dobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+            if dobj is not None and dobj.lower_ not in EXPLETIVES:
+                content_toks = list(dobj.subtree)
+                # "accused X of Y", "described X as Y", "blamed X for Y"
+                for c in t.rights:
+                    if c.dep_ == "prep" and c.i > dobj.i and c.lower_ in {"of", "as", "for"}:
+                        content_toks += list(c.subtree)
+                content_toks.sort(key=lambda x: x.i)
         if (content_toks is None and lemma not in WEAK_CUES
                 and t.dep_ in {"parataxis", "ccomp"} and t.head.i < t.i
                 and (low in SPEECH_FORMS or low in COGNITION_FORMS)):
