@@ -75,7 +75,7 @@ def mention_for(head: Token) -> MentionInfo:
         if c.dep_ == "appos" and appos is None:
             appos = c
             break
-        if c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"} and head.pos_ != "PROPN":
+        if c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"} and head.tag_ not in {"NNP", "NNPS"}:
             right = max(right, c.right_edge.i)
         elif c.dep_ == "punct":
             continue
@@ -88,11 +88,11 @@ def mention_for(head: Token) -> MentionInfo:
     name: str | None = None
     span = _span_chars(core)
     text = doc.text[span[0]:span[1]]
-    proper = head.pos_ == "PROPN" or (head.text[:1].isupper() and head.tag_ == "NNP")
+    proper = head.tag_ in {"NNP", "NNPS"} and head.text[:1].isupper()
     if proper:
         # Name = maximal run of capitalised proper-noun tokens ending at the head.
         i = head.i
-        while (i - 1 >= left and doc[i - 1].text[:1].isupper() and doc[i - 1].pos_ == "PROPN"
+        while (i - 1 >= left and doc[i - 1].text[:1].isupper() and doc[i - 1].tag_ in {"NNP", "NNPS"}
                and not is_titleish(doc[i - 1].text)):
             i -= 1
         run = list(doc[i:head.i + 1])
