@@ -16,6 +16,7 @@ import signal
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import discord
@@ -122,7 +123,13 @@ class AttribotTree(app_commands.CommandTree):
 
 
 class AttribotBot(commands.Bot):
-    def __init__(self, settings: Settings, service: AttribotService | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        service: AttribotService | None = None,
+        *,
+        answers_path: Path | None = None,
+    ):
         super().__init__(
             command_prefix=commands.when_mentioned,  # no prefix commands: slash + mentions only
             intents=intents(),
@@ -132,6 +139,8 @@ class AttribotBot(commands.Bot):
         )
         self.settings = settings
         self._service = service
+        self._owns_service = service is None  # close only the index this bot opened
+        self._answers_path = answers_path
         self._service_lock: asyncio.Lock | None = None
         self._answers: AnswerLog | None = None
         self._pool = asyncio.Semaphore(max(1, settings.workers))
@@ -174,7 +183,7 @@ class AttribotBot(commands.Bot):
         await super().close()
         if self._answers is not None:
             self._answers.close()
-        if self._service is not None:
+        if self._service is not None and self._owns_service:
             await asyncio.to_thread(self._service.index.close)
         log.info("bot closed")
 
@@ -204,8 +213,11 @@ class AttribotBot(commands.Bot):
     @property
     def answers(self) -> AnswerLog:
         if self._answers is None:
-            folder = self._service.index.folder if self._service else self.settings.index
-            self._answers = AnswerLog(folder / ANSWER_LOG_FILE)
+            path = self._answers_path
+            if path is None:
+                folder = self._service.index.folder if self._service else self.settings.index
+                path = Path(folder) / ANSWER_LOG_FILE
+            self._answers = AnswerLog(path)
         return self._answers
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
@@ -308,9 +320,18 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
 
 
 # -- public API -------------------------------------------------------------------------------
-def create_bot(settings: Settings, service: AttribotService | None = None) -> AttribotBot:
-    """Build the bot without connecting; the service is opened on first use when None."""
-    return AttribotBot(settings, service)
+def create_bot(
+    settings: Settings,
+    service: AttribotService | None = None,
+    *,
+    answers_path: Path | None = None,
+) -> AttribotBot:
+    """Build the bot without connecting; the service is opened on first use when None.
+
+    `answers_path`: where the buttons' state lives (default: beside the index, so a
+    restarted bot on the same index keeps its buttons working).
+    """
+    return AttribotBot(settings, service, answers_path=answers_path)
 
 
 def command_payloads(bot: AttribotBot) -> list[dict]:
@@ -345,6 +366,17 @@ async def sync_commands(bot: AttribotBot, guild_id: int | None) -> list:
     return synced
 
 
+async def sync_commands_with_token(settings: Settings, guild_id: int | None) -> list[str]:
+    """Log in over HTTP only (no gateway, no model), sync, log out; the synced names."""
+    if not settings.token:
+        raise SystemExit("DISCORD_TOKEN is not set: see .env.example")
+    bot = create_bot(settings)
+    async with bot:
+        await bot.login(settings.token)  # runs setup_hook, which adds the commands
+        synced = await sync_commands(bot, guild_id)
+    return [command.name for command in synced]
+
+
 def run_bot(settings: Settings, service: AttribotService | None = None) -> None:
     """Run until SIGINT/SIGTERM, then close the connection and the index cleanly."""
     discord.utils.setup_logging(level=getattr(logging, settings.log_level, logging.INFO))
@@ -371,6 +403,8 @@ async def _run(settings: Settings, token: str, service: AttribotService | None) 
         else:
             stopper.cancel()
         await bot.close()
+        if service is not None:  # the caller's service: the bot did not close its index
+            await asyncio.to_thread(service.index.close)
         if runner in done:
             runner.result()  # re-raise a login failure or gateway error
         else:

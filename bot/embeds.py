@@ -89,7 +89,9 @@ def hit_heading(hit: Hit) -> str:
     return hit.title or Path(hit.path or hit.doc_id).name
 
 
-def quote_fields(hit: Hit, max_quotes: int, value_max: int) -> list[tuple[str, str]]:
+def quote_fields(
+    hit: Hit, max_quotes: int, value_max: int, name_max: int = FIELD_NAME_MAX
+) -> list[tuple[str, str]]:
     """(“— Name, role”, “> quote”) pairs; the same quote from the same speaker shows once."""
     seen: set[tuple[str, str]] = set()
     out: list[tuple[str, str]] = []
@@ -98,9 +100,9 @@ def quote_fields(hit: Hit, max_quotes: int, value_max: int) -> list[tuple[str, s
         if key in seen or not attr.quote.strip():
             continue
         seen.add(key)
-        name = cut(f"— {speaker_label(attr)}", FIELD_NAME_MAX)
+        name = cut(f"— {speaker_label(attr)}", min(FIELD_NAME_MAX, max(24, name_max)))
         body = " ".join(attr.quote.split())
-        value = "> " + cut(f"“{_escape(body)}”", max(20, value_max - 2))
+        value = "> " + cut(f"“{_escape(body)}”", max(20, min(FIELD_VALUE_MAX, value_max) - 2))
         out.append((name, value))
         if len(out) >= max_quotes:
             break
@@ -108,21 +110,26 @@ def quote_fields(hit: Hit, max_quotes: int, value_max: int) -> list[tuple[str, s
 
 
 def hit_embed(hit: Hit, number: int | None, budget: int, show_score: bool = True) -> discord.Embed:
-    """One passage: its text, who said what in it, where it is from and its id for /source."""
+    """One passage in at most `budget` characters: its text, who said what in it, where it is
+    from and its id for /source. Title and footer get a share of the budget, so ten passages
+    still fit one message."""
     budget = max(400, budget)
     heading = hit_heading(hit)
-    title = cut(f"{number}. {heading}" if number is not None else heading, TITLE_MAX)
-    footer_bits = [source_label(hit), f"id {hit.paragraph_id}"]
+    title = cut(
+        f"{number}. {heading}" if number is not None else heading, min(TITLE_MAX, budget // 6)
+    )
+    tail = f" · id {hit.paragraph_id}"
     if show_score and hit.score:
-        footer_bits.append(f"score {hit.score:.2f}")
-    footer = cut(" · ".join(footer_bits) + f" — /source id:{hit.paragraph_id}", FOOTER_MAX)
+        tail += f" · score {hit.score:.2f}"
+    tail += f" — /source id:{hit.paragraph_id}"
+    footer = cut(source_label(hit), max(20, min(FOOTER_MAX, budget // 4) - len(tail))) + tail
     room = budget - len(title) - len(footer)
     # Quotes get up to 40% of the room; the passage takes the rest (and what quotes leave).
-    quotes = quote_fields(hit, QUOTES_PER_HIT, min(FIELD_VALUE_MAX, max(60, int(room * 0.4) // 3)))
-    quote_chars = sum(len(n) + len(v) for n, v in quotes)
-    while quotes and quote_chars > room * 0.5:
+    quote_room = int(room * 0.4)
+    quotes = quote_fields(hit, QUOTES_PER_HIT, quote_room // 2, name_max=quote_room // 6)
+    while quotes and sum(len(n) + len(v) for n, v in quotes) > quote_room:
         quotes.pop()
-        quote_chars = sum(len(n) + len(v) for n, v in quotes)
+    quote_chars = sum(len(n) + len(v) for n, v in quotes)
     text = _escape(" ".join(hit.text.split()))
     description = cut(text, max(100, min(DESCRIPTION_MAX, room - quote_chars)))
     embed = discord.Embed(title=title, description=description, colour=COLOUR)

@@ -260,6 +260,15 @@ async def send_answer(
     if view is not None:
         kwargs["view"] = view
     await interaction.followup.send(**kwargs)
+    release(view)
+
+
+def release(view: discord.ui.View | None) -> None:
+    """Forget a sent view: its buttons are dynamic items, dispatched by custom_id template,
+    so keeping the View object (and, for an ephemeral message, its 15-minute timeout task
+    that discord.py starts) would only hold memory."""
+    if view is not None:
+        view.stop()
 
 
 async def show_more(bot: AttribotBot, interaction: discord.Interaction, key: str) -> None:

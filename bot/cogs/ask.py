@@ -16,7 +16,7 @@ from bot.app import NONE, UserFacingError, defer
 from bot.cogs.common import resolve_speaker, speaker_choices, user_cooldown
 from bot.render import cut
 from bot.service import BadQuestion, clean_question
-from bot.views import answer_view, send_answer
+from bot.views import answer_view, release, send_answer
 
 if TYPE_CHECKING:
     from bot.app import AttribotBot
@@ -169,7 +169,6 @@ class AskCog(commands.Cog, name="Ask"):
                 E.plain(self.bot.describe_error(exc, None)),
                 allowed_mentions=NONE,
                 mention_author=False,
-                delete_after=30,
             )
             return
         try:
@@ -217,5 +216,7 @@ class AskCog(commands.Cog, name="Ask"):
                 log.warning("thread creation failed status=%s: replying instead", exc.status)
             else:
                 await thread.send(embeds=embeds, allowed_mentions=NONE, **extra)
+                release(view)
                 return
         await message.reply(embeds=embeds, allowed_mentions=NONE, mention_author=False, **extra)
+        release(view)

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot import embeds as E
 from bot.app import NONE, defer
-from bot.views import speakers_view
+from bot.views import release, speakers_view
 
 if TYPE_CHECKING:
     from bot.app import AttribotBot
@@ -33,6 +33,7 @@ class BrowseCog(commands.Cog, name="Browse"):
         view = speakers_view(0, pages, name_filter)
         extra = {"view": view} if view is not None else {}
         await interaction.followup.send(embed=embed, allowed_mentions=NONE, **extra)
+        release(view)
 
     @app_commands.command(name="stats", description="How big the corpus is")
     async def stats(self, interaction: discord.Interaction) -> None:
