@@ -119,7 +119,7 @@ def hit_embed(hit: Hit, number: int | None, budget: int, show_score: bool = True
         f"{number}. {heading}" if number is not None else heading, min(TITLE_MAX, budget // 6)
     )
     tail = f" · id {hit.paragraph_id}"
-    if show_score and hit.score:
+    if show_score and hit.score > 0:  # fused scores can be negative: noise to a reader
         tail += f" · score {hit.score:.2f}"
     tail += f" — /source id:{hit.paragraph_id}"
     footer = cut(source_label(hit), max(20, min(FOOTER_MAX, budget // 4) - len(tail))) + tail
