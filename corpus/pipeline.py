@@ -37,12 +37,11 @@ def attribute_documents(
             results[i] = (replace(doc, text=plain), attrs)
         else:
             articles.append(i)
-    if articles and attributor is None:
-        attributor = shared_attributor()
-    for i, attrs in zip(
-        articles, attributor.extract_many(docs[i].text for i in articles), strict=True
-    ):
-        results[i] = (docs[i], attrs)
+    if articles:
+        attributor = attributor or shared_attributor()
+        found = attributor.extract_many(docs[i].text for i in articles)
+        for i, attrs in zip(articles, found, strict=True):
+            results[i] = (docs[i], attrs)
     return [r for r in results if r is not None]
 
 

@@ -77,9 +77,10 @@ def ingest_documents(
     summary = IngestSummary()
     store = index.store
     changed: list[Document] = []
+    hashes_as_loaded: dict[str, str] = {}
     for doc in documents:
-        old = store.document_hash(doc.doc_id)
-        if old == document_hash(doc):
+        hashes_as_loaded[doc.doc_id] = document_hash(doc)
+        if store.document_hash(doc.doc_id) == hashes_as_loaded[doc.doc_id]:
             summary.documents_unchanged += 1
         else:
             changed.append(doc)
@@ -116,7 +117,12 @@ def ingest_documents(
                 for item in analysed:
                     existed = store.document_hash(item.document.doc_id) is not None
                     removed, added = store.replace_document(
-                        conn, item.document, item.paragraphs, cached, model
+                        conn,
+                        item.document,
+                        item.paragraphs,
+                        cached,
+                        model,
+                        hashes_as_loaded[item.document.doc_id],
                     )
                     removed_all += removed
                     added_all += added

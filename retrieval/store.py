@@ -206,9 +206,12 @@ class Store:
         paragraphs: list[Paragraph],
         vectors: dict[str, np.ndarray],
         model: str,
+        content_hash: str | None = None,
     ) -> tuple[list[int], list[int]]:
         """Insert or replace a document inside an open transaction.
 
+        `content_hash` is the hash of the document as loaded (a transcript's text is
+        rewritten before storage, but unchanged files must still be recognised).
         Returns (removed paragraph ids, added paragraph ids) for the vector index.
         """
         row = conn.execute("SELECT id FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone()
@@ -228,7 +231,7 @@ class Store:
                 doc.source,
                 doc.date,
                 doc.kind,
-                document_hash(doc),
+                content_hash or document_hash(doc),
             ),
         )
         document_id = cur.lastrowid
