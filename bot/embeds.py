@@ -12,7 +12,7 @@ from pathlib import Path
 
 import discord
 
-from bot.render import NO_ANSWER, cut, source_label, speaker_label
+from bot.render import NO_ANSWER, cut, display_quote, source_label, speaker_label
 from retrieval.models import Hit, SpeakerInfo
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -101,7 +101,7 @@ def quote_fields(
             continue
         seen.add(key)
         name = cut(f"— {speaker_label(attr)}", min(FIELD_NAME_MAX, max(24, name_max)))
-        body = " ".join(attr.quote.split())
+        body = " ".join(display_quote(attr.quote).split())
         value = "> " + cut(f"“{_escape(body)}”", max(20, min(FIELD_VALUE_MAX, value_max) - 2))
         out.append((name, value))
         if len(out) >= max_quotes:

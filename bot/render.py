@@ -23,6 +23,11 @@ def cut(text: str, limit: int, ellipsis: str = "…") -> str:
     return head.rstrip(" ,;:") + ellipsis
 
 
+def display_quote(quote: str) -> str:
+    """The quote as shown between quote marks: no trailing comma left from the sentence."""
+    return quote.strip().rstrip(",;:").rstrip()
+
+
 def speaker_label(attr: Attribution) -> str:
     """ "Rahm Emanuel, US Ambassador to Japan" — the canonical name, with the role if known."""
     name = attr.speaker or "unknown speaker"
@@ -55,7 +60,10 @@ def render_hit(hit: Hit, number: int, quote_chars: int = 300) -> str:
     lines = [f"[{number}] {source_label(hit)}  (score {hit.score:.2f}, id {hit.paragraph_id})"]
     lines.append(hit.text)
     for attr in hit.attributions:
-        lines.append(f"    “{cut(attr.quote, quote_chars)}” — {speaker_label(attr)} ({attr.kind})")
+        lines.append(
+            f"    “{cut(display_quote(attr.quote), quote_chars)}” — {speaker_label(attr)} "
+            f"({attr.kind})"
+        )
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TextIO
 
-from bot.render import NO_ANSWER, render_answer, render_hit, speaker_label
+from bot.render import NO_ANSWER, display_quote, render_answer, render_hit, speaker_label
 from bot.service import AttribotService, BadQuestion
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,9 @@ def answer_line(service: AttribotService, line: str) -> str:
         for hit in hits:
             for attr in hit.attributions:
                 if attr.speaker and attr.speaker.lower() == info.name.lower():
-                    lines.append(f"  “{attr.quote}” ({hit.title}, id {hit.paragraph_id})")
+                    lines.append(
+                        f"  “{display_quote(attr.quote)}” ({hit.title}, id {hit.paragraph_id})"
+                    )
         return "\n".join(lines)
     if command == "source":
         if not rest.isdigit():

@@ -168,3 +168,19 @@ def test_ingest_reports_bad_files_and_keeps_the_rest(tmp_path):
     assert result.exit_code == 1
     assert "1 documents added" in result.output
     assert "bad.txt: not valid UTF-8" in result.output
+
+
+def test_commands_json_lists_every_slash_command():
+    result = run("commands", "--json")
+    assert result.exit_code == 0, result.output
+    payloads = json.loads(result.output)
+    names = {p["name"] for p in payloads}
+    assert {"ask", "quotes", "speakers", "source", "stats", "ingest", "reindex"} <= names
+    ingest = next(p for p in payloads if p["name"] == "ingest")
+    assert ingest["default_member_permissions"] == str(1 << 5)  # manage server
+
+
+def test_sync_without_token_is_a_clear_error():
+    result = run("sync", env={"DISCORD_TOKEN": ""})
+    assert result.exit_code == 1
+    assert "DISCORD_TOKEN is not set" in result.output
