@@ -177,7 +177,7 @@ def test_commands_json_lists_every_slash_command():
     names = {p["name"] for p in payloads}
     assert {"ask", "quotes", "speakers", "source", "stats", "ingest", "reindex"} <= names
     ingest = next(p for p in payloads if p["name"] == "ingest")
-    assert ingest["default_member_permissions"] == str(1 << 5)  # manage server
+    assert int(ingest["default_member_permissions"]) == 1 << 5  # manage server
 
 
 def test_sync_without_token_is_a_clear_error():
