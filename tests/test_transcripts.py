@@ -28,7 +28,7 @@ MARY ELLIS: Good evening.
 
 def _check_spans(text, atts):
     for a in atts:
-        assert text[a.quote_span[0]:a.quote_span[1]] == a.quote
+        assert text[a.quote_span[0] : a.quote_span[1]] == a.quote
         assert a.kind == "direct"
 
 
@@ -40,7 +40,7 @@ def test_vtt_voice_tags_and_prefix_labels():
         ("Omar Hassan", "Nobody believes that."),
     ]
     assert "-->" not in text and "<v" not in text
-    assert text[atts[1].speaker_span[0]:atts[1].speaker_span[1]] == "Omar Hassan"
+    assert text[atts[1].speaker_span[0] : atts[1].speaker_span[1]] == "Omar Hassan"
 
 
 def test_srt_unlabelled_cue_has_no_speaker():
@@ -56,4 +56,31 @@ def test_txt_is_stored_verbatim():
     assert text == raw
     _check_spans(text, atts)
     assert [a.speaker for a in atts] == ["Host", "Dr. Ann Lee"]
-    assert text[atts[0].speaker_span[0]:atts[0].speaker_span[1]] == "HOST"
+    assert text[atts[0].speaker_span[0] : atts[0].speaker_span[1]] == "HOST"
+
+
+def test_title_prefix_becomes_role():
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Chair Rosa Delgado>The hearing is open.\n\n"
+        "00:00:03.000 --> 00:00:05.000\n<v Finance Director Arjun Mehta>Costs will rise.\n"
+    )
+    text, atts = parse_transcript(vtt, "vtt")
+    _check_spans(text, atts)
+    assert [(a.speaker, a.role) for a in atts] == [
+        ("Rosa Delgado", "Chair"),
+        ("Arjun Mehta", "Finance Director"),
+    ]
+    assert all(text[a.speaker_span[0] : a.speaker_span[1]] == a.speaker for a in atts)
+
+
+def test_all_caps_title_label_and_role_only_labels():
+    raw = "MODERATOR: Welcome.\nMINISTER HALVORSEN: Fares rise in June.\nREPORTER: Why?\n"
+    text, atts = parse_transcript(raw, "txt")
+    _check_spans(text, atts)
+    got = [(a.speaker, a.role, a.speaker_kind) for a in atts]
+    assert got == [
+        ("Moderator", "Moderator", "unknown"),
+        ("Halvorsen", "Minister", "person"),
+        ("Reporter", "Reporter", "unknown"),
+    ]
+    assert text[atts[1].speaker_span[0] : atts[1].speaker_span[1]] == "HALVORSEN"
