@@ -99,17 +99,10 @@ class AttribotService:
         return self.index.store.hits([(pid, 0.0) for pid in ids])
 
     def find_speaker(self, name: str) -> SpeakerInfo | None:
-        name = " ".join((name or "").split()).lower()
-        if not name:
-            return None
-        speakers = self.speakers()
-        for info in speakers:
-            if info.name.lower() == name:
-                return info
-        for info in speakers:
-            if name in info.name.lower():
-                return info
-        return None
+        """The one speaker a typed name means: full name, unambiguous surname, small typos."""
+        from retrieval.speaker_match import resolve_speaker
+
+        return resolve_speaker(name, self.speakers())
 
     def source(self, paragraph_id: int, context: int = 1) -> list[Hit]:
         return self.index.store.neighbours(paragraph_id, context, context)

@@ -8,10 +8,12 @@ may use the full name, the surname ("What did Emanuel say about warships?"), a p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+
+from retrieval.models import SpeakerInfo
 
 # Words that look like names at the start of a question but never are one.
 _NOT_NAMES_TEXT = (
@@ -106,3 +108,60 @@ class SpeakerRegistry:
             if best is not None and best.score >= 99:
                 break
         return best
+
+
+def rank_speakers(
+    query: str, speakers: Sequence[SpeakerInfo], limit: int = 25
+) -> list[tuple[SpeakerInfo, float]]:
+    """Speakers for what has been typed so far: full name, surname or any part of a name,
+    then near misses ("Emmanuel"); ties go to the most quoted."""
+    query = " ".join((query or "").split()).lower()
+    if not query:
+        return [(s, 0.0) for s in speakers[:limit]]
+    scored: dict[int, tuple[SpeakerInfo, float]] = {}
+    for info in speakers:
+        name = info.name.lower()
+        words = name.split()
+        if name == query:
+            score = 100.0
+        elif name.startswith(query) or any(w.startswith(query) for w in words):
+            score = 95.0
+        elif query in name:
+            score = 90.0
+        else:
+            continue
+        scored[info.speaker_id] = (info, score)
+    # Typos: rapidfuzz over the remaining names (WRatio handles partial and reordered names).
+    rest = [s for s in speakers if s.speaker_id not in scored]
+    if rest and len(query) >= 3:
+        for _, score, i in process.extract(
+            query,
+            [s.name.lower() for s in rest],
+            scorer=fuzz.WRatio,
+            limit=limit,
+            score_cutoff=70,
+        ):
+            scored[rest[i].speaker_id] = (rest[i], min(float(score), 89.0))
+    ranked = sorted(scored.values(), key=lambda p: (-p[1], -p[0].quote_count, p[0].name))
+    return ranked[:limit]
+
+
+def resolve_speaker(value: str, speakers: Sequence[SpeakerInfo]) -> SpeakerInfo | None:
+    """The one speaker a typed value means (an autocomplete pick is the canonical name)."""
+    value = " ".join((value or "").split())
+    if not value:
+        return None
+    by_name = {s.name.lower(): s for s in speakers}
+    if value.lower() in by_name:
+        return by_name[value.lower()]
+    # The registry (full names, unambiguous surnames, small typos) expects capitalised names.
+    capitalised = " ".join(w[:1].upper() + w[1:] for w in value.split())
+    match = SpeakerRegistry(by_name[k].name for k in by_name).match(capitalised)
+    if match is not None and match.name.lower() in by_name:
+        return by_name[match.name.lower()]
+    ranked = rank_speakers(value, speakers, limit=2)
+    if ranked and ranked[0][1] >= 90 and (len(ranked) == 1 or ranked[1][1] < ranked[0][1]):
+        return ranked[0][0]
+    if ranked and ranked[0][1] >= 85 and len(ranked) == 1:
+        return ranked[0][0]
+    return None
