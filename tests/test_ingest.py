@@ -106,3 +106,26 @@ def test_jsonl_documents_keep_their_ids(tmp_path):
     ingest_paths(index, [path])
     (hit,) = index.store.hits([(index.store.paragraph_ids()[0], 1.0)])
     assert hit.doc_id == "x-1" and hit.title == "Bridge"
+
+
+def test_same_person_in_two_documents_is_one_speaker_with_both_roles(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _write(
+        docs,
+        "one.txt",
+        'Harbour master Ada Whitlock said the dredging would start in May. "We are ready," '
+        "Whitlock said.\n",
+    )
+    _write(
+        docs,
+        "two.txt",
+        "Ada Whitlock, the chair of the regional ports board, said fees would not rise.\n",
+    )
+    index = Index(tmp_path / "idx")
+    ingest_paths(index, [docs])
+    (whitlock,) = [s for s in index.store.speakers() if "Whitlock" in s.name]
+    assert whitlock.name == "Ada Whitlock"
+    assert whitlock.quote_count == 3
+    assert any("Harbour master" in r for r in whitlock.roles)
+    assert any("chair of the regional ports board" in r for r in whitlock.roles)
