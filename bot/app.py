@@ -394,6 +394,8 @@ async def _run(settings: Settings, token: str, service: AttribotService | None) 
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
     async with bot:
+        if service is not None:  # the CLI's service is opened lazily: warm it up now
+            await asyncio.to_thread(service.warm_up)
         await bot.get_service()  # load the model before going online
         runner = asyncio.create_task(bot.start(token), name="attribot-gateway")
         stopper = asyncio.create_task(stop.wait(), name="attribot-stop")

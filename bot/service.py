@@ -6,6 +6,7 @@ Every method here is blocking (model and index work): the Discord side calls the
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import unicodedata
@@ -76,9 +77,17 @@ class AttribotService:
         return self
 
     def warm_up(self) -> None:
-        """Load the model and vectors before the first question, not during it."""
+        """Load the model, vectors and keyword index before the first question, not during it.
+
+        Then freeze what was loaded out of the garbage collector's sight: the model and its
+        libraries are millions of objects, and every full collection walked them all, holding
+        the GIL ~300 ms on 2 cores, which stalled the bot's event loop (bench/load.py).
+        """
         self.index.vectors  # noqa: B018 - loads or repairs the vector file
         self.index.embedder.encode_query("warm up")
+        self.searcher.warm_up()
+        gc.collect()
+        gc.freeze()
 
     def ask(self, question: str, top_k: int = 5, speaker: str | None = None) -> list[Hit]:
         question = clean_question(question, self.max_question_chars)
