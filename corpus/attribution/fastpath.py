@@ -59,6 +59,10 @@ ACCORDING_START = re.compile(
 
 _DETS = {"the", "a", "an", "another", "one", "two", "three", "several", "some", "many",
          "most", "his", "her", "their", "its"}
+_NOT_CONTENT_START = {"of", "in", "on", "at", "as", "when", "while", "after", "before",
+                      "because", "if", "to", "for", "during", "about", "with", "by", "from",
+                      "since", "until", "through", "without", "afterward", "afterwards",
+                      "later", "earlier", "recently", "yesterday", "today", "repeatedly"}
 _NOT_SOURCE = {"it", "this", "that", "there", "which", "what", "who", "as", "and", "but",
                "so", "if", "when", "while", "because"}
 
@@ -117,6 +121,8 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
             return None
         cs, ce = m.span("content")
         content = sent[cs:ce]
+        if rx is CUE_FIRST and content.split()[0].lower() in _NOT_CONTENT_START:
+            return None  # "X said of Apple ...", "X said as he left": no clause follows
         # The content must look like a clause, not a dangling fragment.
         if len(content.split()) < 3:
             return None
@@ -126,3 +132,45 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
         lemma = "according to" if cue.lower().startswith("according") else cue.split()[0]
         return [RawAttribution((cs, ce), m.span("cue"), cue, mention, lemma)]
     return None
+
+
+# "Elizabeth Warren: Trump Is a ‘Proven Failure’" / "TRUMP: The deaths of ..." / "CNN President
+# On Trump: ‘We Do Not Pay ...’": a paragraph opening with a short capitalised label and a
+# colon is that speaker's words (headlines, transcripts, Q&A). Not a speaker: labels such as
+# "Note:", "Update:", "Photo:".
+LABEL_COLON = re.compile(
+    r"^(?P<src>(?:(?!(?:On|To|About|Of)\s)[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)"
+    r"(?:\s+(?:On|To|About|Of|on|to|about|of)\s+[^:\n]{1,40}?)?:\s+(?P<content>\S.{8,}?)\s*$"
+)
+_NOT_LABEL_TEXT = """note update updated editor editors photo photos watch read related source sources
+    correction clarification disclaimer video image images credit q a question answer
+    subscribe follow listen advertisement tags topics see also full transcript breaking
+    exclusive live posted published contact email twitter facebook by day step part chapter
+    warning example bottom why what how who where when the in it this that here there
+    graphic chart map table caption file copyright reporting additional writing editing
+    summary background analysis opinion commentary review poll results result final total
+    p.s ps bonus more key more: previously next now then first second third last tl;dr
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december"""
+_NOT_LABEL = set(_NOT_LABEL_TEXT.split())
+
+
+def label_attribution(par: str) -> RawAttribution | None:
+    """A "Label: words" paragraph as an attribution, or None."""
+    m = LABEL_COLON.match(par)
+    if not m:
+        return None
+    src = m.group("src")
+    words = src.split()
+    if words[0].lower().rstrip(".:’'s") in _NOT_LABEL or len(m.group("content").split()) < 3:
+        return None
+    if words[-1].lower() in _NOT_LABEL or any(c.isdigit() for c in src):
+        return None
+    ss, se = m.span("src")
+    if src.isupper() and len(words) == 1 and len(src) > 4:
+        # "TRUMP:" is a person in capitals, not an acronym.
+        name = src.capitalize()
+        mention = MentionInfo((ss, se), src, "person", name=name, head_lower=name.lower())
+    else:
+        mention = _mention(par, ss, se)
+    return RawAttribution(m.span("content"), (se, se + 1), ":", mention, ":")

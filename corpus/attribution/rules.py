@@ -155,7 +155,12 @@ def _subject(v: Token) -> Token | None:
     of the verb it hangs off (participles, conjuncts, "quoted as saying")."""
     cur = v
     for _ in range(5):
-        subj = next((c for c in cur.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        # Several subjects happen when a preceding quote is mis-parsed as one ("“Good
+        # reporter,” Trump said"): the one nearest the verb is the speaker.
+        subjs = [c for c in cur.children if c.dep_ in {"nsubj", "nsubjpass"}]
+        # Subjects before the verb come first ("analysts said concerns over X" puts the
+        # content in a second nsubj).
+        subj = min(subjs, key=lambda c: (c.i > cur.i, abs(c.i - cur.i))) if subjs else None
         agent = next((c for c in cur.children if c.dep_ == "agent"), None)
         if agent is not None and (subj is None or subj.lower_ in EXPLETIVES):
             pobj = next((c for c in agent.children if c.dep_ == "pobj"), None)
@@ -297,17 +302,28 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                         content_toks += list(c.subtree)
                 content_toks.sort(key=lambda x: x.i)
         if (content_toks is None and lemma not in WEAK_CUES
-                and t.dep_ in {"parataxis", "ccomp"} and t.head.i < t.i
+                and t.dep_ in {"parataxis", "ccomp"}
                 and (low in SPEECH_FORMS or low in COGNITION_FORMS)):
-            # "C, he said" parsed with C as the main clause.
-            cont = _host_minus(t.head, list(t.subtree))
-            if cont is not None:
-                subj = _subject(t)
-                used_cues.add(t.i)
-                out.append(RawAttribution(_trim(doc, *cont), (t.idx, t.idx + len(t.text)),
-                                          t.text, mention_for(subj) if subj else None,
-                                          lemma))
-            continue
+            # "C, he said" parsed with C as the main clause; "A, she said, B" (cue inside
+            # its content) takes the whole host clause.
+            sub = list(t.subtree)
+            host = list(t.head.subtree)
+            inner = [x for x in sub if not x.is_punct] or sub
+            if t.head.i > t.i and inner[0].i > host[0].i + 1 and inner[-1].i < host[-1].i - 1 \
+                    and doc[inner[0].i - 1].text in ",—–" and doc[inner[-1].i + 1].text in ",—–":
+                cont = _span_chars([host[0], host[-1]])
+            elif t.head.i < t.i:
+                cont = _host_minus(t.head, sub)
+            else:
+                cont = None
+            if cont is not None or t.head.i < t.i:
+                if cont is not None:
+                    subj = _subject(t)
+                    used_cues.add(t.i)
+                    out.append(RawAttribution(_trim(doc, *cont), (t.idx, t.idx + len(t.text)),
+                                              t.text, mention_for(subj) if subj else None,
+                                              lemma))
+                continue
         subj = _subject(t)
         if content_toks is None:
             if low in SPEECH_FORMS and lemma not in WEAK_CUES and subj is not None:
