@@ -13,17 +13,19 @@ def att():
 def one(att, text):
     res = att.extract(text)
     for a in res:
-        assert text[a.quote_span[0]:a.quote_span[1]] == a.quote
+        assert text[a.quote_span[0] : a.quote_span[1]] == a.quote
         if a.speaker_span:
-            assert text[a.speaker_span[0]:a.speaker_span[1]] == a.mention
+            assert text[a.speaker_span[0] : a.speaker_span[1]] == a.mention
     return res
 
 
 def test_quote_first_pronoun_resolves(att):
-    text = ("Mayor Lena Ortiz opened the new bridge on Friday.\n"
-            "“This bridge will carry forty thousand cars a day,” Ortiz said. "
-            "“It took us six years.”\n"
-            "The project ran over budget, she added.")
+    text = (
+        "Mayor Lena Ortiz opened the new bridge on Friday.\n"
+        "“This bridge will carry forty thousand cars a day,” Ortiz said. "
+        "“It took us six years.”\n"
+        "The project ran over budget, she added."
+    )
     res = one(att, text)
     assert [a.speaker for a in res] == ["Lena Ortiz"] * 3
     assert res[0].kind == "direct" and res[0].quote.startswith("This bridge")
@@ -39,9 +41,11 @@ def test_straight_quotes_and_inverted_cue_with_role(att):
 
 
 def test_cue_first_colon_and_multi_paragraph_quote(att):
-    text = ("The minister, Ines Morales, said: “The harvest failed in three provinces.\n"
-            "“We will import grain until spring.”\n"
-            "Farmers were not consulted.")
+    text = (
+        "The minister, Ines Morales, said: “The harvest failed in three provinces.\n"
+        "“We will import grain until spring.”\n"
+        "Farmers were not consulted."
+    )
     res = one(att, text)
     assert len(res) == 1
     a = res[0]

@@ -26,9 +26,9 @@ def test_spans_index_the_text(result):
     text, atts = result
     assert atts
     for a in atts:
-        assert text[a.quote_span[0]:a.quote_span[1]] == a.quote
+        assert text[a.quote_span[0] : a.quote_span[1]] == a.quote
         if a.speaker_span:
-            assert text[a.speaker_span[0]:a.speaker_span[1]] == a.mention
+            assert text[a.speaker_span[0] : a.speaker_span[1]] == a.mention
 
 
 def test_emanuel_quotes_roles_and_coreference(result):
@@ -50,11 +50,15 @@ def test_emanuel_quotes_roles_and_coreference(result):
 def test_professors_and_commissioner(result):
     _, atts = result
     (liu,) = _by(atts, "Liu Qingbin")
-    assert liu.role == "ex-professor at Yokohama National University’s Institute of Advanced Sciences"
+    assert (
+        liu.role == "ex-professor at Yokohama National University’s Institute of Advanced Sciences"
+    )
     assert liu.kind == "mixed" and "China’s capacity in shipbuilding" in liu.quote
     (fuk,) = _by(atts, "Masaki Fukasawa")
-    assert fuk.role == ("commissioner of the Acquisition, Technology and Logistics Agency of "
-                        "Japan’s Defense Ministry")
+    assert fuk.role == (
+        "commissioner of the Acquisition, Technology and Logistics Agency of "
+        "Japan’s Defense Ministry"
+    )
     assert fuk.quote.startswith("increasing the opportunities") and fuk.kind == "indirect"
     (kok,) = _by(atts, "Atsushi Koketsu")
     assert kok.role == "professor emeritus at Yamaguchi University of Japan"
@@ -77,5 +81,11 @@ def test_groups_and_government(result):
 def test_no_spurious_speakers(result):
     _, atts = result
     assert {a.speaker for a in atts} == {
-        "experts", "Rahm Emanuel", "Japanese government", "Liu Qingbin", "Masaki Fukasawa",
-        "Japanese analysts", "Atsushi Koketsu"}
+        "experts",
+        "Rahm Emanuel",
+        "Japanese government",
+        "Liu Qingbin",
+        "Masaki Fukasawa",
+        "Japanese analysts",
+        "Atsushi Koketsu",
+    }

@@ -1,6 +1,6 @@
 """Speaker attribution: who said what, with character spans into the given text.
 
-    from corpus.attribution import Attributor, extract, speaker_key
+from corpus.attribution import Attributor, extract, speaker_key
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ class Attributor:
                     # Cue words inside quotes are someone's quoted words ("I think"), not
                     # attributions: such sentences need no parse.
                     if hits and not all(
-                            any(q.start <= ss + h < q.end for q in quotes) for h in hits):
+                        any(q.start <= ss + h < q.end for q in quotes) for h in hits
+                    ):
                         fast = fast_attributions(sent)
                         if fast is not None:
                             pre[ti].extend((r, ss) for r in fast)
@@ -106,13 +107,21 @@ class Attributor:
             for r in sentence_attributions(doc):
                 raws[ti].append(r)
                 offsets[ti].append(off)
-        return [self._assemble(texts[i], plans[i][0], plans[i][1], raws[i], offsets[i])
-                for i in range(len(texts))]
+        return [
+            self._assemble(texts[i], plans[i][0], plans[i][1], raws[i], offsets[i])
+            for i in range(len(texts))
+        ]
 
     # -- document-level assembly -------------------------------------------------------
 
-    def _assemble(self, text: str, paras: list[tuple[int, int]], quotes: list[QuoteSpan],
-                  raws: list[RawAttribution], offs: list[int]) -> list[Attribution]:
+    def _assemble(
+        self,
+        text: str,
+        paras: list[tuple[int, int]],
+        quotes: list[QuoteSpan],
+        raws: list[RawAttribution],
+        offs: list[int],
+    ) -> list[Attribution]:
         def in_quote(pos: int) -> bool:
             return any(q.start <= pos < q.end for q in quotes)
 
@@ -128,9 +137,16 @@ class Attributor:
             it = _Item((r.content[0] + off, r.content[1] + off), cue, r.cue_text, src)
             (bare if r.bare else items).append(it)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
-        items = [a for a in items if not any(
-            b is not a and b.content[0] <= a.cue[0] < b.content[1]
-            and (b.content[1] - b.content[0]) > (a.content[1] - a.content[0]) for b in items)]
+        items = [
+            a
+            for a in items
+            if not any(
+                b is not a
+                and b.content[0] <= a.cue[0] < b.content[1]
+                and (b.content[1] - b.content[0]) > (a.content[1] - a.content[0])
+                for b in items
+            )
+        ]
         consumed: set[int] = set()
         for it in items:
             s, e = it.content
@@ -155,12 +171,18 @@ class Attributor:
             for qi, q in enumerate(quotes):
                 if qi in consumed:
                     continue
-                if q.close_at is not None and q.close_at < bs and \
-                        _GAP_AFTER_QUOTE.match(text, q.close_at + 1, bs) and \
-                        "\n" not in text[q.close_at:bs]:
+                if (
+                    q.close_at is not None
+                    and q.close_at < bs
+                    and _GAP_AFTER_QUOTE.match(text, q.close_at + 1, bs)
+                    and "\n" not in text[q.close_at : bs]
+                ):
                     best = qi
-                elif q.open_at >= be and _GAP_BEFORE_QUOTE.match(text[be:q.open_at]) and \
-                        text[be:q.open_at].count("\n") <= 0:
+                elif (
+                    q.open_at >= be
+                    and _GAP_BEFORE_QUOTE.match(text[be : q.open_at])
+                    and text[be : q.open_at].count("\n") <= 0
+                ):
                     best = qi
                     break
             if best is not None:
@@ -178,9 +200,12 @@ class Attributor:
                 continue
             a = max(prev, key=lambda x: x.content[1])
             region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
-            gap = text[region_end:q.open_at]
-            if "\n" not in gap and re.fullmatch(r"[\s.,;:!?”\"]*", gap) and len(
-                    text[q.start:q.end].split()) >= 3:
+            gap = text[region_end : q.open_at]
+            if (
+                "\n" not in gap
+                and re.fullmatch(r"[\s.,;:!?”\"]*", gap)
+                and len(text[q.start : q.end].split()) >= 3
+            ):
                 items.append(_Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct"))
                 consumed.add(qi)
         return self._resolve(text, items)
@@ -190,8 +215,9 @@ class Attributor:
         resolver.index_names(text)
         out: list[Attribution] = []
         seen: set[tuple[int, int]] = set()
-        for it in sorted(items, key=lambda a: (a.source.span[0] if a.source else a.cue[0],
-                                               a.content[0])):
+        for it in sorted(
+            items, key=lambda a: (a.source.span[0] if a.source else a.cue[0], a.content[0])
+        ):
             s, e = it.content
             while s < e and text[s].isspace():
                 s += 1
@@ -205,10 +231,18 @@ class Attributor:
             if it.source is not None:
                 speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
                 role = role or it.source.role
-            out.append(Attribution(
-                quote=text[s:e], quote_span=(s, e), speaker=speaker,
-                speaker_span=it.source.span if it.source else None, role=role,
-                cue=it.cue_text, kind=it.kind, speaker_kind=skind,
-                mention=it.source.text if it.source else None))
+            out.append(
+                Attribution(
+                    quote=text[s:e],
+                    quote_span=(s, e),
+                    speaker=speaker,
+                    speaker_span=it.source.span if it.source else None,
+                    role=role,
+                    cue=it.cue_text,
+                    kind=it.kind,
+                    speaker_kind=skind,
+                    mention=it.source.text if it.source else None,
+                )
+            )
         out.sort(key=lambda a: a.quote_span[0])
         return out

@@ -16,80 +16,164 @@ from .rules import RawAttribution
 from .speakers import MentionInfo, classify_noun_phrase, is_titleish
 
 # The frequent end-of-sentence speech verbs (and present/perfect forms).
-_CUE = (r"(?:said|says|added|adds|told\s+(?:reporters|[A-Z][\w.]+)|wrote|writes|noted|notes|"
-        r"stated|states|explained|argued|argues|warned|insisted|continued|recalled|"
-        r"acknowledged|asked|tweeted|declared|concluded|suggested|cautioned|predicted|"
-        r"claimed|claims|contended|believes|thinks|added\s+in\s+a\s+statement)")
+_CUE = (
+    r"(?:said|says|added|adds|told\s+(?:reporters|[A-Z][\w.]+)|wrote|writes|noted|notes|"
+    r"stated|states|explained|argued|argues|warned|insisted|continued|recalled|"
+    r"acknowledged|asked|tweeted|declared|concluded|suggested|cautioned|predicted|"
+    r"claimed|claims|contended|believes|thinks|added\s+in\s+a\s+statement)"
+)
 _AUX = r"(?:(?:also|later|previously|then|once|recently|has|have|had|would|will|has\s+also)\s+)?"
 _PRON = r"(?:he|she|they|we|I)"
 _CAP = r"[A-Z][\w'’.-]*"
 # Named source: up to 5 capitalised words ("Senate Majority Leader Mitch McConnell").
 _NAME = rf"(?:{_CAP}\s+){{0,4}}{_CAP}"
 # Described source: determiner + up to 4 words ("a senior administration official").
-_DESC = (r"(?:[Tt]he|[Aa]n?|[Aa]nother|[Oo]ne|[Tt]wo|[Tt]hree|[Ss]everal|[Ss]ome|[Mm]any|"
-         r"[Mm]ost|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+")
+_DESC = (
+    r"(?:[Tt]he|[Aa]n?|[Aa]nother|[Oo]ne|[Tt]wo|[Tt]hree|[Ss]everal|[Ss]ome|[Mm]any|"
+    r"[Mm]ost|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+"
+)
 _BARE_PLURAL = r"(?:[A-Za-z][\w-]*\s+){0,3}[a-z][\w-]*s"  # "experts", "Japanese analysts"
 _SRC = rf"(?:{_PRON}|{_DESC}|{_NAME}|{_BARE_PLURAL})"
-_TAIL = r"(?:\s+(?:in|on|at|during|to|from|after|before|last|this|earlier|Monday|Tuesday|" \
-        r"Wednesday|Thursday|Friday|Saturday|Sunday)\b[^,;:“”\"]{0,50}?)?"
+_TAIL = (
+    r"(?:\s+(?:in|on|at|during|to|from|after|before|last|this|earlier|Monday|Tuesday|"
+    r"Wednesday|Thursday|Friday|Saturday|Sunday)\b[^,;:“”\"]{0,50}?)?"
+)
 _END = r"\s*[.!?]?[\"”’']*\s*$"
 
 CONTENT_FIRST = re.compile(
     rf"^(?P<content>.{{8,}}?)(?:,|,(?:[\"”]|'')|(?:[\"”]|''),|[\"”]?\s+—|\?[\"”]|![\"”])\s+"
-    rf"(?P<src>{_SRC})\s+{_AUX}(?P<cue>{_CUE}){_TAIL}{_END}", re.DOTALL)
+    rf"(?P<src>{_SRC})\s+{_AUX}(?P<cue>{_CUE}){_TAIL}{_END}",
+    re.DOTALL,
+)
 INVERTED = re.compile(
     rf"^(?P<content>.{{8,}}?)(?:,|,(?:[\"”]|'')|(?:[\"”]|''),|\?[\"”]|![\"”])\s+(?P<cue>said|says|added|"
     rf"wrote|noted|explained|argued|warned|asked|recalled)\s+(?P<src>{_DESC}|{_NAME})"
-    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}", re.DOTALL)
+    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}",
+    re.DOTALL,
+)
 # "He said (that) C." / "Smith says C." — cue-first with a short source and nothing between.
-_CUE_FIRST_VERBS = (r"(?:said|says|say|added|wrote|writes|noted|notes|argued|argues|warned|"
-                    r"insisted|insists|believes|thinks|thought|believed|stated|claimed|"
-                    r"claims|explained|predicted|acknowledged|suggested|told\s+(?:reporters|"
-                    r"(?:the\s+)?[A-Z][\w.]+(?:\s+[A-Z][\w.]+)?))")
+_CUE_FIRST_VERBS = (
+    r"(?:said|says|say|added|wrote|writes|noted|notes|argued|argues|warned|"
+    r"insisted|insists|believes|thinks|thought|believed|stated|claimed|"
+    r"claims|explained|predicted|acknowledged|suggested|told\s+(?:reporters|"
+    r"(?:the\s+)?[A-Z][\w.]+(?:\s+[A-Z][\w.]+)?))"
+)
 CUE_FIRST = re.compile(
     rf"^(?P<src>{_PRON}|{_NAME}|{_DESC}|{_BARE_PLURAL})\s+{_AUX}(?P<cue>{_CUE_FIRST_VERBS})"
     rf"(?:\s+(?:on|in|last|this|at)\s+[A-Z]?[a-z]+(?:\s+[a-z]+)?)?(?:\s+that|:|,)?\s+"
-    rf"(?P<content>[^\s].{{8,}}?)\s*[.!?]?[\"”’']*\s*$", re.DOTALL)
+    rf"(?P<content>[^\s].{{8,}}?)\s*[.!?]?[\"”’']*\s*$",
+    re.DOTALL,
+)
 ACCORDING_END = re.compile(
     rf"^(?P<content>.{{8,}}?),\s+(?P<cue>according\s+to)\s+(?P<src>[^,;“”\"]{{2,80}}?)"
-    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}", re.DOTALL)
+    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}",
+    re.DOTALL,
+)
 ACCORDING_START = re.compile(
     r"^(?P<cue>[Aa]ccording\s+to)\s+(?P<src>[^,;“”\"]{2,60}?),\s+(?P<content>[^“”\"]{8,}?)"
-    r"\s*[.!?]?\s*$", re.DOTALL)
+    r"\s*[.!?]?\s*$",
+    re.DOTALL,
+)
 
-_DETS = {"the", "a", "an", "another", "one", "two", "three", "several", "some", "many",
-         "most", "his", "her", "their", "its"}
-_NOT_CONTENT_START = {"of", "in", "on", "at", "as", "when", "while", "after", "before",
-                      "because", "if", "to", "for", "during", "about", "with", "by", "from",
-                      "since", "until", "through", "without", "afterward", "afterwards",
-                      "later", "earlier", "recently", "yesterday", "today", "repeatedly"}
-_NOT_SOURCE = {"it", "this", "that", "there", "which", "what", "who", "as", "and", "but",
-               "so", "if", "when", "while", "because"}
+_DETS = {
+    "the",
+    "a",
+    "an",
+    "another",
+    "one",
+    "two",
+    "three",
+    "several",
+    "some",
+    "many",
+    "most",
+    "his",
+    "her",
+    "their",
+    "its",
+}
+_NOT_CONTENT_START = {
+    "of",
+    "in",
+    "on",
+    "at",
+    "as",
+    "when",
+    "while",
+    "after",
+    "before",
+    "because",
+    "if",
+    "to",
+    "for",
+    "during",
+    "about",
+    "with",
+    "by",
+    "from",
+    "since",
+    "until",
+    "through",
+    "without",
+    "afterward",
+    "afterwards",
+    "later",
+    "earlier",
+    "recently",
+    "yesterday",
+    "today",
+    "repeatedly",
+}
+_NOT_SOURCE = {
+    "it",
+    "this",
+    "that",
+    "there",
+    "which",
+    "what",
+    "who",
+    "as",
+    "and",
+    "but",
+    "so",
+    "if",
+    "when",
+    "while",
+    "because",
+}
 
 
 def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) -> MentionInfo:
     text = sent[s:e]
     low = text.lower()
     if low in {"he", "she", "they", "we", "i"}:
-        return MentionInfo((s, e), text, "person" if low in {"he", "she"} else "unknown",
-                           pronoun=True, plural=low in {"they", "we"}, head_lower=low)
+        return MentionInfo(
+            (s, e),
+            text,
+            "person" if low in {"he", "she"} else "unknown",
+            pronoun=True,
+            plural=low in {"they", "we"},
+            head_lower=low,
+        )
     words = text.split()
     head = words[-1]
-    role = sent[appos[0]:appos[1]] if appos else None
+    role = sent[appos[0] : appos[1]] if appos else None
     if role:
         r = role.split()
         if r and r[0].lower() in {"the", "a", "an"}:
             role = " ".join(r[1:]) or None
-    if words[0].lower() in _DETS or not head[:1].isupper() or (
-            len(words) == 1 and head.lower() in GROUP_NOUNS):
+    if (
+        words[0].lower() in _DETS
+        or not head[:1].isupper()
+        or (len(words) == 1 and head.lower() in GROUP_NOUNS)
+    ):
         plural = head.lower().endswith("s") and not head.lower().endswith("ss")
         kind = classify_noun_phrase(words, head, "NNS" if plural else "NN", False)
         from .lexicon import ROLE_NOUNS
 
         if kind == "person" and head.lower() in ROLE_NOUNS and not role:
             role = head.lower()
-        return MentionInfo((s, e), text, kind, role=role, plural=plural,
-                           head_lower=head.lower())
+        return MentionInfo((s, e), text, kind, role=role, plural=plural, head_lower=head.lower())
     # Capitalised run: last two words are the name, earlier ones a title/role.
     kind = classify_noun_phrase(words, head, "NNP", True)
     if kind != "person":
@@ -98,10 +182,9 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
     if len(words) >= 3 and (len(words[-2]) <= 2 or words[-2].endswith(".")):
         keep = 3
     pre = words[:-keep] if len(words) > keep else []
-    while pre and is_titleish(pre[-1]) and pre[-1].lower().rstrip(".") in {"mr", "mrs", "ms",
-                                                                           "dr"}:
+    while pre and is_titleish(pre[-1]) and pre[-1].lower().rstrip(".") in {"mr", "mrs", "ms", "dr"}:
         pre = pre[:-1]
-    name_words = words[len(words) - min(keep, len(words)):]
+    name_words = words[len(words) - min(keep, len(words)) :]
     ns = s + text.rfind(" ".join(name_words)) if pre else s
     name = sent[ns:e]
     if pre and not role:

@@ -47,8 +47,7 @@ def _pair_quotes(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]:
                 close = next((k for k in range(pos + 1, pe) if text[k] in closers), None)
                 if ch in OPEN_CURLY:
                     # A new opener before any closer means the first one is unbalanced.
-                    nxt_open = next((k for k in range(pos + 1, pe) if text[k] in OPEN_CURLY),
-                                    None)
+                    nxt_open = next((k for k in range(pos + 1, pe) if text[k] in OPEN_CURLY), None)
                     if nxt_open is not None and (close is None or nxt_open < close):
                         pos += 1
                         continue
@@ -100,18 +99,63 @@ def find_quotes(text: str, paras: list[tuple[int, int]] | None = None) -> list[Q
     paras = paras if paras is not None else paragraph_bounds(text)
     if "''" not in text:
         return _pair_quotes(text, paras)
-    view = text.replace("''", "\"\x00")
+    view = text.replace("''", '"\x00')
     spans = _pair_quotes(view, paras)
     for q in spans:
-        if view[q.start:q.start + 1] == "\x00":
+        if view[q.start : q.start + 1] == "\x00":
             q.start += 1
     return [q for q in spans if q.end - q.start > 1]
 
 
-_ABBREV = {"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "st", "jr", "sr",
-           "inc", "co", "corp", "ltd", "vs", "no", "u.s", "u.k", "u.n", "jan", "feb", "mar",
-           "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "lt", "col", "capt",
-           "sgt", "rev", "mt", "ft", "d.c", "e.g", "i.e", "a.m", "p.m", "etc", "approx"}
+_ABBREV = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sen",
+    "rep",
+    "gov",
+    "gen",
+    "st",
+    "jr",
+    "sr",
+    "inc",
+    "co",
+    "corp",
+    "ltd",
+    "vs",
+    "no",
+    "u.s",
+    "u.k",
+    "u.n",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "lt",
+    "col",
+    "capt",
+    "sgt",
+    "rev",
+    "mt",
+    "ft",
+    "d.c",
+    "e.g",
+    "i.e",
+    "a.m",
+    "p.m",
+    "etc",
+    "approx",
+}
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 
 

@@ -32,14 +32,63 @@ from .speakers import MentionInfo, classify_noun_phrase, is_titleish
 PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "him", "them", "us", "me"}
 EXPLETIVES = {"it", "there", "this", "that", "which", "what"}
 # Speech verbs whose direct object is the addressee, not the content.
-_ADDRESSEE_OBJ = {"tell", "ask", "call", "inform", "advise", "notify", "urge", "warn",
-                  "assure", "reassure", "accuse", "praise", "criticize", "criticise", "blame",
-                  "thank", "remind", "show", "find", "answer"}
-_DOBJ_CONTENT = {"say", "express", "voice", "raise", "reiterate", "repeat", "acknowledge",
-                 "deny", "announce", "predict", "admit", "confirm", "concede", "propose",
-                 "suggest", "recommend", "demand", "promise", "pledge", "vow", "describe",
-                 "mention", "reveal", "disclose", "estimate", "stress", "emphasize",
-                 "emphasise", "underline", "underscore", "highlight", "tout", "question"}
+_ADDRESSEE_OBJ = {
+    "tell",
+    "ask",
+    "call",
+    "inform",
+    "advise",
+    "notify",
+    "urge",
+    "warn",
+    "assure",
+    "reassure",
+    "accuse",
+    "praise",
+    "criticize",
+    "criticise",
+    "blame",
+    "thank",
+    "remind",
+    "show",
+    "find",
+    "answer",
+}
+_DOBJ_CONTENT = {
+    "say",
+    "express",
+    "voice",
+    "raise",
+    "reiterate",
+    "repeat",
+    "acknowledge",
+    "deny",
+    "announce",
+    "predict",
+    "admit",
+    "confirm",
+    "concede",
+    "propose",
+    "suggest",
+    "recommend",
+    "demand",
+    "promise",
+    "pledge",
+    "vow",
+    "describe",
+    "mention",
+    "reveal",
+    "disclose",
+    "estimate",
+    "stress",
+    "emphasize",
+    "emphasise",
+    "underline",
+    "underscore",
+    "highlight",
+    "tout",
+    "question",
+}
 _PUNCT_STRIP = " \t\n,;:—–-"
 
 
@@ -61,10 +110,14 @@ def mention_for(head: Token) -> MentionInfo:
     """Describe the subject phrase headed by `head`: name vs role vs description."""
     low = head.lower_
     if low in PRONOUNS:
-        return MentionInfo((head.idx, head.idx + len(head.text)), head.text,
-                           "person" if low in {"he", "she", "him"} else "unknown",
-                           pronoun=True, plural=low in {"they", "them", "we", "us"},
-                           head_lower=low)
+        return MentionInfo(
+            (head.idx, head.idx + len(head.text)),
+            head.text,
+            "person" if low in {"he", "she", "him"} else "unknown",
+            pronoun=True,
+            plural=low in {"they", "them", "we", "us"},
+            head_lower=low,
+        )
     doc = head.doc
     # Core NP: left part of the subtree plus right-hand "of/at/for" modifiers of common nouns,
     # but not appositives, relative clauses or participial modifiers (those carry the role).
@@ -75,7 +128,10 @@ def mention_for(head: Token) -> MentionInfo:
         if c.dep_ == "appos" and appos is None:
             appos = c
             break
-        if c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"} and head.tag_ not in {"NNP", "NNPS"}:
+        if c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"} and head.tag_ not in {
+            "NNP",
+            "NNPS",
+        }:
             right = max(right, c.right_edge.i)
         elif c.dep_ == "punct":
             continue
@@ -83,40 +139,54 @@ def mention_for(head: Token) -> MentionInfo:
             break
     while left < head.i and doc[left].is_punct:
         left += 1
-    core = [t for t in doc[left:right + 1]]
+    core = [t for t in doc[left : right + 1]]
     role: str | None = None
     name: str | None = None
     span = _span_chars(core)
-    text = doc.text[span[0]:span[1]]
+    text = doc.text[span[0] : span[1]]
     proper = head.tag_ in {"NNP", "NNPS"} and head.text[:1].isupper()
     if proper:
         # Name = maximal run of capitalised proper-noun tokens ending at the head.
         i = head.i
-        while (i - 1 >= left and doc[i - 1].text[:1].isupper() and doc[i - 1].tag_ in {"NNP", "NNPS"}
-               and not is_titleish(doc[i - 1].text)):
+        while (
+            i - 1 >= left
+            and doc[i - 1].text[:1].isupper()
+            and doc[i - 1].tag_ in {"NNP", "NNPS"}
+            and not is_titleish(doc[i - 1].text)
+        ):
             i -= 1
-        run = list(doc[i:head.i + 1])
+        run = list(doc[i : head.i + 1])
         # Keep "First Last" (or "First M. Last"); earlier capitalised words are the role
         # ("US Ambassador to Japan Rahm Emanuel" -> role "US Ambassador to Japan").
         if len(run) > 2:
-            keep = 3 if (len(run[-2].text) <= 2 or run[-2].text.endswith(".")
-                         or run[-2].lower_ in {"de", "van", "von", "bin", "al"}) else 2
-            if i == left and not any(is_titleish(t.text) or t.lower_ in ROLE_NOUNS
-                                     for t in run[:-keep]) and len(run) <= 3:
+            keep = (
+                3
+                if (
+                    len(run[-2].text) <= 2
+                    or run[-2].text.endswith(".")
+                    or run[-2].lower_ in {"de", "van", "von", "bin", "al"}
+                )
+                else 2
+            )
+            if (
+                i == left
+                and not any(is_titleish(t.text) or t.lower_ in ROLE_NOUNS for t in run[:-keep])
+                and len(run) <= 3
+            ):
                 keep = len(run)
             run = run[-keep:]
         name_span = _span_chars(run)
-        name = doc.text[name_span[0]:name_span[1]]
-        pre = [t for t in doc[left:run[0].i] if t.lower_ not in {"the", "a", "an"}]
+        name = doc.text[name_span[0] : name_span[1]]
+        pre = [t for t in doc[left : run[0].i] if t.lower_ not in {"the", "a", "an"}]
         if pre and not all(t.is_punct for t in pre):
-            pre_text = doc.text[pre[0].idx:run[0].idx].strip(" ,")
+            pre_text = doc.text[pre[0].idx : run[0].idx].strip(" ,")
             if pre_text.lower() not in {"mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr"}:
                 role = pre_text
         words = [t.text for t in core]
         kind = classify_noun_phrase(words, head.text, head.tag_, True)
-        if kind != "person" or any(t.lower_ == "the" for t in doc[left:run[0].i]):
+        if kind != "person" or any(t.lower_ == "the" for t in doc[left : run[0].i]):
             # "The New York Post", "the Justice Department": the whole phrase is the name.
-            name = doc.text[span[0]:span[1]]
+            name = doc.text[span[0] : span[1]]
             if name.lower().startswith("the "):
                 name = name[4:]
             role = None
@@ -128,7 +198,7 @@ def mention_for(head: Token) -> MentionInfo:
         # "The minister, Ines Morales, said": the appositive is the name, the head the role.
         inner = mention_for(appos)
         core_toks = [t for t in core if t.lower_ not in {"the", "a", "an"}]
-        inner.role = doc.text[core_toks[0].idx:span[1]] if core_toks else head.lower_
+        inner.role = doc.text[core_toks[0].idx : span[1]] if core_toks else head.lower_
         return inner
     else:
         kind = classify_noun_phrase([t.text for t in core], head.text, head.tag_, False)
@@ -137,7 +207,7 @@ def mention_for(head: Token) -> MentionInfo:
     if appos is not None:
         # The tagger sometimes splits one appositive into several ("an ex - professor").
         last = max((c for c in head.rights if c.dep_ == "appos"), key=lambda c: c.i)
-        a_toks = list(doc[appos.left_edge.i:last.right_edge.i + 1])
+        a_toks = list(doc[appos.left_edge.i : last.right_edge.i + 1])
         while a_toks and (a_toks[-1].is_punct):
             a_toks.pop()
         while a_toks and a_toks[0].lower_ in {"the", "a", "an"}:
@@ -146,8 +216,9 @@ def mention_for(head: Token) -> MentionInfo:
             s, e = _span_chars(a_toks)
             role = doc.text[s:e]
     plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
-    return MentionInfo(span, text, kind, name=name, role=role, plural=plural,
-                       head_lower=head.lower_)
+    return MentionInfo(
+        span, text, kind, name=name, role=role, plural=plural, head_lower=head.lower_
+    )
 
 
 def _subject(v: Token) -> Token | None:
@@ -209,8 +280,11 @@ def _host_minus(host: Token, cut: Span | list[Token]) -> tuple[int, int] | None:
 
 
 def _is_cue_verb(t: Token) -> bool:
-    return t.tag_.startswith("VB") and t.lower_ in CUE_FORMS or (
-        t.tag_.startswith("VB") and t.lower_ in XCOMP_FORMS)
+    return (
+        t.tag_.startswith("VB")
+        and t.lower_ in CUE_FORMS
+        or (t.tag_.startswith("VB") and t.lower_ in XCOMP_FORMS)
+    )
 
 
 def sentence_attributions(doc: Doc) -> list[RawAttribution]:
@@ -238,15 +312,21 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 if len(side) < 2:
                     continue
                 content = _span_chars(side)
-            out.append(RawAttribution(_trim(doc, *content), (t.idx, to.idx + 2),
-                                      "according to", mention_for(pobj), "according to"))
+            out.append(
+                RawAttribution(
+                    _trim(doc, *content),
+                    (t.idx, to.idx + 2),
+                    "according to",
+                    mention_for(pobj),
+                    "according to",
+                )
+            )
             continue
         # in X's view / in the view of X
         if low in VIEW_NOUNS and t.head.lower_ == "in" and t.head.dep_ == "prep":
             poss = next((c for c in t.children if c.dep_ == "poss"), None)
             if poss is None:
-                of = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "of"),
-                          None)
+                of = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "of"), None)
                 poss = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
             if poss is None or poss.lower_ in {"my", "our", "your"}:
                 continue
@@ -254,9 +334,15 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
             content = _host_minus(t.head.head, phrase) if t.head.head is not t.head else None
             if content is None:
                 continue
-            out.append(RawAttribution(_trim(doc, *content), (t.head.idx, t.idx + len(t.text)),
-                                      doc.text[t.head.idx:t.idx + len(t.text)],
-                                      mention_for(poss), "view"))
+            out.append(
+                RawAttribution(
+                    _trim(doc, *content),
+                    (t.head.idx, t.idx + len(t.text)),
+                    doc.text[t.head.idx : t.idx + len(t.text)],
+                    mention_for(poss),
+                    "view",
+                )
+            )
             continue
         if not _is_cue_verb(t) or t.i in used_cues:
             continue
@@ -282,12 +368,23 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
         if content_toks is None and lemma in _DOBJ_CONTENT:
             # A long object after the verb; also a mis-parsed second "subject"
             # ("analysts said concerns over ..." comes out as nsubj).
-            dobj = next((c for c in t.children if c.dep_ == "dobj" or (
-                c.dep_ == "nsubj" and c.i > t.i and not (c.i > 0 and doc[c.i - 1].is_punct)
-                and any(x.dep_ == "nsubj" and x.i < t.i for x in t.children))), None)
+            dobj = next(
+                (
+                    c
+                    for c in t.children
+                    if c.dep_ == "dobj"
+                    or (
+                        c.dep_ == "nsubj"
+                        and c.i > t.i
+                        and not (c.i > 0 and doc[c.i - 1].is_punct)
+                        and any(x.dep_ == "nsubj" and x.i < t.i for x in t.children)
+                    )
+                ),
+                None,
+            )
             if dobj is not None and dobj.lower_ not in PRONOUNS | EXPLETIVES:
                 sub = list(dobj.subtree)
-                if len(sub) >= 3 or any(x.text in "\"“”" for x in sub):
+                if len(sub) >= 3 or any(x.text in '"“”' for x in sub):
                     content_toks = sub
         if content_toks is None and lemma in OBJECT_LEMMAS:
             dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
@@ -301,16 +398,24 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                     if c.dep_ == "prep" and c.i > dobj.i and c.lower_ in {"of", "as", "for"}:
                         content_toks += list(c.subtree)
                 content_toks.sort(key=lambda x: x.i)
-        if (content_toks is None and lemma not in WEAK_CUES
-                and t.dep_ in {"parataxis", "ccomp"}
-                and (low in SPEECH_FORMS or low in COGNITION_FORMS)):
+        if (
+            content_toks is None
+            and lemma not in WEAK_CUES
+            and t.dep_ in {"parataxis", "ccomp"}
+            and (low in SPEECH_FORMS or low in COGNITION_FORMS)
+        ):
             # "C, he said" parsed with C as the main clause; "A, she said, B" (cue inside
             # its content) takes the whole host clause.
             sub = list(t.subtree)
             host = list(t.head.subtree)
             inner = [x for x in sub if not x.is_punct] or sub
-            if t.head.i > t.i and inner[0].i > host[0].i + 1 and inner[-1].i < host[-1].i - 1 \
-                    and doc[inner[0].i - 1].text in ",—–" and doc[inner[-1].i + 1].text in ",—–":
+            if (
+                t.head.i > t.i
+                and inner[0].i > host[0].i + 1
+                and inner[-1].i < host[-1].i - 1
+                and doc[inner[0].i - 1].text in ",—–"
+                and doc[inner[-1].i + 1].text in ",—–"
+            ):
                 cont = _span_chars([host[0], host[-1]])
             elif t.head.i < t.i:
                 cont = _host_minus(t.head, sub)
@@ -320,15 +425,29 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 if cont is not None:
                     subj = _subject(t)
                     used_cues.add(t.i)
-                    out.append(RawAttribution(_trim(doc, *cont), (t.idx, t.idx + len(t.text)),
-                                              t.text, mention_for(subj) if subj else None,
-                                              lemma))
+                    out.append(
+                        RawAttribution(
+                            _trim(doc, *cont),
+                            (t.idx, t.idx + len(t.text)),
+                            t.text,
+                            mention_for(subj) if subj else None,
+                            lemma,
+                        )
+                    )
                 continue
         subj = _subject(t)
         if content_toks is None:
             if low in SPEECH_FORMS and lemma not in WEAK_CUES and subj is not None:
-                out.append(RawAttribution((0, 0), (t.idx, t.idx + len(t.text)), t.text,
-                                          mention_for(subj), lemma, bare=True))
+                out.append(
+                    RawAttribution(
+                        (0, 0),
+                        (t.idx, t.idx + len(t.text)),
+                        t.text,
+                        mention_for(subj),
+                        lemma,
+                        bare=True,
+                    )
+                )
             continue
         if lemma in WEAK_CUES and not ccomp and lemma != "call":
             continue
@@ -340,6 +459,13 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
         if e - s < 2:
             continue
         used_cues.add(t.i)
-        out.append(RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text,
-                                  mention_for(subj) if subj is not None else None, lemma))
+        out.append(
+            RawAttribution(
+                (s, e),
+                (t.idx, t.idx + len(t.text)),
+                t.text,
+                mention_for(subj) if subj is not None else None,
+                lemma,
+            )
+        )
     return out

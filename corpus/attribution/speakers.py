@@ -16,8 +16,25 @@ from .lexicon import GROUP_NOUNS, ORG_NOUNS, ROLE_NOUNS, TITLE_WORDS
 
 _DETS = {"the", "a", "an", "this", "that", "these", "those", "its", "his", "her", "their"}
 _NAME_PARTICLES = {"de", "van", "von", "der", "bin", "al", "da", "di", "le", "la", "du", "del"}
-_NEWS_ORGS = {"reuters", "ap", "afp", "xinhua", "cnn", "bbc", "nbc", "cbs", "abc", "fox",
-              "bloomberg", "politico", "breitbart", "axios", "msnbc", "npr", "kyodo"}
+_NEWS_ORGS = {
+    "reuters",
+    "ap",
+    "afp",
+    "xinhua",
+    "cnn",
+    "bbc",
+    "nbc",
+    "cbs",
+    "abc",
+    "fox",
+    "bloomberg",
+    "politico",
+    "breitbart",
+    "axios",
+    "msnbc",
+    "npr",
+    "kyodo",
+}
 
 
 _NAME_RUN = re.compile(r"\b(?:[A-Z][\w'’.-]*\s+){1,3}[A-Z][\w'’-]+")
@@ -85,9 +102,9 @@ class SpeakerResolver:
     def __init__(self) -> None:
         self.entities: list[Entity] = []
         self.last_person: Entity | None = None
-        self.last_person_pos = -10**9
+        self.last_person_pos = -(10**9)
         self.last_group: Entity | None = None
-        self.last_group_pos = -10**9
+        self.last_group_pos = -(10**9)
 
     def index_names(self, text: str) -> None:
         """Note every "First Last" name in the document, so that "Ortiz said" can resolve to
@@ -95,21 +112,26 @@ class SpeakerResolver:
         self.names: list[tuple[int, str, str]] = []  # (offset, surname, full name)
         for m in _NAME_RUN.finditer(text):
             words = m.group().split()
-            while words and (is_titleish(words[0]) or words[0].lower() in ROLE_NOUNS
-                             or words[0].lower() in _DETS):
+            while words and (
+                is_titleish(words[0]) or words[0].lower() in ROLE_NOUNS or words[0].lower() in _DETS
+            ):
                 words = words[1:]
             if len(words) < 2:
                 continue
-            keep = 3 if len(words) >= 3 and (len(words[-2]) <= 2 or words[-2].endswith(".")) \
-                else 2
+            keep = 3 if len(words) >= 3 and (len(words[-2]) <= 2 or words[-2].endswith(".")) else 2
             full = " ".join(words[-keep:])
             if any(w.lower() in ORG_NOUNS for w in words[-keep:]):
                 continue
             self.names.append((m.start(), words[-1].lower(), full))
 
     def _by_surname(self, tok: str, pos: int = 10**9) -> Entity | None:
-        hits = [e for e in self.entities if e.kind == "person" and len(e.tokens) > 1
-                and (e.tokens[-1] == tok or (tok in e.tokens and tok == e.tokens[0]))]
+        hits = [
+            e
+            for e in self.entities
+            if e.kind == "person"
+            and len(e.tokens) > 1
+            and (e.tokens[-1] == tok or (tok in e.tokens and tok == e.tokens[0]))
+        ]
         # Two different people sharing the surname: ambiguous, so no guess.
         names = {e.canonical for e in hits}
         if len(names) == 1:
@@ -125,8 +147,11 @@ class SpeakerResolver:
         return None
 
     def _by_role(self, head: str) -> Entity | None:
-        hits = [e for e in self.entities if e.kind == "person" and e.role
-                and head in e.role.lower().split()]
+        hits = [
+            e
+            for e in self.entities
+            if e.kind == "person" and e.role and head in e.role.lower().split()
+        ]
         names = {e.canonical for e in hits}
         return hits[-1] if len(names) == 1 else None
 
@@ -138,8 +163,9 @@ class SpeakerResolver:
             self.last_group, self.last_group_pos = ent, pos
         return ent
 
-    def resolve(self, m: MentionInfo, pos: int, window: int = 1200) -> tuple[str | None, str,
-                                                                              str | None]:
+    def resolve(
+        self, m: MentionInfo, pos: int, window: int = 1200
+    ) -> tuple[str | None, str, str | None]:
         """(canonical speaker or None, speaker_kind, role) for mention `m` at offset `pos`.
 
         `window` is how far back (in characters) a pronoun may look for its antecedent:
