@@ -298,9 +298,10 @@ def repair_index(folder: str | Path) -> CheckReport:
     if before.ok or not before.repairable:
         return before
     done: list[str] = []
-    for leftover in (VECTORS_FILE + ".tmp", SIDECAR_FILE + ".tmp"):
+    for pattern in (VECTORS_FILE + ".*tmp", SIDECAR_FILE + ".*tmp"):
         # a save killed half-way leaves these; they are never read, just clutter
-        (folder / leftover).unlink(missing_ok=True)
+        for leftover in folder.glob(pattern):
+            leftover.unlink(missing_ok=True)
     index = Index(folder, create=False)
     try:
         codes = {p.code for p in before.problems}

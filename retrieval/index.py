@@ -6,6 +6,8 @@ import logging
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from retrieval.embedder import Embedder
 from retrieval.errors import IndexProblem
 from retrieval.store import Store
@@ -86,28 +88,54 @@ class Index:
         """Recreate the vector file from SQLite alone (no model needed)."""
         with self._lock:
             generation = self.store.generation
-            ids, matrix, missing = self.store.all_vectors(self.model_name)
-            if missing:
-                raise IndexProblem(
-                    f"{len(missing)} paragraphs have no stored embedding for model "
-                    f"'{self.model_name}': run `attribot check --repair --index {self.folder}` "
-                    "(it re-embeds them from the text the database keeps)"
-                )
-            dim = matrix.shape[1] if len(ids) else self._dim()
-            vectors = VectorIndex.build(ids, matrix, dim)
+            vectors = self._build_from_store()
             self.save_vectors(vectors, generation)
-            self._vectors = vectors
-            return vectors
+            return self._vectors  # type: ignore[return-value]
+
+    def _build_from_store(self) -> VectorIndex:
+        ids, matrix, missing = self.store.all_vectors(self.model_name)
+        if missing:
+            raise IndexProblem(
+                f"{len(missing)} paragraphs have no stored embedding for model "
+                f"'{self.model_name}': run `attribot check --repair --index {self.folder}` "
+                "(it re-embeds them from the text the database keeps)"
+            )
+        dim = matrix.shape[1] if len(ids) else self._dim()
+        return VectorIndex.build(ids, matrix, dim)
 
     def _dim(self) -> int:
         stored = self.store.get_meta("dim")
         return int(stored) if stored else self.embedder.dim
 
     def save_vectors(self, vectors: VectorIndex, generation: int) -> None:
-        vectors.save(
-            self.folder, VectorFileInfo(generation, vectors.ntotal, vectors.dim, self.model_name)
-        )
-        self._vectors_generation = generation
+        """Publish `vectors` as the snapshot of `generation`, and use it from now on.
+
+        Another process may have committed while we worked (a shell `attribot ingest` beside
+        a Discord /ingest): our in-memory vectors then lack its paragraphs, and publishing
+        them would make every running bot adopt a snapshot that silently misses passages.
+        So only a vector set whose ids are exactly the database's is published; otherwise
+        it is rebuilt from SQLite, which has every writer's embeddings. If a writer commits
+        after our check, it publishes its own snapshot when it ends (or the next open
+        rebuilds), so a few attempts always converge.
+        """
+        from retrieval.check import vector_ids
+
+        with self._lock:
+            for _ in range(3):
+                current = self.store.generation
+                if current != generation or not np.array_equal(
+                    np.sort(vector_ids(vectors.index)), self.store.paragraph_ids()
+                ):
+                    log.info("another writer committed meanwhile: rebuilding vectors from SQLite")
+                    generation = self.store.generation
+                    vectors = self._build_from_store()
+                vectors.save(
+                    self.folder,
+                    VectorFileInfo(generation, vectors.ntotal, vectors.dim, self.model_name),
+                )
+                self._vectors, self._vectors_generation = vectors, generation
+                if self.store.generation == generation:
+                    return  # nobody committed while we saved: what we published is current
 
     def refresh(self) -> bool:
         """Pick up a newer snapshot written by another process (an ingest while the bot runs).
@@ -123,8 +151,8 @@ class Index:
         if info.generation != self.store.generation:
             return False  # the writer is between its database commit and its vector save
         loaded = VectorIndex.load(self.folder)
-        if loaded is None:
-            return False
+        if loaded is None or loaded[0].ntotal != loaded[1].count:
+            return False  # unreadable, or caught between the two renames of a save
         with self._lock:
             self._vectors, loaded_info = loaded
             self._vectors_generation = loaded_info.generation

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,8 +151,11 @@ class VectorIndex:
     def save(self, folder: Path, info: VectorFileInfo) -> None:
         """Write to temporary names, then rename: a crash leaves the old files or the new."""
         folder = Path(folder)
-        tmp_index = folder / (VECTORS_FILE + ".tmp")
-        tmp_side = folder / (SIDECAR_FILE + ".tmp")
+        # Names of our own: two processes saving at once (a bot and a shell ingest) must not
+        # write into the same temporary file.
+        tag = f".{os.getpid()}-{threading.get_ident()}.tmp"
+        tmp_index = folder / (VECTORS_FILE + tag)
+        tmp_side = folder / (SIDECAR_FILE + tag)
         faiss.write_index(self.index, str(tmp_index))
         with open(tmp_index, "rb+") as fh:
             os.fsync(fh.fileno())

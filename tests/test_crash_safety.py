@@ -20,6 +20,7 @@ import pytest
 
 from retrieval.check import check_index, repair_index, vector_ids
 from retrieval.index import DB_FILE, Index
+from retrieval.ingest import ingest_paths
 from retrieval.vectors import VECTORS_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,3 +253,97 @@ def test_stale_or_broken_vector_file_is_rebuilt_on_open(index_copy):
         assert index.vectors.ntotal == expected
         index.close()
         assert check_index(index_copy).ok
+
+
+# -- readers and writers at once ------------------------------------------------------------
+def _exists(folder: Path, ids: list[int]) -> bool:
+    conn = sqlite3.connect(f"file:{folder / DB_FILE}?mode=ro", uri=True, timeout=10)
+    try:
+        marks = ",".join("?" * len(ids))
+        found = conn.execute(f"SELECT COUNT(*) FROM paragraphs WHERE id IN ({marks})", ids)
+        return found.fetchone()[0] == len(ids)
+    finally:
+        conn.close()
+
+
+def test_service_keeps_answering_while_another_process_ingests(index_copy, tmp_path):
+    """The bot's situation during `attribot ingest` into its index: every answer comes
+    back, every hit is a real paragraph, and the new documents appear once the ingest saves."""
+    import threading
+
+    from bot.service import AttribotService
+
+    corpus = make_corpus(tmp_path / "corpus", n=130)
+    svc = AttribotService(index_copy)
+    svc.warm_up()
+    before = svc.index.store.counts()
+    questions = [
+        "Who will pay for the new ferries?",
+        "What did the council decide about the budget?",
+    ]
+    errors: list[BaseException] = []
+    asked = [0]
+    proc = start_ingest(corpus, index_copy)
+
+    def asker(question: str) -> None:
+        while proc.poll() is None:
+            try:
+                hits = svc.ask(question, top_k=5)
+                assert hits, "no answer"
+                assert _exists(index_copy, [h.paragraph_id for h in hits]), "unknown hit id"
+                asked[0] += 1
+            except BaseException as exc:  # noqa: BLE001 - collected and reported below
+                errors.append(exc)
+                return
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=asker, args=(q,)) for q in questions]
+    for t in threads:
+        t.start()
+    out, err = proc.communicate(timeout=120)
+    for t in threads:
+        t.join()
+    assert proc.returncode == 0, err.decode()
+    assert not errors, errors
+    assert asked[0] >= 10  # really asked during the ingest
+    hits = svc.ask("What will Mayor Ada Whitlock fix by June?")  # refresh picks up the new
+    assert any("note0" in (h.path or "") for h in hits), [h.path for h in hits]
+    counts = svc.index.store.counts()
+    assert counts["documents"] == before["documents"] + 130
+    assert svc.index.vectors.ntotal == counts["paragraphs"]
+    svc.index.close()
+    assert check_index(index_copy).ok
+
+
+def test_two_writers_at_once_leave_every_reader_complete(index_copy, tmp_path):
+    """A /ingest upload in the bot while `attribot ingest` runs from a shell: each writer's
+    vectors lack the other's paragraphs, so whichever saves last must not publish a vector
+    file missing the other's (it would be adopted by running bots and silently lose
+    passages)."""
+    from bot.service import AttribotService
+
+    corpus = make_corpus(tmp_path / "corpus", n=160)
+    upload = tmp_path / "upload.txt"
+    upload.write_text(
+        "Lighthouse keeper Ines Carvalho said the beacon at Port Verran will be restored.\n\n"
+        '"We light it again in August," Carvalho said.\n'
+    )
+    svc = AttribotService(index_copy)
+    svc.warm_up()
+    gen0 = svc.index.store.generation
+    proc = start_ingest(corpus, index_copy)
+    deadline = time.monotonic() + 60
+    while db_generation(index_copy) == gen0 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        time.sleep(0.02)
+    # the shell ingest has committed a batch its in-memory vectors hold and ours do not
+    summary = ingest_paths(svc.index, [upload])
+    assert summary.documents_added == 1
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    svc.ask("beacon at Port Verran")  # refresh to whatever was published last
+    paragraphs = svc.index.store.paragraph_ids()
+    ids = vector_ids(svc.index.vectors.index)
+    assert set(ids.tolist()) == set(paragraphs), (len(ids), len(paragraphs))
+    svc.index.close()
+    assert check_index(index_copy).ok, check_index(index_copy).to_json()
