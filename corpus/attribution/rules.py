@@ -20,8 +20,12 @@ from .lexicon import (
     COGNITION_FORMS,
     CUE_FORMS,
     GROUP_NOUNS,
+    NOUN_CUES,
+    NOUN_PREPS,
     OBJECT_LEMMAS,
+    PREP_CONTENT,
     ROLE_NOUNS,
+    SEEM_FORMS,
     SPEECH_FORMS,
     VIEW_NOUNS,
     WEAK_CUES,
@@ -109,13 +113,13 @@ def _span_chars(tokens: list[Token]) -> tuple[int, int]:
 def mention_for(head: Token) -> MentionInfo:
     """Describe the subject phrase headed by `head`: name vs role vs description."""
     low = head.lower_
-    if low in PRONOUNS:
+    if low in PRONOUNS or low in {"his", "their"}:
         return MentionInfo(
             (head.idx, head.idx + len(head.text)),
             head.text,
-            "person" if low in {"he", "she", "him"} else "unknown",
+            "person" if low in {"he", "she", "him", "his"} else "unknown",
             pronoun=True,
-            plural=low in {"they", "them", "we", "us"},
+            plural=low in {"they", "them", "we", "us", "their"},
             head_lower=low,
         )
     doc = head.doc
@@ -287,6 +291,90 @@ def _is_cue_verb(t: Token) -> bool:
     )
 
 
+def _prep_object(t: Token, preps: set[str]) -> list[Token] | None:
+    """The object of a "talk about X" / "rail against X" preposition of verb `t`."""
+    for c in t.children:
+        if c.dep_ in {"prep", "prt"} and c.lower_ in preps and c.i > t.i:
+            if c.dep_ == "prt":  # "lashed out at X"
+                nxt = next((x for x in t.children if x.dep_ == "prep" and x.i > c.i), None)
+                c = nxt if nxt is not None else c
+            obj = next((x for x in c.children if x.dep_ in {"pobj", "pcomp"}), None)
+            if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
+                return list(obj.subtree)
+    if not preps:  # "discuss X"
+        obj = next((x for x in t.children if x.dep_ == "dobj"), None)
+        if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
+            return list(obj.subtree)
+    return None
+
+
+def _seem(t: Token) -> RawAttribution | None:
+    """ "X seemed to Y" / "X appears unperturbed" / "X is reportedly Y": the clause, no source."""
+    doc = t.doc
+    if t.tag_ == "RB":
+        head = t.head
+        if head is t or not head.tag_.startswith(("VB", "JJ", "MD")) and head.dep_ != "ROOT":
+            return None
+        toks = [x for x in head.subtree if x.i != t.i]
+    else:
+        if not t.tag_.startswith("VB"):
+            return None
+        comp = next(
+            (c for c in t.children if c.dep_ in {"xcomp", "acomp", "ccomp", "attr", "oprd"}),
+            None,
+        )
+        if comp is None or (
+            comp.dep_ == "xcomp"
+            and not any(c.dep_ == "aux" and c.lower_ == "to" for c in comp.children)
+        ):
+            return None
+        subj = next((c for c in t.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        toks = list(comp.subtree)
+        if subj is not None and subj.lower_ not in EXPLETIVES and comp.dep_ != "ccomp":
+            toks = list(subj.subtree) + toks
+    toks = [x for x in toks if not (x.is_punct and x.text not in "\"“”'’")]
+    if len(toks) < 3:
+        return None
+    s, e = _trim(doc, *_span_chars([min(toks, key=lambda x: x.i), max(toks, key=lambda x: x.i)]))
+    return RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text, None, t.lower_)
+
+
+def _noun_cue(t: Token) -> RawAttribution | None:
+    """ "his criticism of X", "the claim that X", "said in a statement that X"."""
+    content = None
+    for c in t.children:
+        if c.dep_ == "prep" and c.lower_ in NOUN_PREPS and c.i > t.i:
+            obj = next((x for x in c.children if x.dep_ in {"pobj", "pcomp"}), None)
+            if obj is not None and obj.lower_ not in EXPLETIVES:
+                content = list(obj.subtree)
+                break
+        if c.dep_ in {"acl", "ccomp", "relcl"} and c.i > t.i:
+            sub = list(c.subtree)
+            if sub[0].lower_ == "that" and sub[0].dep_ == "mark":
+                content = sub
+                break
+    if not content:
+        return None
+    src = next((c for c in t.children if c.dep_ == "poss"), None)
+    if src is not None and src.lower_ in {"my", "our", "your", "its"}:
+        return None  # "its support for Ukraine": aid, not an attitude; "my view": quoted
+    if src is None:
+        by = next((c for c in t.children if c.dep_ == "prep" and c.lower_ in {"by", "from"}), None)
+        src = next((x for x in by.children if x.dep_ == "pobj"), None) if by else None
+    if src is None:
+        gov = t.head
+        if t.dep_ == "pobj" and gov.dep_ == "prep":
+            gov = gov.head
+        if t.dep_ in {"dobj", "pobj"} and gov.tag_.startswith("VB"):
+            src = _subject(gov)
+    if src is None:
+        return None
+    s, e = _trim(t.doc, *_span_chars(content))
+    if e - s < 2:
+        return None
+    return RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(src), t.lower_)
+
+
 def sentence_attributions(doc: Doc) -> list[RawAttribution]:
     """All attribution candidates in one parsed sentence."""
     out: list[RawAttribution] = []
@@ -344,6 +432,27 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 )
             )
             continue
+        if low in SEEM_FORMS:
+            r = _seem(t)
+            if r is not None:
+                out.append(r)
+            continue
+        if low in NOUN_CUES and t.tag_ in {"NN", "NNS"}:
+            r = _noun_cue(t)
+            if r is not None:
+                out.append(r)
+            continue
+        if low in PREP_CONTENT and t.tag_.startswith("VB") and not _is_cue_verb(t):
+            toks = _prep_object(t, PREP_CONTENT[low])
+            subj = _subject(t)
+            if toks and subj is not None:
+                s, e = _trim(doc, *_span_chars(toks))
+                out.append(
+                    RawAttribution(
+                        (s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(subj), low
+                    )
+                )
+            continue
         if not _is_cue_verb(t) or t.i in used_cues:
             continue
         lemma = CUE_FORMS.get(low) or XCOMP_FORMS.get(low, low)
@@ -382,7 +491,12 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 ),
                 None,
             )
-            if dobj is not None and dobj.lower_ not in PRONOUNS | EXPLETIVES:
+            if (
+                dobj is not None
+                and dobj.lower_ not in PRONOUNS | EXPLETIVES
+                # "expressed support for X": the noun rule takes X
+                and not (dobj.lower_ in NOUN_CUES and _noun_cue(dobj) is not None)
+            ):
                 sub = list(dobj.subtree)
                 if len(sub) >= 3 or any(x.text in '"“”' for x in sub):
                     content_toks = sub
@@ -398,6 +512,10 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                     if c.dep_ == "prep" and c.i > dobj.i and c.lower_ in {"of", "as", "for"}:
                         content_toks += list(c.subtree)
                 content_toks.sort(key=lambda x: x.i)
+        if content_toks is None and low in PREP_CONTENT and PREP_CONTENT[low]:
+            content_toks = _prep_object(t, PREP_CONTENT[low])
+            if content_toks is not None:
+                ccomp = content_toks  # a real complement: not subject to the WEAK_CUES test
         if (
             content_toks is None
             and lemma not in WEAK_CUES

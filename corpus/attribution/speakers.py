@@ -173,12 +173,12 @@ class SpeakerResolver:
         """
         if m.pronoun:
             w = m.text.lower()
-            if w in {"he", "she", "him", "her"}:
+            if w in {"he", "she", "him", "her", "his"}:
                 if self.last_person and pos - self.last_person_pos <= window:
                     e = self._remember(self.last_person, pos)
                     return e.canonical, "person", e.role
                 return None, "person", None
-            if w in {"they", "them"}:
+            if w in {"they", "them", "their"}:
                 if self.last_group and pos - self.last_group_pos <= window:
                     e = self._remember(self.last_group, pos)
                     return e.canonical, e.kind, e.role
