@@ -379,7 +379,11 @@ async def sync_commands_with_token(settings: Settings, guild_id: int | None) -> 
 
 def run_bot(settings: Settings, service: AttribotService | None = None) -> None:
     """Run until SIGINT/SIGTERM, then close the connection and the index cleanly."""
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level, logging.INFO))
+    # Our set-up, not discord.utils.setup_logging: that one added a second root handler (every
+    # line printed twice) without the token redaction.
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_level, secrets=[settings.token] if settings.token else None)
     token = settings.token
     if not token:
         raise SystemExit("DISCORD_TOKEN is not set: see .env.example")

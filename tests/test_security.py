@@ -291,7 +291,8 @@ def restore_logging():
 
 
 async def test_token_never_logged_by_the_bot_in_process(pingy, monkeypatch, restore_logging):
-    """Logging set up exactly as `attribot run` does (ours, then discord.py's), at DEBUG; then
+    """Logging set up as the CLI does, plus discord.py's own handler after ours (which
+    re-renders tracebacks itself: the harder case), at DEBUG; then
     commands, an unexpected failure (its traceback is logged) and a library log line that
     contains the token itself."""
     import discord
@@ -303,7 +304,7 @@ async def test_token_never_logged_by_the_bot_in_process(pingy, monkeypatch, rest
     setup_logging("DEBUG", secrets=[settings.token])
     ours = io.StringIO()
     logging.getLogger().handlers[0].setStream(ours)
-    theirs = io.StringIO()  # run_bot adds discord.py's own handler after ours
+    theirs = io.StringIO()
     discord.utils.setup_logging(handler=logging.StreamHandler(theirs), level=logging.DEBUG)
     pingy.bot.settings = settings
 
@@ -409,3 +410,19 @@ async def test_private_answers_stay_private(pingy, user):
     calls = await pingy.command("ask", question="ferry cancelled", private=True, user_id=user)
     sent = [c for c in calls if c.carries_message()]
     assert sent and all(c.ephemeral for c in sent)
+
+
+def test_run_bot_logs_once_through_the_redacting_handler(monkeypatch, restore_logging, tmp_path):
+    """The bot's start-up leaves exactly one root handler, and it redacts the token."""
+    from bot import app
+    from bot.logs import RedactSecrets
+
+    async def offline(*args):
+        logging.getLogger("discord.client").info("logging in using static token %s", ODD_TOKEN)
+
+    monkeypatch.setattr(app, "_run", offline)
+    monkeypatch.setenv("DISCORD_TOKEN", ODD_TOKEN)
+    app.run_bot(Settings(_env_file=None, index=tmp_path))
+    handlers = logging.getLogger().handlers
+    assert len(handlers) == 1, handlers
+    assert any(isinstance(f, RedactSecrets) for f in handlers[0].filters)
