@@ -70,6 +70,7 @@ class KeywordIndex:
         self.ids = np.zeros(0, dtype=np.int64)
         self._bm25: bm25s.BM25 | None = None
         self._row_of: dict[int, int] = {}
+        self._sorted = True
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -90,8 +91,13 @@ class KeywordIndex:
             bm = bm25s.BM25(k1=k1, b=b)
             bm.index(corpus, show_progress=False)
             idx._bm25 = bm
-        idx._row_of = {int(i): r for r, i in enumerate(idx.ids)}
+        idx._index_rows()
         return idx
+
+    def _index_rows(self) -> None:
+        self._sorted = bool(np.all(self.ids[1:] > self.ids[:-1]))
+        # the dict is only the fallback for ids not in ascending order
+        self._row_of = {} if self._sorted else {int(i): r for r, i in enumerate(self.ids)}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -117,22 +123,44 @@ class KeywordIndex:
 
         `allowed` is an optional array of ids to restrict to (e.g. one speaker's paragraphs).
         """
-        scores = self.all_scores(text)
+        return self.top(self.all_scores(text), k, allowed)
+
+    def top(
+        self, scores: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`query` over scores already computed by `all_scores` (hybrid search scores once)."""
         if allowed is not None:
-            mask = np.zeros(len(scores), dtype=bool)
-            rows = [self._row_of[int(i)] for i in allowed if int(i) in self._row_of]
-            mask[rows] = True
-            scores = np.where(mask, scores, 0.0)
+            rows = self.rows_of(allowed)
+            kept = np.zeros(len(scores), dtype=scores.dtype)
+            rows = rows[rows >= 0]
+            kept[rows] = scores[rows]
+            scores = kept
         return self._topk(scores, k)
 
     def scores_for(self, text: str, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """BM25 scores of the given ids (0 for unknown ids), for re-scoring dense candidates."""
-        scores = self.all_scores(text)
-        rows = np.array([self._row_of.get(int(i), -1) for i in ids], dtype=np.int64)
+        return self.scores_at(self.all_scores(text), ids)
+
+    def scores_at(self, scores: np.ndarray, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """`scores_for` over scores already computed by `all_scores`."""
+        rows = self.rows_of(ids)
         out = np.zeros(len(rows), dtype=np.float32)
         ok = rows >= 0
         out[ok] = scores[rows[ok]]
         return out
+
+    def rows_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Row of each id (-1 when unknown). Ids come from SQLite in ascending order, so a
+        binary search over the array does it without a Python loop over a speaker's
+        thousands of paragraphs."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(self.ids) == 0 or len(ids) == 0:
+            return np.full(len(ids), -1, dtype=np.int64)
+        if self._sorted:
+            rows = np.searchsorted(self.ids, ids)
+            rows[rows >= len(self.ids)] = 0
+            return np.where(self.ids[rows] == ids, rows, -1)
+        return np.array([self._row_of.get(int(i), -1) for i in ids], dtype=np.int64)
 
     def _topk(self, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(scores))
@@ -182,5 +210,5 @@ class KeywordIndex:
         idx.ids = np.load(folder / "ids.npy")
         if (folder / "bm25").exists():
             idx._bm25 = bm25s.BM25.load(folder / "bm25", mmap=mmap)
-        idx._row_of = {int(i): r for r, i in enumerate(idx.ids)}
+        idx._index_rows()
         return idx

@@ -12,6 +12,7 @@ Pipeline (each step measured in bench/retrieval_eval.py or bench/perf.py):
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -72,8 +73,10 @@ def retrieve(
     else:
         d_ids, _ = vectors.search_arrays(q, pool)
     use_kw = keyword is not None and len(keyword) and params.method != "dense"
+    bm25 = None
     if use_kw:
-        k_ids, _ = keyword.query(query_text, pool, allowed=allowed)
+        bm25 = keyword.all_scores(query_text)  # once: top-k and re-scoring both read it
+        k_ids, _ = keyword.top(bm25, pool, allowed=allowed)
         ids = np.concatenate([d_ids, k_ids[~np.isin(k_ids, d_ids)]])
     else:
         ids = d_ids
@@ -81,7 +84,7 @@ def retrieve(
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     # exact cosines for every candidate (BM25 ones were not in the dense list)
     dense = vectors.vectors_for(ids) @ q[0]
-    kw = keyword.scores_for(query_text, ids) if use_kw else np.zeros(len(ids), np.float32)
+    kw = keyword.scores_at(bm25, ids) if bm25 is not None else np.zeros(len(ids), np.float32)
     order_ids, fused = rank(ids, dense, kw, params)
     cos_of = dict(zip(ids.tolist(), dense.tolist(), strict=True))
     order_ids, fused = order_ids[:k], fused[:k]
@@ -150,11 +153,17 @@ class Searcher:
             return self._registry
 
     def warm_up(self) -> None:
-        """Load model, vectors and keyword index now rather than on the first question."""
-        self.index.embedder.encode_query("warm up")
+        """Load model, vectors and keyword index now rather than on the first question, run
+        one search through every stage, then freeze what is loaded out of the garbage
+        collector's sight: the model, index and registry are hundreds of thousands of
+        long-lived objects that a full collection would otherwise walk in the middle of some
+        later question (a p99 spike, not a p50 one)."""
         _ = self.index.vectors
         self.keyword_index()
         self.registry()
+        self.search_detailed("What did the minister say about the warm up?")
+        gc.collect()
+        gc.freeze()
 
     # -- searching ------------------------------------------------------------------------
     def search(self, question: str, top_k: int = 5, speaker: str | None = None) -> list[Hit]:
