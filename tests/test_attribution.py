@@ -93,3 +93,21 @@ def test_speaker_key():
     assert speaker_key("Rahm Emanuel") == speaker_key("Mr. RAHM  Emanuel") == "rahm emanuel"
     assert speaker_key("The Japanese government") == "japanese government"
     assert speaker_key("José Núñez") == "jose nunez"
+
+
+def test_pronoun_takes_nearest_antecedent_of_its_gender(att):
+    text = (
+        "Mr. Tom Baker, the governor, met the mayor on Friday. “The bridge opens in May,” "
+        "Baker said.\nMs. Lena Ortiz said the costs were too high. "
+        "He said the state would pay."
+    )
+    res = one(att, text)
+    he = next(a for a in res if a.mention == "He")
+    assert he.speaker == "Tom Baker"
+
+
+def test_noun_and_seem_cues(att):
+    res = one(att, "The senator repeated his criticism of the new tariffs on Monday.")
+    assert any(a.quote == "the new tariffs" and a.cue == "criticism" for a in res)
+    res = one(att, "It appears that the council has changed its mind on the budget.")
+    assert any(a.quote.startswith("the council has changed") for a in res)

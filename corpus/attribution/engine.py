@@ -201,9 +201,21 @@ class Attributor:
             a = max(prev, key=lambda x: x.content[1])
             region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
             gap = text[region_end : q.open_at]
+            # "“A,” said Ross, a former adviser to Mr. Obama. “B.”": the gap holds the
+            # speaker's cue and appositive but no other cue word and no other speaker.
+            tail = text[a.content[1] : q.open_at]
+            long_ok = (
+                a.cue[0] >= a.content[1]
+                and len(tail) < 200
+                and "\n" not in tail
+                and not any(c in tail for c in '“”"')
+                and len(cue_word_positions(tail)) <= 1
+                and len(re.findall(r"[.!?]\s", tail)) <= 1
+                and not re.search(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e)\b", tail)
+            )
             if (
                 "\n" not in gap
-                and re.fullmatch(r"[\s.,;:!?”\"]*", gap)
+                and (re.fullmatch(r"[\s.,;:!?”\"]*", gap) or long_ok)
                 and len(text[q.start : q.end].split()) >= 3
             ):
                 items.append(_Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct"))

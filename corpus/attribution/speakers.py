@@ -77,6 +77,7 @@ class Entity:
     tokens: list[str] = field(default_factory=list)  # lower-cased name tokens
     plural: bool = False
     last_pos: int = 0
+    gender: str | None = None  # "m" | "f" | None (unknown)
 
 
 def classify_noun_phrase(words: list[str], head: str, head_tag: str, proper: bool) -> str:
@@ -94,6 +95,92 @@ def classify_noun_phrase(words: list[str], head: str, head_tag: str, proper: boo
     if h in GROUP_NOUNS or head_tag in {"NNS", "NNPS"}:
         return "group"
     return "person"
+
+
+# A short list of unambiguous first names, for the pronoun gender check only (a name not
+# listed is simply of unknown gender; evidence from the text itself comes first).
+_MALE_TEXT = """john james robert michael william david richard joseph thomas charles christopher daniel
+    matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george edward
+    ronald timothy jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin
+    scott brandon benjamin samuel frank gregory raymond alexander patrick jack dennis jerry
+    tyler aaron jose adam henry nathan douglas zachary peter kyle walter ethan jeremy harold
+    keith christian roger noah gerald carl terry sean austin arthur lawrence jesse dylan bryan
+    joe jordan billy bruce albert willie gabriel logan alan juan wayne roy ralph randy eugene
+    vincent russell elijah louis bobby philip johnny mitch ted marco bernie barack mike jeb
+    chris rand newt rick bill vladimir xi boris emmanuel recep benjamin tim
+    rudy rudolph reince sean jared steve ben martin al jimmy ronald dick"""
+_MALE = set(_MALE_TEXT.split())
+_FEMALE_TEXT = """mary patricia jennifer linda elizabeth barbara susan jessica sarah karen nancy lisa
+    betty margaret sandra ashley kimberly emily donna michelle dorothy carol amanda melissa
+    deborah stephanie rebecca sharon laura cynthia kathleen amy shirley angela helen anna
+    brenda pamela nicole emma samantha katherine christine debra rachel catherine carolyn
+    janet ruth maria heather diane virginia julie joyce victoria olivia kelly christina
+    lauren joan evelyn judith megan cheryl andrea hannah martha jacqueline frances gloria
+    ann teresa kathryn sara janice jean alice madison doris abigail julia judy grace denise
+    amber marilyn beverly danielle theresa sophia marie diana brittany natalie isabella
+    charlotte rose alexis kayla hillary nikki carly sarah michele elena angela theresa
+    kellyanne huma ivanka melania chelsea debbie nancy elizabeth condoleezza madeleine
+    sonia ruth kamala tulsi marine angela theresa"""
+_FEMALE = set(_FEMALE_TEXT.split())
+_TITLE_GENDER = {
+    "mr": "m",
+    "mr.": "m",
+    "mrs": "f",
+    "mrs.": "f",
+    "ms": "f",
+    "ms.": "f",
+    "miss": "f",
+    "sir": "m",
+    "lord": "m",
+    "lady": "f",
+    "dame": "f",
+}
+_ROLE_GENDER = {
+    "spokeswoman": "f",
+    "congresswoman": "f",
+    "chairwoman": "f",
+    "businesswoman": "f",
+    "queen": "f",
+    "princess": "f",
+    "wife": "f",
+    "mother": "f",
+    "daughter": "f",
+    "sister": "f",
+    "actress": "f",
+    "spokesman": "m",
+    "congressman": "m",
+    "businessman": "m",
+    "king": "m",
+    "prince": "m",
+    "husband": "m",
+    "father": "m",
+    "son": "m",
+    "brother": "m",
+    "actor": "m",
+}
+_GENDERED_PRON = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
+
+
+def name_gender(name: str, role: str | None = None, votes: dict | None = None) -> str | None:
+    """ "m" / "f" / None from the text's own pronouns, a title, a role noun or a first name."""
+    words = [w.lower() for w in name.split()] + [w.lower() for w in (role or "").split()]
+    for w in words:
+        if w in _TITLE_GENDER:
+            return _TITLE_GENDER[w]
+        if w in _ROLE_GENDER:
+            return _ROLE_GENDER[w]
+    if votes:
+        m, f = votes.get("m", 0), votes.get("f", 0)
+        if m >= 2 * f + 1:
+            return "m"
+        if f >= 2 * m + 1:
+            return "f"
+    first = name.split()[0].lower().rstrip(".") if name.split() else ""
+    if first in _MALE and first not in _FEMALE:
+        return "m"
+    if first in _FEMALE and first not in _MALE:
+        return "f"
+    return None
 
 
 class SpeakerResolver:
@@ -123,6 +210,18 @@ class SpeakerResolver:
             if any(w.lower() in ORG_NOUNS for w in words[-keep:]):
                 continue
             self.names.append((m.start(), words[-1].lower(), full))
+        # Which pronoun follows a name before the next name: "he"/"his" votes male.
+        self.votes: dict[str, dict[str, int]] = {}
+        runs = list(_NAME_RUN.finditer(text))
+        for i, m in enumerate(runs):
+            stop = runs[i + 1].start() if i + 1 < len(runs) else len(text)
+            p = _GENDERED_PRON.search(text, m.end(), min(stop, m.end() + 250))
+            if p is None:
+                continue
+            g = "m" if p.group(1).lower() in {"he", "him", "his", "himself"} else "f"
+            sur = m.group().split()[-1].lower()
+            v = self.votes.setdefault(sur, {})
+            v[g] = v.get(g, 0) + 1
 
     def _by_surname(self, tok: str, pos: int = 10**9) -> Entity | None:
         hits = [
@@ -155,6 +254,12 @@ class SpeakerResolver:
         names = {e.canonical for e in hits}
         return hits[-1] if len(names) == 1 else None
 
+    def _gender(self, e: Entity) -> str | None:
+        if e.gender is None and e.tokens:
+            votes = getattr(self, "votes", {}).get(e.tokens[-1])
+            e.gender = name_gender(e.canonical, e.role, votes) or ""
+        return e.gender or None
+
     def _remember(self, ent: Entity, pos: int) -> Entity:
         ent.last_pos = pos
         if ent.kind == "person" and not ent.plural:
@@ -174,9 +279,24 @@ class SpeakerResolver:
         if m.pronoun:
             w = m.text.lower()
             if w in {"he", "she", "him", "her", "his"}:
-                if self.last_person and pos - self.last_person_pos <= window:
-                    e = self._remember(self.last_person, pos)
-                    return e.canonical, "person", e.role
+                # Nearest person of a compatible gender within the window.
+                g = "f" if w in {"she", "her"} else "m"
+                near = sorted(
+                    (
+                        e
+                        for e in self.entities
+                        if e.kind == "person"
+                        and not e.plural
+                        and pos - e.last_pos <= window
+                        and e.last_pos <= pos
+                    ),
+                    key=lambda e: -e.last_pos,
+                )
+                for e in near:
+                    eg = self._gender(e)
+                    if eg is None or eg == g:
+                        self._remember(e, pos)
+                        return e.canonical, "person", e.role
                 return None, "person", None
             if w in {"they", "them", "their"}:
                 if self.last_group and pos - self.last_group_pos <= window:
