@@ -422,7 +422,19 @@ WORD_RE = re.compile(r"[A-Za-z]+")
 def cue_word_positions(sent: str) -> list[int]:
     """Offsets of prefilter cue words in `sent` (a set lookup per word: far cheaper than one
     big alternation regex)."""
-    return [m.start() for m in WORD_RE.finditer(sent) if m.group().lower() in PREFILTER_FORMS]
+    out = []
+    words = list(WORD_RE.finditer(sent))
+    for i, m in enumerate(words):
+        w = m.group().lower()
+        if w not in PREFILTER_FORMS:
+            continue
+        # A noun cue counts only with its complement next ("criticism of", "claim that").
+        if w in _NOUN_ONLY and (
+            i + 1 >= len(words) or words[i + 1].group().lower() not in NOUN_PREPS
+        ):
+            continue
+        out.append(m.start())
+    return out
 
 
 PERSON_PRONOUNS = {
@@ -848,3 +860,4 @@ NOUN_PREPS = {"of", "for", "to", "about", "on", "against", "over", "that"}
 
 # Sentences with these words are parsed too (the rules above need the parse).
 PREFILTER_FORMS |= SEEM_FORMS | set(PREP_CONTENT) | NOUN_CUES
+_NOUN_ONLY = NOUN_CUES - set(CUE_FORMS) - set(XCOMP_FORMS) - set(PREP_CONTENT)
