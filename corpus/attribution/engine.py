@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from corpus.models import Attribution
 
+from . import lexicon
 from .fastpath import fast_attributions, label_attribution
+from .gate import CueGate, load_gate
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
 from .rules import RawAttribution, sentence_attributions
@@ -33,6 +35,7 @@ class _Item:
     cue_text: str
     source: MentionInfo | None  # spans already absolute
     kind: str = "indirect"
+    key: str = ""  # gate key "rule|word" of the candidate it came from
 
 
 def _shift(m: MentionInfo | None, off: int) -> MentionInfo | None:
@@ -53,6 +56,12 @@ class Attributor:
 
     def __init__(self, nlp=None) -> None:
         self._nlp = nlp
+        self._gate: CueGate | None = load_gate()
+        if self._gate is not None:
+            lexicon.extend_prefilter(self._gate.prefilter_add)
+        # Training hooks (train.py): parse every sentence, record each output's gate key.
+        self._parse_all = False
+        self._trace: list[list[str]] | None = None
 
     @property
     def nlp(self):
@@ -94,17 +103,23 @@ class Attributor:
                             pre[ti].extend((r, ss) for r in fast)
                         else:
                             jobs.append((ti, ss, sent))
+                    elif self._parse_all:
+                        jobs.append((ti, ss, sent))
         raws: list[list[RawAttribution]] = [[] for _ in texts]
         offsets: list[list[int]] = [[] for _ in texts]
+        gate = self._gate
         for ti, found in enumerate(pre):
             for r, off in found:
-                raws[ti].append(r)
-                offsets[ti].append(off)
+                if gate is None or gate.keep(r.rule, r.lemma.lower()):
+                    raws[ti].append(r)
+                    offsets[ti].append(off)
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
         for (ti, off, _), doc in zip(jobs, docs, strict=True):
-            for r in sentence_attributions(doc):
+            for r in sentence_attributions(doc, loose=gate is not None or self._parse_all):
+                if gate is not None and not gate.keep(r.rule, r.lemma.lower()):
+                    continue
                 raws[ti].append(r)
                 offsets[ti].append(off)
         return [
@@ -134,7 +149,13 @@ class Attributor:
             src = _shift(r.source, off)
             if src is not None and in_quote(src.span[0]) and src.pronoun:
                 src = None
-            it = _Item((r.content[0] + off, r.content[1] + off), cue, r.cue_text, src)
+            it = _Item(
+                (r.content[0] + off, r.content[1] + off),
+                cue,
+                r.cue_text,
+                src,
+                key=f"{r.rule}|{r.lemma.lower()}",
+            )
             (bare if r.bare else items).append(it)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
         items = [
@@ -218,7 +239,7 @@ class Attributor:
                 and (re.fullmatch(r"[\s.,;:!?”\"]*", gap) or long_ok)
                 and len(text[q.start : q.end].split()) >= 3
             ):
-                items.append(_Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct"))
+                items.append(_Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct", a.key))
                 consumed.add(qi)
         return self._resolve(text, items)
 
@@ -226,6 +247,7 @@ class Attributor:
         resolver = SpeakerResolver()
         resolver.index_names(text)
         out: list[Attribution] = []
+        keys: list[str] = []
         seen: set[tuple[int, int]] = set()
         for it in sorted(
             items, key=lambda a: (a.source.span[0] if a.source else a.cue[0], a.content[0])
@@ -256,5 +278,8 @@ class Attributor:
                     mention=it.source.text if it.source else None,
                 )
             )
-        out.sort(key=lambda a: a.quote_span[0])
-        return out
+            keys.append(it.key)
+        order = sorted(range(len(out)), key=lambda i: out[i].quote_span[0])
+        if self._trace is not None:
+            self._trace.append([keys[i] for i in order])
+        return [out[i] for i in order]

@@ -419,6 +419,11 @@ PREFILTER_FORMS = (set(CUE_FORMS) | set(XCOMP_FORMS) | {"according", "quoted", "
 WORD_RE = re.compile(r"[A-Za-z]+")
 
 
+def extend_prefilter(words: list[str]) -> None:
+    """Add learned cue words (cue_gate.json) to the prefilter set, in place."""
+    PREFILTER_FORMS.update(w for w in words if w not in _NOUN_ONLY)
+
+
 def cue_word_positions(sent: str) -> list[int]:
     """Offsets of prefilter cue words in `sent` (a set lookup per word: far cheaper than one
     big alternation regex)."""

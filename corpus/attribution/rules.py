@@ -104,6 +104,7 @@ class RawAttribution:
     source: MentionInfo | None
     lemma: str
     bare: bool = False  # a cue with a source but no content in its sentence ("he said.")
+    rule: str = "fast"  # which construction found it; keys the learned gate (gate.py)
 
 
 def _span_chars(tokens: list[Token]) -> tuple[int, int]:
@@ -336,7 +337,7 @@ def _seem(t: Token) -> RawAttribution | None:
     if len(toks) < 3:
         return None
     s, e = _trim(doc, *_span_chars([min(toks, key=lambda x: x.i), max(toks, key=lambda x: x.i)]))
-    return RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text, None, t.lower_)
+    return RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text, None, t.lower_, rule="seem")
 
 
 def _noun_cue(t: Token) -> RawAttribution | None:
@@ -372,11 +373,31 @@ def _noun_cue(t: Token) -> RawAttribution | None:
     s, e = _trim(t.doc, *_span_chars(content))
     if e - s < 2:
         return None
-    return RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(src), t.lower_)
+    return RawAttribution(
+        (s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(src), t.lower_, rule="noun"
+    )
 
 
-def sentence_attributions(doc: Doc) -> list[RawAttribution]:
-    """All attribution candidates in one parsed sentence."""
+def _generic(t: Token) -> RawAttribution | None:
+    """Any verb outside the lexicon with a clausal complement and a subject ("the poll
+    shows X leads", "he bragged that X"): a candidate for the learned gate only."""
+    comp = next((c for c in t.children if c.dep_ == "ccomp" and c.i > t.i), None)
+    if comp is None:
+        return None
+    subj = _subject(t)
+    if subj is None:
+        return None
+    s, e = _trim(t.doc, *_span_chars(list(comp.subtree)))
+    if e - s < 2:
+        return None
+    return RawAttribution(
+        (s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(subj), t.lower_, rule="gen"
+    )
+
+
+def sentence_attributions(doc: Doc, loose: bool = False) -> list[RawAttribution]:
+    """All attribution candidates in one parsed sentence. `loose` also proposes the
+    low-confidence ones (weak cues without a clause, any verb with a clause) for the gate."""
     out: list[RawAttribution] = []
     used_cues: set[int] = set()
     for t in doc:
@@ -407,6 +428,7 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                     "according to",
                     mention_for(pobj),
                     "according to",
+                    rule="according",
                 )
             )
             continue
@@ -429,6 +451,7 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                     doc.text[t.head.idx : t.idx + len(t.text)],
                     mention_for(poss),
                     "view",
+                    rule="view",
                 )
             )
             continue
@@ -449,14 +472,26 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 s, e = _trim(doc, *_span_chars(toks))
                 out.append(
                     RawAttribution(
-                        (s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(subj), low
+                        (s, e),
+                        (t.idx, t.idx + len(t.text)),
+                        t.text,
+                        mention_for(subj),
+                        low,
+                        rule="prep",
                     )
                 )
             continue
-        if not _is_cue_verb(t) or t.i in used_cues:
+        if t.i in used_cues:
+            continue
+        if not _is_cue_verb(t):
+            if loose and t.tag_.startswith("VB"):
+                r = _generic(t)
+                if r is not None:
+                    out.append(r)
             continue
         lemma = CUE_FORMS.get(low) or XCOMP_FORMS.get(low, low)
         content_toks: list[Token] | None = None
+        how = "ccomp"
         ccomp = [c for c in t.children if c.dep_ == "ccomp"]
         if ccomp:
             content_toks = list(ccomp[0].subtree)
@@ -464,7 +499,9 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
             x = next((c for c in t.children if c.dep_ == "xcomp"), None)
             if x is not None and any(c.dep_ == "aux" and c.lower_ == "to" for c in x.children):
                 content_toks = list(x.subtree)
+                how = "xcomp"
         if content_toks is None and lemma == "call":
+            how = "call"
             oprd = next((c for c in t.children if c.dep_ in {"oprd", "xcomp"}), None)
             dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
             if oprd is not None and dobj is not None:
@@ -500,6 +537,7 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 sub = list(dobj.subtree)
                 if len(sub) >= 3 or any(x.text in '"“”' for x in sub):
                     content_toks = sub
+                    how = "dobj"
         if content_toks is None and lemma in OBJECT_LEMMAS:
             dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
             if dobj is None and lemma == "refer":
@@ -507,6 +545,7 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 dobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
             if dobj is not None and dobj.lower_ not in EXPLETIVES:
                 content_toks = list(dobj.subtree)
+                how = "obj"
                 # "accused X of Y", "described X as Y", "blamed X for Y"
                 for c in t.rights:
                     if c.dep_ == "prep" and c.i > dobj.i and c.lower_ in {"of", "as", "for"}:
@@ -516,6 +555,7 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
             content_toks = _prep_object(t, PREP_CONTENT[low])
             if content_toks is not None:
                 ccomp = content_toks  # a real complement: not subject to the WEAK_CUES test
+                how = "prep"
         if (
             content_toks is None
             and lemma not in WEAK_CUES
@@ -550,12 +590,13 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                             t.text,
                             mention_for(subj) if subj else None,
                             lemma,
+                            rule="para",
                         )
                     )
                 continue
         subj = _subject(t)
         if content_toks is None:
-            if low in SPEECH_FORMS and lemma not in WEAK_CUES and subj is not None:
+            if low in SPEECH_FORMS and (loose or lemma not in WEAK_CUES) and subj is not None:
                 out.append(
                     RawAttribution(
                         (0, 0),
@@ -564,11 +605,14 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                         mention_for(subj),
                         lemma,
                         bare=True,
+                        rule="weak_bare" if lemma in WEAK_CUES else "bare",
                     )
                 )
             continue
         if lemma in WEAK_CUES and not ccomp and lemma != "call":
-            continue
+            if not loose:
+                continue
+            how = "weak_" + how
         content_toks = [x for x in content_toks if x.i != t.i]
         if not content_toks:
             continue
@@ -584,6 +628,7 @@ def sentence_attributions(doc: Doc) -> list[RawAttribution]:
                 t.text,
                 mention_for(subj) if subj is not None else None,
                 lemma,
+                rule=how,
             )
         )
     return out
