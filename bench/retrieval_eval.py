@@ -37,8 +37,11 @@ class Prepared:
     def __init__(self, es: EvalSet, embedder: Embedder):
         t = time.perf_counter()
         self.es = es
-        self.cvec = cached_encode(es.corpus, embedder.encode, embedder.name)
-        self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, embedder.name)
+        key = (
+            embedder.name if embedder.backend == "torch" else f"{embedder.name}|{embedder.backend}"
+        )
+        self.cvec = cached_encode(es.corpus, embedder.encode, key)
+        self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, key)
         ids = np.arange(len(es.corpus), dtype=np.int64)
         self.vectors = VectorIndex.build(ids, self.cvec, self.cvec.shape[1])
         self.keyword = KeywordIndex.build(ids, es.corpus)
@@ -146,10 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tune", action="store_true", help="print the fusion grid (2020+2021)")
     ap.add_argument("--calibrate", action="store_true", help="print the no-answer table")
     ap.add_argument("--model", default=None, help="embedding model (default: bundled MiniLM)")
+    ap.add_argument(
+        "--backend", default="torch", choices=("torch", "int8"), help="embedding backend"
+    )
     args = ap.parse_args(argv)
     if not args.realtimeqa and not args.xquad:
         ap.error("give --realtimeqa and/or --xquad")
-    embedder = Embedder(args.model)
+    embedder = Embedder(args.model, backend=args.backend)
+    print(f"embedding backend: {args.backend}")
     rows = []
     rq = xq = None
     if args.realtimeqa:

@@ -138,12 +138,16 @@ def ingest_documents(
     model = index.model_name
     max_tokens = embedder.max_tokens  # loads the model here, not inside the worker thread
     count_tokens = token_counter(embedder.count_tokens, max_tokens)
-    starts = list(range(0, len(changed), batch_size))
+    # With overlap the first batch is small: nothing is embedded until it is analysed, so a
+    # full first batch would leave the model idle for a whole batch's attribution.
+    first = min(batch_size, max(1, batch_size // 8)) if overlap else batch_size
+    starts = [0, *range(first, len(changed), batch_size)]
+    ends = [*starts[1:], len(changed)]
 
-    def analyse(start: int):
+    def analyse(n: int):
         t0 = time.perf_counter()
         out = analyse_documents(
-            changed[start : start + batch_size],
+            changed[starts[n] : ends[n]],
             max_tokens=max_tokens,
             count_tokens=count_tokens,
         )
@@ -154,13 +158,13 @@ def ingest_documents(
     pending: Future | None = None
     try:
         for n, start in enumerate(starts):
-            batch = changed[start : start + batch_size]
+            batch = changed[start : ends[n]]
             t0 = time.perf_counter()
-            analysed = pending.result() if pending is not None else analyse(start)
+            analysed = pending.result() if pending is not None else analyse(n)
             pending = None
             secs["analyse_wait"] += time.perf_counter() - t0
             if pool is not None and n + 1 < len(starts):
-                pending = pool.submit(analyse, starts[n + 1])
+                pending = pool.submit(analyse, n + 1)
             hashes = {text_hash(p.text): p.text for a in analysed for p in a.paragraphs}
             cached = store.cached_vectors(model, hashes)
             todo = [h for h in hashes if h not in cached]

@@ -125,7 +125,16 @@ class VectorIndex:
         if self.ntotal == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-        scores, ids = self.index.search(q, min(k, self.ntotal))
+        # One query on one thread: FAISS's OpenMP team gains nothing on a single vector, and
+        # its end-of-search barrier waits for the other thread to be scheduled, which on a
+        # busy 2-core machine costs whole scheduler slices (bench/perf.py: flat top-50 over
+        # 20k went from p50 24 ms to ~2 ms). OpenMP thread counts are per calling thread.
+        prev = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self.index.search(q, min(k, self.ntotal))
+        finally:
+            faiss.omp_set_num_threads(prev)
         keep = ids[0] != -1
         return ids[0][keep], scores[0][keep]
 
