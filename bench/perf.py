@@ -45,31 +45,13 @@ from retrieval.vectors import FLAT_MAX, NPROBE, VectorIndex, build_ivf  # noqa: 
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SUBJ = "minister ambassador union leader professor mayor analyst commissioner spokesperson".split()
 NAMES = "Tanaka Emanuel Whitlock Sato Okafor Lindqvist Moreau Alvarez Chen Kowalski".split()
 TOPIC = (
     "warships budget tariffs rice farmers vaccine rollout interest rates election turnout "
     "floods wildfire port terminal chip factory pension reform rail strike drought satellite "
     "launch refugee quota housing prices coal plant wind farm teachers pay cyber attack"
 ).split()
-VERB = "said warned argued insisted told reporters claimed admitted predicted".split()
 CITY = "Tokyo Osaka Berlin Lagos Lima Warsaw Seoul Nairobi Denver Lyon".split()
-
-
-def make_paragraphs(n: int, seed: int = 0) -> list[str]:
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        t1, t2, t3 = rng.choice(TOPIC, 3, replace=False)
-        who = f"{rng.choice(SUBJ)} {rng.choice(NAMES)}"
-        out.append(
-            f"The {who} {rng.choice(VERB)} on {rng.choice(['Monday', 'Friday', 'Tuesday'])} "
-            f"that the {t1} plan in {rng.choice(CITY)} would affect {t2} and {t3}. "
-            f'"We expect {rng.integers(2, 90)} percent more {t2} by next year," '
-            f"the {rng.choice(SUBJ)} said, adding that {t3} talks would resume in "
-            f"{rng.choice(CITY)}."
-        )
-    return out
 
 
 QFORM = [

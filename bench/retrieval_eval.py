@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.evaldata import EvalSet, Query, cached_encode, load_realtimeqa, load_xquad  # noqa: E402
-from retrieval.embedder import Embedder  # noqa: E402
+from retrieval.embedder import INT8_RECIPE, Embedder  # noqa: E402
 from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
 from retrieval.search import NO_ANSWER_COSINE, retrieve  # noqa: E402
@@ -37,9 +37,9 @@ class Prepared:
     def __init__(self, es: EvalSet, embedder: Embedder):
         t = time.perf_counter()
         self.es = es
-        key = (
-            embedder.name if embedder.backend == "torch" else f"{embedder.name}|{embedder.backend}"
-        )
+        key = embedder.name
+        if embedder.backend == "int8":
+            key = f"{key}|int8|{INT8_RECIPE}"  # a new recipe must not reuse old vectors
         self.cvec = cached_encode(es.corpus, embedder.encode, key)
         self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, key)
         ids = np.arange(len(es.corpus), dtype=np.int64)

@@ -33,13 +33,28 @@ BACKENDS = ("torch", "int8")
 QUERY_THREADS = 1  # torch threads for encoding one question (see _encode_query_uncached)
 
 
-def _quantize_int8(model):
-    """Dynamic int8 quantisation of every Linear layer (weights int8, activations quantised
-    per batch at run time): no extra package, about 2x faster on CPU; bench/perf.py and
-    bench/retrieval_eval.py --backend int8 measure speed and recall against the exact model."""
-    import torch
+INT8_RECIPE = "qint8-per-channel-keep-ffn-out"  # part of bench cache keys: change on edits
 
-    return torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+def _quantize_int8(model):
+    """Dynamic int8 quantisation of the Linear layers (weights int8 per output channel,
+    activations quantised per batch at run time): no extra package, ~1.8-3x faster on CPU.
+
+    Per-tensor weights (quantize_dynamic's default) moved vectors to cosine 0.94 of the exact
+    ones; per-channel weights with the feed-forward output projections left in fp32 (their
+    inputs are the GELU activations with the widest range) keep 0.99. bench/perf.py and
+    bench/retrieval_eval.py --backend int8 measure speed and recall against the exact model.
+    """
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    spec = {
+        name: per_channel_dynamic_qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        and not (name.endswith("output.dense") and "attention" not in name)
+    }
+    return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
 def load_model(name: str, backend: str = "torch"):

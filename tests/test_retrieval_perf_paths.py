@@ -90,3 +90,11 @@ def test_overlapped_ingest_equals_sequential(tmp_path):
         index.close()
     assert out[True] == out[False]
     assert any(spk for _, _, spk in out[True])  # attribution really ran in the worker
+
+
+def test_int8_backend_stays_close_to_the_exact_model():
+    exact, int8 = Embedder(), Embedder(backend="int8")
+    a, b = exact.encode(TEXTS), int8.encode(TEXTS)
+    assert int8.model is not exact.model  # quantised a copy: the shared model stays exact
+    assert float((a * b).sum(1).min()) > 0.95
+    assert (a @ b.T).argmax(1).tolist() == list(range(len(TEXTS)))
