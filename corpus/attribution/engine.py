@@ -25,6 +25,7 @@ _GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–'’\"”-]*(?:[A-Z][\w.'’-]*\s+
 _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
 # "As Dell said last week in Tel Aviv, “...”": a short adverbial, then a comma or colon.
 _GAP_ADVERBIAL = re.compile(r"^\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
+_GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
 
 
@@ -167,6 +168,8 @@ class Attributor:
             )
             (bare if r.bare else items).append(it)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
+        # Candidates of the generic constructions (gate.py) never displace the others: they
+        # only fill in where nothing else was found.
         items = [
             a
             for a in items
@@ -174,8 +177,16 @@ class Attributor:
                 b is not a
                 and b.content[0] <= a.cue[0] < b.content[1]
                 and (b.content[1] - b.content[0]) > (a.content[1] - a.content[0])
+                and not b.key.startswith(_GENERIC)
                 for b in items
             )
+        ]
+        base = [a for a in items if not a.key.startswith(_GENERIC)]
+        items = base + [
+            a
+            for a in items
+            if a.key.startswith(_GENERIC)
+            and not any(a.content[0] < b.content[1] and b.content[0] < a.content[1] for b in base)
         ]
         consumed: set[int] = set()
         for it in items:

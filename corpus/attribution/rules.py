@@ -378,20 +378,63 @@ def _noun_cue(t: Token) -> RawAttribution | None:
     )
 
 
+_GEN_PREPS = {"about", "at", "on", "to", "for", "against", "of", "with", "over", "in"}
+
+
 def _generic(t: Token) -> RawAttribution | None:
-    """Any verb outside the lexicon with a clausal complement and a subject ("the poll
-    shows X leads", "he bragged that X"): a candidate for the learned gate only."""
-    comp = next((c for c in t.children if c.dep_ == "ccomp" and c.i > t.i), None)
-    if comp is None:
+    """A word outside the lexicon with a complement and a subject: a candidate for the
+    learned gate only, keyed by construction and word (gate.py decides which are cues).
+      gen     verb + clause        "the poll shows X leads", "he bragged that X"
+      gxcomp  verb + to-clause     "he refused to X"
+      gdobj   verb + object        "she thanked X", "he mocked X"
+      gprep   verb + preposition   "pointed to X", "took a swipe at X" (key "pointed to")
+      gadj    adjective + prep     "is critical of X", "proud of X" (key "critical of")"""
+    doc = t.doc
+    comp = rule = None
+    word = t.lower_
+    if t.tag_.startswith("VB"):
+        for c in t.children:
+            if c.i < t.i:
+                continue
+            if c.dep_ == "ccomp":
+                comp, rule = list(c.subtree), "gen"
+                break
+            if c.dep_ == "xcomp" and any(x.dep_ == "aux" and x.lower_ == "to" for x in c.children):
+                comp, rule = list(c.subtree), "gxcomp"
+                break
+        if comp is None:
+            obj = next((c for c in t.children if c.dep_ == "dobj"), None)
+            if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
+                comp, rule = list(obj.subtree), "gdobj"
+        if comp is None:
+            prep = next(
+                (
+                    c
+                    for c in t.children
+                    if c.dep_ == "prep" and c.i > t.i and c.lower_ in _GEN_PREPS
+                ),
+                None,
+            )
+            obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
+            if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
+                comp, rule, word = list(obj.subtree), "gprep", f"{word} {prep.lower_}"
+        subj = _subject(t) if comp is not None else None
+    elif t.tag_ == "JJ" and t.dep_ == "acomp":
+        prep = next((c for c in t.children if c.dep_ == "prep" and c.lower_ in _GEN_PREPS), None)
+        obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
+        if obj is None or obj.lower_ in EXPLETIVES:
+            return None
+        comp, rule, word = list(obj.subtree), "gadj", f"{word} {prep.lower_}"
+        subj = _subject(t.head)
+    else:
         return None
-    subj = _subject(t)
-    if subj is None:
+    if comp is None or subj is None:
         return None
-    s, e = _trim(t.doc, *_span_chars(list(comp.subtree)))
+    s, e = _trim(doc, *_span_chars(comp))
     if e - s < 2:
         return None
     return RawAttribution(
-        (s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(subj), t.lower_, rule="gen"
+        (s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(subj), word, rule=rule
     )
 
 
@@ -484,7 +527,7 @@ def sentence_attributions(doc: Doc, loose: bool = False) -> list[RawAttribution]
         if t.i in used_cues:
             continue
         if not _is_cue_verb(t):
-            if loose and t.tag_.startswith("VB"):
+            if loose and (t.tag_.startswith("VB") or t.tag_ == "JJ"):
                 r = _generic(t)
                 if r is not None:
                     out.append(r)
