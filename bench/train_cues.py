@@ -4,10 +4,11 @@
 
 1. Run the engine with no gate, loose rules (weak cues without a clause, any verb with a
    clausal complement) and every sentence parsed, tracing each output's key "rule|word".
-2. Match outputs to gold one-to-one (character Dice >= 0.5, as bench/attribution_eval.py)
-   and count, per key and per rule, candidates n and hits.
-3. Choose the keep-threshold on smoothed precision by 2-fold cross-validation over
-   documents (even/odd), maximising the approximate Dice-F1 of the kept candidates.
+2. Match outputs to gold one-to-one (character Dice >= 0.5, as bench/attribution_eval.py);
+   each output group is one example (its candidate's gate features, hit or not).
+3. Fit the logistic regression (numpy, L2, full-batch Adagrad from zero) and choose the
+   keep-threshold by 2-fold cross-validation over documents (even/odd), maximising the
+   approximate Dice-F1 of the kept candidates; refit on all documents.
 4. Prefilter additions: cue words outside the hand prefilter whose kept candidates hit gold
    at least --min-hits times on train and in at least --min-rate of the word's occurrences
    (each prefilter word costs a parse of every sentence holding it).
@@ -19,10 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from attribution_eval import _chars, load_split  # noqa: E402
 
 from corpus.attribution import Attributor  # noqa: E402
-from corpus.attribution.gate import GATE_PATH, SMOOTH_K, CueGate  # noqa: E402
+from corpus.attribution.gate import GATE_PATH, CueGate  # noqa: E402
 from corpus.attribution.lexicon import PREFILTER_FORMS  # noqa: E402
 
 WORD = re.compile(r"[A-Za-z]+")
@@ -63,19 +67,45 @@ def matched_groups(golds, ps) -> list[tuple[list[int], bool]]:
     return [(g, pi in up) for pi, g in enumerate(glist)]
 
 
-def tables(rows, docs_idx):
-    keys: dict[str, list[int]] = {}
-    rules: dict[str, list[int]] = {}
-    for d, key, hit in rows:
-        if d not in docs_idx:
-            continue
-        k = keys.setdefault(key, [0, 0])
-        k[0] += 1
-        k[1] += hit
-        r = rules.setdefault(key.split("|")[0], [0, 0])
-        r[0] += 1
-        r[1] += hit
-    return keys, rules
+def fit_lr(
+    rows: list[tuple[int, list[str], int]],
+    docs_idx: set[int],
+    min_count: int = 2,
+    l2: float = 1.0,
+    iters: int = 400,
+    lr: float = 0.5,
+) -> tuple[dict[str, float], float]:
+    """L2-regularised logistic regression on binary features, full-batch Adagrad from zero:
+    deterministic. Features seen fewer than `min_count` times are dropped."""
+    sel = [(f, y) for d, f, y in rows if d in docs_idx]
+    cnt = Counter(x for f, _ in sel for x in set(f))
+    vocab = {x: i for i, x in enumerate(sorted(x for x, c in cnt.items() if c >= min_count))}
+    ri, ci = [], []
+    for r, (f, _) in enumerate(sel):
+        for x in set(f):
+            j = vocab.get(x)
+            if j is not None:
+                ri.append(r)
+                ci.append(j)
+    ri_a, ci_a = np.array(ri), np.array(ci)
+    y = np.array([v for _, v in sel], dtype=np.float64)
+    n, v = len(sel), len(vocab)
+    w = np.zeros(v)
+    b = 0.0
+    gw2 = np.full(v, 1e-8)
+    gb2 = 1e-8
+    for _ in range(iters):
+        z = b + np.bincount(ri_a, weights=w[ci_a], minlength=n)
+        p = 1.0 / (1.0 + np.exp(-z))
+        err = p - y
+        gw = np.bincount(ci_a, weights=err[ri_a], minlength=v) + l2 * w
+        gb = float(err.sum())
+        gw2 += gw * gw
+        gb2 += gb * gb
+        w -= lr * gw / np.sqrt(gw2)
+        b -= lr * gb / math.sqrt(gb2)
+    inv = sorted(vocab, key=vocab.get)
+    return {x: round(float(w[i]), 4) for i, x in enumerate(inv) if abs(w[i]) >= 1e-3}, round(b, 4)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("split", type=Path)
     ap.add_argument("--out", type=Path, default=GATE_PATH)
     ap.add_argument("--min-hits", type=int, default=4)
+    ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--min-rate", type=float, default=0.1, help="hits per occurrence")
     ap.add_argument("--limit", type=int, default=0)
     args = ap.parse_args(argv)
@@ -95,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     att._trace = []
     preds = att.extract_many(t for _, t, _ in docs)
     base_pref = set(PREFILTER_FORMS)
-    rows: list[tuple[int, str, int]] = []  # (doc, key, hit)
-    forms: list[tuple[int, str, str, int]] = []  # (doc, key, cue form, hit)
+    rows: list[tuple[int, list[str], int]] = []  # (doc, features, hit)
+    forms: list[tuple[int, list[str], str, int]] = []  # (doc, features, cue form, hit)
     n_gold = [len(g) for _, _, g in docs]
     for d, ((_, _text, golds), ps, keys) in enumerate(zip(docs, preds, att._trace, strict=True)):
         for members, hit in matched_groups(golds, ps):
@@ -105,27 +136,25 @@ def main(argv: list[str] | None = None) -> int:
             cue = (ps[members[0]].cue or "").lower()
             w = WORD.findall(cue)
             forms.append((d, key, w[0] if w else cue, int(hit)))
-    grid = [round(0.20 + 0.02 * i, 2) for i in range(21)]
+    grid = [round(0.10 + 0.02 * i, 2) for i in range(31)]
     cv = Counter()
     for fold in (0, 1):
         tr = {d for d in range(len(docs)) if d % 2 != fold}
         te = {d for d in range(len(docs)) if d % 2 == fold}
-        keys, rules = tables(rows, tr)
+        weights, bias = fit_lr(rows, tr, l2=args.l2)
+        g = CueGate({"threshold": 0.5, "bias": bias, "weights": weights})
+        scored = [(g.score(f), hit) for d, f, hit in rows if d in te]
         gold = sum(n_gold[d] for d in te)
         for th in grid:
-            g = CueGate({"threshold": th, "rules": rules, "keys": keys})
-            tp = n = 0
-            for d, key, hit in rows:
-                if d in te and g.keep(*key.split("|", 1)):
-                    n += 1
-                    tp += hit
+            tp = sum(h for p, h in scored if p >= th)
+            n = sum(1 for p, _ in scored if p >= th)
             cv[th] += 2 * tp / (n + gold) / 2
     best = max(grid, key=lambda th: (cv[th], -th))
-    keys, rules = tables(rows, set(range(len(docs))))
-    gate = CueGate({"threshold": best, "rules": rules, "keys": keys})
+    weights, bias = fit_lr(rows, set(range(len(docs))), l2=args.l2)
+    gate = CueGate({"threshold": best, "bias": bias, "weights": weights})
     add: Counter = Counter()
-    for _, key, form, hit in forms:
-        if form and form not in base_pref and gate.keep(*key.split("|", 1)):
+    for _, f, form, hit in forms:
+        if form and form not in base_pref and gate.keep(f):
             add[form] += hit
     # A prefilter word costs a parse of every sentence holding it: require hits per
     # occurrence too, so "is" / "was" never qualify.
@@ -142,11 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         "trained_on": args.split.name,
         "documents": len(docs),
         "threshold": best,
-        "smooth_k": SMOOTH_K,
+        "l2": args.l2,
         "cv_f1": {str(th): round(cv[th], 4) for th in grid},
-        "rules": dict(sorted(rules.items())),
-        "keys": dict(sorted(keys.items())),
         "prefilter_add": prefilter_add,
+        "bias": bias,
+        "weights": dict(sorted(weights.items())),
     }
     args.out.write_text(json.dumps(data, indent=0, sort_keys=False) + "\n", encoding="utf-8")
     total = Counter()
@@ -154,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         total["n"] += 1
         total["hits"] += hit
     print(f"{len(docs)} docs, {total['n']} candidates, {total['hits']} hits, gold {sum(n_gold)}")
-    print("rules:", {r: (v[0], round(v[1] / v[0], 2)) for r, v in sorted(rules.items())})
+    print(f"{len(weights)} weights")
     print("cv F1 by threshold:", {th: round(cv[th], 4) for th in grid})
     print(f"threshold {best}; prefilter additions ({len(prefilter_add)}): {prefilter_add}")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")

@@ -11,7 +11,7 @@ from corpus.models import Attribution
 
 from . import lexicon
 from .fastpath import fast_attributions, label_attribution
-from .gate import CueGate, load_gate
+from .gate import CueGate, features, load_gate
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
 from .rules import RawAttribution, sentence_attributions
@@ -38,7 +38,8 @@ class _Item:
     cue_text: str
     source: MentionInfo | None  # spans already absolute
     kind: str = "indirect"
-    key: str = ""  # gate key "rule|word" of the candidate it came from
+    key: str = ""  # "rule|word" of the candidate it came from
+    feats: list[str] | None = None  # its gate features (traced for training)
 
 
 def _shift(m: MentionInfo | None, off: int) -> MentionInfo | None:
@@ -46,6 +47,23 @@ def _shift(m: MentionInfo | None, off: int) -> MentionInfo | None:
         return None
     m.span = (m.span[0] + off, m.span[1] + off)
     return m
+
+
+def _features(r: RawAttribution, text: str, off: int) -> list[str]:
+    m = r.source
+    if m is None:
+        sk, before = "none", None
+    else:
+        sk = ("pron_pl" if m.plural else "pron") if m.pronoun else m.kind
+        before = m.span[0] < r.cue[0]
+    return features(
+        r.rule,
+        r.lemma.lower(),
+        sk,
+        before,
+        text[off + r.content[0] : off + r.content[1]],
+        r.cue[0] < r.content[0],
+    )
 
 
 def load_nlp():
@@ -69,9 +87,10 @@ class Attributor:
         self._gate: CueGate | None = load_gate()
         if self._gate is not None:
             lexicon.extend_prefilter(self._gate.prefilter_add)
-        # Training hooks (train.py): parse every sentence, record each output's gate key.
+        # Training hooks (bench/train_cues.py): parse every sentence, record each output's
+        # gate features.
         self._parse_all = False
-        self._trace: list[list[str]] | None = None
+        self._trace: list[list[list[str] | None]] | None = None
 
     @property
     def nlp(self):
@@ -118,22 +137,27 @@ class Attributor:
         raws: list[list[RawAttribution]] = [[] for _ in texts]
         offsets: list[list[int]] = [[] for _ in texts]
         gate = self._gate
+        feats: list[list[list[str]]] = [[] for _ in texts]
         for ti, found in enumerate(pre):
             for r, off in found:
-                if gate is None or gate.keep(r.rule, r.lemma.lower()):
+                f = _features(r, texts[ti], off)
+                if gate is None or gate.keep(f):
                     raws[ti].append(r)
                     offsets[ti].append(off)
+                    feats[ti].append(f)
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
         for (ti, off, _), doc in zip(jobs, docs, strict=True):
             for r in sentence_attributions(doc, loose=gate is not None or self._parse_all):
-                if gate is not None and not gate.keep(r.rule, r.lemma.lower()):
+                f = _features(r, texts[ti], off)
+                if gate is not None and not gate.keep(f):
                     continue
+                feats[ti].append(f)
                 raws[ti].append(r)
                 offsets[ti].append(off)
         return [
-            self._assemble(texts[i], plans[i][0], plans[i][1], raws[i], offsets[i])
+            self._assemble(texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i])
             for i in range(len(texts))
         ]
 
@@ -146,13 +170,14 @@ class Attributor:
         quotes: list[QuoteSpan],
         raws: list[RawAttribution],
         offs: list[int],
+        feats: list[list[str]],
     ) -> list[Attribution]:
         def in_quote(pos: int) -> bool:
             return any(q.start <= pos < q.end for q in quotes)
 
         items: list[_Item] = []
         bare: list[_Item] = []
-        for r, off in zip(raws, offs, strict=True):
+        for r, off, f in zip(raws, offs, feats, strict=True):
             cue = (r.cue[0] + off, r.cue[1] + off)
             if in_quote(cue[0]):
                 continue  # nested inside someone's quote: the quote is the attribution
@@ -165,6 +190,7 @@ class Attributor:
                 r.cue_text,
                 src,
                 key=f"{r.rule}|{r.lemma.lower()}",
+                feats=f,
             )
             (bare if r.bare else items).append(it)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
@@ -265,7 +291,9 @@ class Attributor:
                 and (re.fullmatch(r"[\s.,;:!?”\"]*", gap) or long_ok)
                 and len(text[q.start : q.end].split()) >= 3
             ):
-                items.append(_Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct", a.key))
+                items.append(
+                    _Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct", a.key, a.feats)
+                )
                 consumed.add(qi)
         return self._resolve(text, items)
 
@@ -273,7 +301,7 @@ class Attributor:
         resolver = SpeakerResolver()
         resolver.index_names(text)
         out: list[Attribution] = []
-        keys: list[str] = []
+        keys: list[list[str] | None] = []
         seen: set[tuple[int, int]] = set()
         for it in sorted(
             items, key=lambda a: (a.source.span[0] if a.source else a.cue[0], a.content[0])
@@ -304,7 +332,7 @@ class Attributor:
                     mention=it.source.text if it.source else None,
                 )
             )
-            keys.append(it.key)
+            keys.append(it.feats)
         order = sorted(range(len(out)), key=lambda i: out[i].quote_span[0])
         if self._trace is not None:
             self._trace.append([keys[i] for i in order])

@@ -1,48 +1,75 @@
-"""Learned cue gate: which (construction, cue word) candidates the engine keeps.
+"""Learned cue gate: which candidate attributions the engine keeps.
 
 The rules propose candidates, each tagged with the construction that found it (`rule`:
-ccomp, xcomp, dobj, bare, noun, gen = any verb with a clausal complement, ...) and its cue
-word. `cue_gate.json`, trained on PolNeAR train by `corpus/attribution/train.py`, holds for
-every key "rule|word" how often such a candidate matched a gold attribution (n, hits). A
-candidate is kept when its smoothed precision
+ccomp, xcomp, dobj, bare, noun, gen = any verb with a clausal complement, gdobj = any verb
+with an object, ...) and its cue word. A logistic regression over sparse binary features of
+the candidate (construction, construction+word, word, what the source is, where it sits,
+content length, quote marks in the content, and a few conjunctions) scores it; candidates
+scoring at least the threshold are kept.
 
-    (hits + K * p_rule) / (n + K)        p_rule = precision of its construction on train
-
-reaches the threshold (chosen on train by 2-fold cross-validation over documents). Keys never
-seen fall back to p_rule. The file also lists extra prefilter words: cue words that are not in
-the hand lexicon but whose candidates the gate keeps often enough to be worth a parse.
+`cue_gate.json` (weights by feature name, bias, threshold) is trained on PolNeAR train by
+`bench/train_cues.py` (threshold by 2-fold cross-validation over documents) and loaded as
+plain JSON. It also lists extra prefilter words: cue words outside the hand lexicon whose
+kept candidates hit gold often enough to be worth parsing their sentences.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 GATE_PATH = Path(__file__).with_name("cue_gate.json")
-SMOOTH_K = 3.0
+
+
+def _len_bucket(n: int) -> str:
+    for lim, name in ((1, "1"), (2, "2"), (5, "3-5"), (10, "6-10"), (20, "11-20"), (40, "21-40")):
+        if n <= lim:
+            return name
+    return "41+"
+
+
+def features(
+    rule: str,
+    lemma: str,
+    source_kind: str,
+    source_before_cue: bool | None,
+    content: str,
+    cue_before_content: bool,
+) -> list[str]:
+    """Binary feature names of one candidate (see module docstring)."""
+    words = len(content.split())
+    q = any(c in content for c in '“”"') or "''" in content
+    src = source_kind
+    return [
+        "r=" + rule,
+        f"k={rule}|{lemma}",
+        "l=" + lemma,
+        "s=" + src,
+        f"r&s={rule}&{src}",
+        f"l&s={lemma}&{src}",
+        "sp=" + ("none" if source_before_cue is None else str(source_before_cue)),
+        "len=" + _len_bucket(words),
+        f"r&len={rule}&{_len_bucket(words)}",
+        "q=" + str(q),
+        "cb=" + str(cue_before_content),
+        f"r&cb={rule}&{cue_before_content}",
+    ]
 
 
 class CueGate:
     def __init__(self, data: dict) -> None:
         self.threshold: float = data["threshold"]
-        self.k: float = data.get("smooth_k", SMOOTH_K)
-        self.rules: dict[str, list[int]] = data["rules"]
-        self.keys: dict[str, list[int]] = data["keys"]
+        self.bias: float = data["bias"]
+        self.weights: dict[str, float] = data["weights"]
         self.prefilter_add: list[str] = data.get("prefilter_add", [])
-        self._cache: dict[str, bool] = {}
 
-    def score(self, rule: str, lemma: str) -> float:
-        rn, rh = self.rules.get(rule, (0, 0))
-        prior = (rh + 1.0) / (rn + 2.0)
-        n, h = self.keys.get(f"{rule}|{lemma}", (0, 0))
-        return (h + self.k * prior) / (n + self.k)
+    def score(self, feats: list[str]) -> float:
+        z = self.bias + sum(self.weights.get(f, 0.0) for f in feats)
+        return 1.0 / (1.0 + math.exp(-z))
 
-    def keep(self, rule: str, lemma: str) -> bool:
-        key = f"{rule}|{lemma}"
-        ok = self._cache.get(key)
-        if ok is None:
-            ok = self._cache[key] = self.score(rule, lemma) >= self.threshold
-        return ok
+    def keep(self, feats: list[str]) -> bool:
+        return self.score(feats) >= self.threshold
 
 
 def load_gate(path: Path = GATE_PATH) -> CueGate | None:
