@@ -109,8 +109,9 @@ def ingest_documents(
     """Ingest documents in batches; unchanged ones (same hash) are skipped.
 
     With `overlap`, batch N+1 is split and attributed in a background thread while batch N is
-    embedded: the model is a chain of big matrix products that does not keep both cores busy
-    all the time, and spaCy fills the gaps (bench/perf.py measures both ways).
+    embedded, so the main thread waits only for the (small) first batch's analysis: torch's
+    two threads do not keep both cores busy all the time and spaCy fills the gaps. On a
+    saturated machine the two compete for CPU instead; bench/perf.py measures both ways.
     """
     summary = IngestSummary()
     secs = summary.seconds
