@@ -149,7 +149,11 @@ class Attributor:
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
         for (ti, off, _), doc in zip(jobs, docs, strict=True):
-            for r in sentence_attributions(doc, loose=gate is not None or self._parse_all):
+            for r in sentence_attributions(
+                doc,
+                loose=gate is not None or self._parse_all,
+                allow=gate.may_keep if gate is not None else None,
+            ):
                 f = _features(r, texts[ti], off)
                 if gate is not None and not gate.keep(f):
                     continue

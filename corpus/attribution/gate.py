@@ -63,6 +63,17 @@ class CueGate:
         self.bias: float = data["bias"]
         self.weights: dict[str, float] = data["weights"]
         self.prefilter_add: list[str] = data.get("prefilter_add", [])
+        # Upper bounds for may_keep: the best weight of each feature group, overall or per
+        # construction / word, so a candidate can be ruled out before its source and
+        # content are worked out.
+        self._best: dict[str, float] = {}
+        for f, w in self.weights.items():
+            group, _, val = f.partition("=")
+            key = group if "&" not in group else f"{group}={val.rsplit('&', 1)[0]}"
+            if group in {"r", "k", "l"}:
+                continue
+            self._best[key] = max(self._best.get(key, 0.0), w)
+        self._may: dict[tuple[str, str], bool] = {}
 
     def score(self, feats: list[str]) -> float:
         z = self.bias + sum(self.weights.get(f, 0.0) for f in feats)
@@ -70,6 +81,21 @@ class CueGate:
 
     def keep(self, feats: list[str]) -> bool:
         return self.score(feats) >= self.threshold
+
+    def may_keep(self, rule: str, lemma: str) -> bool:
+        """False when no candidate of this construction and word can reach the threshold."""
+        ok = self._may.get((rule, lemma))
+        if ok is None:
+            w, b = self.weights, self._best
+            z = self.bias + w.get("r=" + rule, 0.0) + w.get(f"k={rule}|{lemma}", 0.0)
+            z += w.get("l=" + lemma, 0.0)
+            for g in ("s", "sp", "len", "q", "cb"):
+                z += b.get(g, 0.0)
+            for g in ("r&s", "r&len", "r&cb"):
+                z += b.get(f"{g}={rule}", 0.0)
+            z += b.get(f"l&s={lemma}", 0.0)
+            ok = self._may[(rule, lemma)] = 1.0 / (1.0 + math.exp(-z)) >= self.threshold
+        return ok
 
 
 def load_gate(path: Path = GATE_PATH) -> CueGate | None:

@@ -12,6 +12,7 @@ Spans are returned relative to the sentence text; the engine adds the sentence o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
@@ -107,6 +108,14 @@ class RawAttribution:
     rule: str = "fast"  # which construction found it; keys the learned gate (gate.py)
 
 
+def _text(doc: Doc) -> str:
+    """doc.text joins every token on each call; the rules read it often, so keep it."""
+    t = doc.user_data.get("_text")
+    if t is None:
+        t = doc.user_data["_text"] = doc.text
+    return t
+
+
 def _span_chars(tokens: list[Token]) -> tuple[int, int]:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
 
@@ -148,7 +157,7 @@ def mention_for(head: Token) -> MentionInfo:
     role: str | None = None
     name: str | None = None
     span = _span_chars(core)
-    text = doc.text[span[0] : span[1]]
+    text = _text(doc)[span[0] : span[1]]
     proper = head.tag_ in {"NNP", "NNPS"} and head.text[:1].isupper()
     if proper:
         # Name = maximal run of capitalised proper-noun tokens ending at the head.
@@ -181,17 +190,17 @@ def mention_for(head: Token) -> MentionInfo:
                 keep = len(run)
             run = run[-keep:]
         name_span = _span_chars(run)
-        name = doc.text[name_span[0] : name_span[1]]
+        name = _text(doc)[name_span[0] : name_span[1]]
         pre = [t for t in doc[left : run[0].i] if t.lower_ not in {"the", "a", "an"}]
         if pre and not all(t.is_punct for t in pre):
-            pre_text = doc.text[pre[0].idx : run[0].idx].strip(" ,")
+            pre_text = _text(doc)[pre[0].idx : run[0].idx].strip(" ,")
             if pre_text.lower() not in {"mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr"}:
                 role = pre_text
         words = [t.text for t in core]
         kind = classify_noun_phrase(words, head.text, head.tag_, True)
         if kind != "person" or any(t.lower_ == "the" for t in doc[left : run[0].i]):
             # "The New York Post", "the Justice Department": the whole phrase is the name.
-            name = doc.text[span[0] : span[1]]
+            name = _text(doc)[span[0] : span[1]]
             if name.lower().startswith("the "):
                 name = name[4:]
             role = None
@@ -203,7 +212,7 @@ def mention_for(head: Token) -> MentionInfo:
         # "The minister, Ines Morales, said": the appositive is the name, the head the role.
         inner = mention_for(appos)
         core_toks = [t for t in core if t.lower_ not in {"the", "a", "an"}]
-        inner.role = doc.text[core_toks[0].idx : span[1]] if core_toks else head.lower_
+        inner.role = _text(doc)[core_toks[0].idx : span[1]] if core_toks else head.lower_
         return inner
     else:
         kind = classify_noun_phrase([t.text for t in core], head.text, head.tag_, False)
@@ -219,7 +228,7 @@ def mention_for(head: Token) -> MentionInfo:
             a_toks.pop(0)
         if a_toks:
             s, e = _span_chars(a_toks)
-            role = doc.text[s:e]
+            role = _text(doc)[s:e]
     plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
     return MentionInfo(
         span, text, kind, name=name, role=role, plural=plural, head_lower=head.lower_
@@ -263,7 +272,7 @@ def _subject(v: Token) -> Token | None:
 
 
 def _trim(doc: Doc, s: int, e: int) -> tuple[int, int]:
-    text = doc.text
+    text = _text(doc)
     while s < e and text[s] in _PUNCT_STRIP:
         s += 1
     while e > s and text[e - 1] in _PUNCT_STRIP + ".":
@@ -381,7 +390,7 @@ def _noun_cue(t: Token) -> RawAttribution | None:
 _GEN_PREPS = {"about", "at", "on", "to", "for", "against", "of", "with", "over", "in"}
 
 
-def _generic(t: Token) -> RawAttribution | None:
+def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttribution | None:
     """A word outside the lexicon with a complement and a subject: a candidate for the
     learned gate only, keyed by construction and word (gate.py decides which are cues).
       gen     verb + clause        "the poll shows X leads", "he bragged that X"
@@ -397,16 +406,20 @@ def _generic(t: Token) -> RawAttribution | None:
             if c.i < t.i:
                 continue
             if c.dep_ == "ccomp":
-                comp, rule = list(c.subtree), "gen"
+                comp, rule = c, "gen"
                 break
             if c.dep_ == "xcomp" and any(x.dep_ == "aux" and x.lower_ == "to" for x in c.children):
-                comp, rule = list(c.subtree), "gxcomp"
+                comp, rule = c, "gxcomp"
                 break
         if comp is None:
             obj = next((c for c in t.children if c.dep_ == "dobj"), None)
             if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
-                comp, rule = list(obj.subtree), "gdobj"
-        if comp is None:
+                comp, rule = obj, "gdobj"
+        if comp is not None:
+            if allow is not None and not allow(rule, word):
+                return None
+            comp = list(comp.subtree)
+        else:
             prep = next(
                 (
                     c
@@ -417,14 +430,20 @@ def _generic(t: Token) -> RawAttribution | None:
             )
             obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
             if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
-                comp, rule, word = list(obj.subtree), "gprep", f"{word} {prep.lower_}"
+                rule, word = "gprep", f"{word} {prep.lower_}"
+                if allow is not None and not allow(rule, word):
+                    return None
+                comp = list(obj.subtree)
         subj = _subject(t) if comp is not None else None
     elif t.tag_ == "JJ" and t.dep_ == "acomp":
         prep = next((c for c in t.children if c.dep_ == "prep" and c.lower_ in _GEN_PREPS), None)
         obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
         if obj is None or obj.lower_ in EXPLETIVES:
             return None
-        comp, rule, word = list(obj.subtree), "gadj", f"{word} {prep.lower_}"
+        rule, word = "gadj", f"{word} {prep.lower_}"
+        if allow is not None and not allow(rule, word):
+            return None
+        comp = list(obj.subtree)
         subj = _subject(t.head)
     else:
         return None
@@ -438,7 +457,9 @@ def _generic(t: Token) -> RawAttribution | None:
     )
 
 
-def sentence_attributions(doc: Doc, loose: bool = False) -> list[RawAttribution]:
+def sentence_attributions(
+    doc: Doc, loose: bool = False, allow: Callable[[str, str], bool] | None = None
+) -> list[RawAttribution]:
     """All attribution candidates in one parsed sentence. `loose` also proposes the
     low-confidence ones (weak cues without a clause, any verb with a clause) for the gate."""
     out: list[RawAttribution] = []
@@ -491,7 +512,7 @@ def sentence_attributions(doc: Doc, loose: bool = False) -> list[RawAttribution]
                 RawAttribution(
                     _trim(doc, *content),
                     (t.head.idx, t.idx + len(t.text)),
-                    doc.text[t.head.idx : t.idx + len(t.text)],
+                    _text(doc)[t.head.idx : t.idx + len(t.text)],
                     mention_for(poss),
                     "view",
                     rule="view",
@@ -528,7 +549,7 @@ def sentence_attributions(doc: Doc, loose: bool = False) -> list[RawAttribution]
             continue
         if not _is_cue_verb(t):
             if loose and (t.tag_.startswith("VB") or t.tag_ == "JJ"):
-                r = _generic(t)
+                r = _generic(t, allow)
                 if r is not None:
                     out.append(r)
             continue
