@@ -166,13 +166,17 @@ def bench_ingest(emb: Embedder, n_docs: int, rounds: int, rows: list) -> tuple[l
         )
     )
     rows.append(("raw model.encode of the same paragraphs", f"{raw_rate:.1f} paragraphs/s", ""))
+    # each round runs raw then ingest back to back: the median of the rounds' ratios is the
+    # figure least moved by other jobs speeding up or slowing down between rounds
+    paired = float(np.median([r / i for r, i in zip(raw_t, ing_t, strict=True)]))
     rows.append(
         (
             "ingest_documents throughput (shipped: analysis overlapped)",
-            f"{ing_rate:.1f} paragraphs/s = **{ing_rate / raw_rate:.2f}x** raw encode",
-            "target >= 0.85x; best of "
-            f"{rounds} rounds each (rounds: raw {', '.join(f'{x:.0f}' for x in raw_t)} s, "
-            f"ingest {', '.join(f'{x:.0f}' for x in ing_t)} s)",
+            f"**{paired:.2f}x** raw encode (median of rounds); best rounds {ing_rate:.1f} vs "
+            f"{raw_rate:.1f} paragraphs/s = {ing_rate / raw_rate:.2f}x",
+            f"target >= 0.85x; {rounds} rounds (raw "
+            f"{', '.join(f'{x:.0f}' for x in raw_t)} s; ingest "
+            f"{', '.join(f'{x:.0f}' for x in ing_t)} s)",
         )
     )
     # Wall times on a shared machine swing 2x between identical rounds; the time ingest
@@ -295,23 +299,26 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- int8 backend ---------------------------------------------------------------------
     q8 = Embedder(backend="int8")
-    sample = base_txt[:384]
+    sample = base_txt[:768]
     q8.encode(sample[:8])
-    t_exact, t_int8 = [], []
-    for _ in range(2):
+    t_exact, t_int8, a_l, b_l = [], [], [], []
+    for c in range(0, len(sample), 128):  # short back-to-back pairs: drift hits both alike
+        chunk = sample[c : c + 128]
         t = time.perf_counter()
-        a = emb.encode(sample)
+        a_l.append(emb.encode(chunk))
         t_exact.append(time.perf_counter() - t)
         t = time.perf_counter()
-        b = q8.encode(sample)
+        b_l.append(q8.encode(chunk))
         t_int8.append(time.perf_counter() - t)
+    a, b = np.vstack(a_l), np.vstack(b_l)
+    speed = float(np.median([x / y for x, y in zip(t_exact, t_int8, strict=True)]))
     lat8 = timed(lambda q: q8.encode_query(q + " "), questions)
     p50_8, p99_8 = pct(lat8)
     rows.append(
         (
-            "int8 backend (quantize_dynamic Linear) batch encode",
-            f"{len(sample) / min(t_int8):.1f} vs exact {len(sample) / min(t_exact):.1f} "
-            f"paragraphs/s = **{min(t_exact) / min(t_int8):.2f}x**",
+            "int8 backend (per-channel quantize_dynamic) batch encode",
+            f"{len(sample) / sum(t_int8):.1f} vs exact {len(sample) / sum(t_exact):.1f} "
+            f"paragraphs/s; median of {len(t_exact)} paired chunks **{speed:.2f}x**",
             f"cosine int8 vs exact vectors: mean {float((a * b).sum(1).mean()):.3f}; "
             "Recall@5: bench/retrieval_eval.py --backend int8",
         )
@@ -358,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
             p50, p99 = pct(timed(fn, range(n_q)))
             rows.append((f"{label} at {n_mid:,}", f"p50 {p50:.1f} / p99 {p99:.1f} ms", ""))
         for rep in range(2):
-            tag = "  " * (rep + 2)  # fresh text each pass: never served by the query cache
+            # a fresh word each pass: the search strips whitespace, so spaces would be
+            # served by the query cache
+            tag = f" pass{rep}"
             lat = timed(lambda q, tag=tag: searcher.search(q + tag, top_k=5), questions)
             p50, p99 = pct(lat)
             rows.append(
