@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=GATE_PATH)
     ap.add_argument("--min-hits", type=int, default=4)
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--drop-rate", type=float, default=0.03, help="drop hand words below")
+    ap.add_argument("--drop-min-occ", type=int, default=20)
     ap.add_argument("--min-rate", type=float, default=0.1, help="hits per occurrence")
     ap.add_argument("--limit", type=int, default=0)
     args = ap.parse_args(argv)
@@ -121,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         docs = docs[: args.limit]
     att = Attributor()
+    if att._gate is not None:  # the shipped gate's learned words are not hand prefilter
+        PREFILTER_FORMS.difference_update(att._gate.prefilter_add)
+        PREFILTER_FORMS.update(att._gate.prefilter_drop)
     att._gate = None
     att._parse_all = True
     att._trace = []
@@ -154,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     gate = CueGate({"threshold": best, "bias": bias, "weights": weights})
     add: Counter = Counter()
     for _, f, form, hit in forms:
-        if form and form not in base_pref and gate.keep(f):
+        if form and gate.keep(f):
             add[form] += hit
     # A prefilter word costs a parse of every sentence holding it: require hits per
     # occurrence too, so "is" / "was" never qualify.
@@ -164,8 +169,17 @@ def main(argv: list[str] | None = None) -> int:
     prefilter_add = sorted(
         w
         for w, h in add.items()
-        if h >= args.min_hits and w.isalpha() and h / max(occ[w], 1) >= args.min_rate
+        if w not in base_pref
+        and h >= args.min_hits
+        and w.isalpha()
+        and h / max(occ[w], 1) >= args.min_rate
     )
+    # Hand prefilter words that almost never yield a kept attribution cost parses for
+    # nothing: drop them (the few hits they bring are outweighed by the parse time).
+    prefilter_drop = sorted(
+        w for w in base_pref if occ[w] >= args.drop_min_occ and add[w] / occ[w] < args.drop_rate
+    )
+    print("prefilter drops (hits, occurrences):", {w: (add[w], occ[w]) for w in prefilter_drop})
     data = {
         "about": "cue gate counts from bench/train_cues.py; see corpus/attribution/gate.py",
         "trained_on": args.split.name,
@@ -174,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "l2": args.l2,
         "cv_f1": {str(th): round(cv[th], 4) for th in grid},
         "prefilter_add": prefilter_add,
+        "prefilter_drop": prefilter_drop,
         "bias": bias,
         "weights": dict(sorted(weights.items())),
     }
@@ -185,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(docs)} docs, {total['n']} candidates, {total['hits']} hits, gold {sum(n_gold)}")
     print(f"{len(weights)} weights")
     print("cv F1 by threshold:", {th: round(cv[th], 4) for th in grid})
+    print("prefilter words (hits, occurrences):", {w: (add[w], occ[w]) for w in prefilter_add})
     print(f"threshold {best}; prefilter additions ({len(prefilter_add)}): {prefilter_add}")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
     return 0

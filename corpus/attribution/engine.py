@@ -86,7 +86,7 @@ class Attributor:
         self._nlp = nlp
         self._gate: CueGate | None = load_gate()
         if self._gate is not None:
-            lexicon.extend_prefilter(self._gate.prefilter_add)
+            lexicon.extend_prefilter(self._gate.prefilter_add, self._gate.prefilter_drop)
         # Training hooks (bench/train_cues.py): parse every sentence, record each output's
         # gate features.
         self._parse_all = False
@@ -153,6 +153,7 @@ class Attributor:
                 doc,
                 loose=gate is not None or self._parse_all,
                 allow=gate.may_keep if gate is not None else None,
+                allow_word=gate.word_may_keep if gate is not None else None,
             ):
                 f = _features(r, texts[ti], off)
                 if gate is not None and not gate.keep(f):

@@ -63,6 +63,7 @@ class CueGate:
         self.bias: float = data["bias"]
         self.weights: dict[str, float] = data["weights"]
         self.prefilter_add: list[str] = data.get("prefilter_add", [])
+        self.prefilter_drop: list[str] = data.get("prefilter_drop", [])
         # Upper bounds for may_keep: the best weight of each feature group, overall or per
         # construction / word, so a candidate can be ruled out before its source and
         # content are worked out.
@@ -74,6 +75,14 @@ class CueGate:
                 continue
             self._best[key] = max(self._best.get(key, 0.0), w)
         self._may: dict[tuple[str, str], bool] = {}
+        self._word: dict[str, bool] = {}
+        # "pointed to" / "critical of": first words of two-word keys that may pass.
+        self._two_word: dict[str, set[str]] = {}
+        for f in self.weights:
+            if f.startswith(("k=gprep|", "k=gadj|")):
+                rule, _, lem = f[2:].partition("|")
+                if self.may_keep(rule, lem):
+                    self._two_word.setdefault(rule, set()).add(lem.split(" ")[0])
 
     def score(self, feats: list[str]) -> float:
         z = self.bias + sum(self.weights.get(f, 0.0) for f in feats)
@@ -81,6 +90,19 @@ class CueGate:
 
     def keep(self, feats: list[str]) -> bool:
         return self.score(feats) >= self.threshold
+
+    def word_may_keep(self, word: str) -> bool:
+        """False when no generic construction (rules.py `_generic`) can keep `word`."""
+        ok = self._word.get(word)
+        if ok is None:
+            ok = any(self.may_keep(r, word) for r in ("gen", "gxcomp", "gdobj"))
+            if not ok:
+                for r in ("gprep", "gadj"):
+                    if self.may_keep(r, "\x00") or word in self._two_word.get(r, ()):
+                        ok = True
+                        break
+            self._word[word] = ok
+        return ok
 
     def may_keep(self, rule: str, lemma: str) -> bool:
         """False when no candidate of this construction and word can reach the threshold."""

@@ -419,9 +419,11 @@ PREFILTER_FORMS = (set(CUE_FORMS) | set(XCOMP_FORMS) | {"according", "quoted", "
 WORD_RE = re.compile(r"[A-Za-z]+")
 
 
-def extend_prefilter(words: list[str]) -> None:
-    """Add learned cue words (cue_gate.json) to the prefilter set, in place."""
+def extend_prefilter(words: list[str], drop: list[str] = ()) -> None:
+    """Adjust the prefilter set in place with learned words (cue_gate.json): add cue words
+    worth a parse, drop hand words that almost never yield an attribution."""
     PREFILTER_FORMS.update(w for w in words if w not in _NOUN_ONLY)
+    PREFILTER_FORMS.difference_update(drop)
 
 
 def cue_word_positions(sent: str) -> list[int]:

@@ -458,7 +458,10 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
 
 
 def sentence_attributions(
-    doc: Doc, loose: bool = False, allow: Callable[[str, str], bool] | None = None
+    doc: Doc,
+    loose: bool = False,
+    allow: Callable[[str, str], bool] | None = None,
+    allow_word: Callable[[str], bool] | None = None,
 ) -> list[RawAttribution]:
     """All attribution candidates in one parsed sentence. `loose` also proposes the
     low-confidence ones (weak cues without a clause, any verb with a clause) for the gate."""
@@ -548,7 +551,11 @@ def sentence_attributions(
         if t.i in used_cues:
             continue
         if not _is_cue_verb(t):
-            if loose and (t.tag_.startswith("VB") or t.tag_ == "JJ"):
+            if (
+                loose
+                and (t.tag_.startswith("VB") or t.tag_ == "JJ")
+                and (allow_word is None or allow_word(low))
+            ):
                 r = _generic(t, allow)
                 if r is not None:
                     out.append(r)
