@@ -26,6 +26,8 @@ _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
 # "As Dell said last week in Tel Aviv, “...”": a short adverbial, then a comma or colon.
 _GAP_ADVERBIAL = re.compile(r"^\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
 _GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|")
+# Title and initial abbreviations ("Mr. Jones", "Dennis B. Ross") do not end a sentence.
+_ABBREV_DOT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Jr|Sr|St|Rev|Prof|[A-Z])\.")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
 
 
@@ -288,7 +290,7 @@ class Attributor:
                 and "\n" not in tail
                 and not any(c in tail for c in '“”"')
                 and len(cue_word_positions(tail)) <= 1
-                and len(re.findall(r"[.!?]\s", tail)) <= 1
+                and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
                 and not re.search(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e)\b", tail)
             )
             if (
