@@ -402,9 +402,10 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
     comp = rule = None
     word = t.lower_
     if t.tag_.startswith("VB"):
-        for c in t.children:
-            if c.i < t.i:
-                continue
+        if not t.n_rights:  # every construction below needs a dependent after the verb
+            return None
+        rights = list(t.rights)
+        for c in rights:
             if c.dep_ == "ccomp":
                 comp, rule = c, "gen"
                 break
@@ -412,7 +413,7 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
                 comp, rule = c, "gxcomp"
                 break
         if comp is None:
-            obj = next((c for c in t.children if c.dep_ == "dobj"), None)
+            obj = next((c for c in rights if c.dep_ == "dobj"), None)
             if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
                 comp, rule = obj, "gdobj"
         if comp is not None:
@@ -421,11 +422,7 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
             comp = list(comp.subtree)
         else:
             prep = next(
-                (
-                    c
-                    for c in t.children
-                    if c.dep_ == "prep" and c.i > t.i and c.lower_ in _GEN_PREPS
-                ),
+                (c for c in rights if c.dep_ == "prep" and c.lower_ in _GEN_PREPS),
                 None,
             )
             obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
