@@ -200,7 +200,10 @@ class AttribotBot(commands.Bot):
     def _open_service(self) -> AttribotService:
         started = time.perf_counter()
         service = AttribotService(
-            self.settings.index, self.settings.model, self.settings.max_question_chars
+            self.settings.index,
+            self.settings.model,
+            self.settings.max_question_chars,
+            backend=self.settings.embed_backend,
         )
         service.warm_up()
         log.info(

@@ -87,7 +87,10 @@ def _service(settings: Settings, must_exist: bool = True):
             f"no index at {settings.index}: run `attribot ingest PATH --index {settings.index}`"
         )
     return AttribotService(
-        settings.index, model=settings.model, max_question_chars=settings.max_question_chars
+        settings.index,
+        model=settings.model,
+        max_question_chars=settings.max_question_chars,
+        backend=settings.embed_backend,
     )
 
 

@@ -61,8 +61,14 @@ class Stats:
 
 
 class AttribotService:
-    def __init__(self, index_dir: str | Path, model: str | None = None, max_question_chars=500):
-        self.index = Index(index_dir, model=model)
+    def __init__(
+        self,
+        index_dir: str | Path,
+        model: str | None = None,
+        max_question_chars: int = 500,
+        backend: str | None = None,
+    ):
+        self.index = Index(index_dir, model=model, backend=backend)
         self.searcher = Searcher(self.index)
         self.max_question_chars = max_question_chars
         self._lock = threading.Lock()

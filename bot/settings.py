@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(default=5.0, alias="ATTRIBOT_COOLDOWN_SECONDS")
     mention_reply: str = Field(default="thread", alias="ATTRIBOT_MENTION_REPLY")  # thread | reply
     workers: int = Field(default=2, alias="ATTRIBOT_WORKERS")
+    # None: whatever the index was built with (exact "torch" for a new one); "int8" is ~1.5x
+    # faster to embed on CPU at -0.002 Recall@5 (bench/perf.py, bench/retrieval_eval.py).
+    embed_backend: str | None = Field(default=None, alias="ATTRIBOT_EMBED_BACKEND")
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -34,6 +37,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value):
         return None if value in ("", None) else value
+
+    @field_validator("embed_backend", mode="before")
+    @classmethod
+    def _backend(cls, value):
+        if value in ("", None):
+            return None
+        if value not in ("torch", "int8"):
+            raise ValueError("must be 'torch' or 'int8'")
+        return value
 
     @field_validator("log_level")
     @classmethod

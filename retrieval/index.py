@@ -26,7 +26,13 @@ class Index:
     which needs no model and no re-embedding.
     """
 
-    def __init__(self, folder: str | Path, model: str | None = None, create: bool = True):
+    def __init__(
+        self,
+        folder: str | Path,
+        model: str | None = None,
+        create: bool = True,
+        backend: str | None = None,
+    ):
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise IndexProblem(f"{self.folder} is a file, not an index folder")
@@ -43,7 +49,17 @@ class Index:
                 f"{self.folder} was built with model '{stored_model}', not '{model}': "
                 "use another --index folder for another model"
             )
-        self.embedder = Embedder(model or stored_model)
+        # Vectors from the int8 backend differ slightly from exact ones: one index, one backend.
+        stored_backend = self.store.get_meta("backend")
+        if backend and stored_backend and backend != stored_backend:
+            raise IndexProblem(
+                f"{self.folder} was built with the '{stored_backend}' embedding backend, not "
+                f"'{backend}': use another --index folder, or ATTRIBOT_EMBED_BACKEND="
+                f"{stored_backend}"
+            )
+        self.embedder = Embedder(
+            model or stored_model, backend=backend or stored_backend or "torch"
+        )
         self._vectors: VectorIndex | None = None
         self._vectors_generation = -1
         self._lock = threading.RLock()

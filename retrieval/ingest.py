@@ -182,6 +182,7 @@ def ingest_documents(
                 if store.get_meta("model") is None:
                     store.set_meta("model", model, conn)
                     store.set_meta("dim", str(embedder.dim), conn)
+                    store.set_meta("backend", embedder.backend, conn)
                 for item in analysed:
                     existed = store.document_hash(item.document.doc_id) is not None
                     removed, added = store.replace_document(

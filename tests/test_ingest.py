@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from retrieval.index import Index
 from retrieval.ingest import ingest_paths
@@ -129,3 +130,19 @@ def test_same_person_in_two_documents_is_one_speaker_with_both_roles(tmp_path):
     assert whitlock.quote_count == 3
     assert any("Harbour master" in r for r in whitlock.roles)
     assert any("chair of the regional ports board" in r for r in whitlock.roles)
+
+
+def test_an_index_keeps_its_embedding_backend(tmp_path):
+    from retrieval.errors import IndexProblem
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _write(docs, "port.txt", ARTICLE)
+    index = Index(tmp_path / "idx", backend="int8")
+    ingest_paths(index, [docs])
+    index.close()
+    reopened = Index(tmp_path / "idx")
+    assert reopened.embedder.backend == "int8"
+    reopened.close()
+    with pytest.raises(IndexProblem, match="'int8' embedding backend"):
+        Index(tmp_path / "idx", backend="torch")
