@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format bench clean
+SHARED ?= ../shared/data
+
+.PHONY: setup run test lint format clean bench-perf bench-retrieval bench-attribution bench-load
 
 setup: $(STAMP)
 
@@ -30,6 +32,19 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format corpus retrieval bot tests bench
 	$(BIN)/ruff check --fix corpus retrieval bot tests bench
+
+# Benchmarks print figures and ratios against baselines measured in the same run.
+bench-perf: $(STAMP)
+	$(BIN)/python bench/perf.py
+
+bench-retrieval: $(STAMP)
+	$(BIN)/python bench/retrieval_eval.py --realtimeqa $(SHARED)/realtimeqa-dev --xquad $(SHARED)/xquad-en/xquad.en.json
+
+bench-attribution: $(STAMP)
+	$(BIN)/python bench/attribution_eval.py $(SHARED)/polnear/dev
+
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py --n 200
 
 clean:
 	rm -rf $(VENV) data/index .pytest_cache
