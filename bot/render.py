@@ -57,7 +57,9 @@ def unique_speakers(hit: Hit) -> list[Attribution]:
 
 
 def render_hit(hit: Hit, number: int, quote_chars: int = 300) -> str:
-    lines = [f"[{number}] {source_label(hit)}  (score {hit.score:.2f}, id {hit.paragraph_id})"]
+    # The fused score is a per-question z-score: its rank matters, its value means little
+    # to a reader (`ask --json` keeps it).
+    lines = [f"[{number}] {source_label(hit)}  (id {hit.paragraph_id})"]
     lines.append(hit.text)
     for attr in hit.attributions:
         lines.append(
