@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=GATE_PATH)
     ap.add_argument("--min-hits", type=int, default=4)
     ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--drop-rate", type=float, default=0.03, help="drop hand words below")
+    ap.add_argument("--drop-rate", type=float, default=0.05, help="drop hand words below")
     ap.add_argument("--drop-min-occ", type=int, default=20)
     ap.add_argument("--min-rate", type=float, default=0.1, help="hits per occurrence")
     ap.add_argument("--limit", type=int, default=0)
