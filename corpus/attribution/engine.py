@@ -1,5 +1,6 @@
-"""The Attributor: cheap prefilter -> parse candidate sentences -> rules -> quote linking
--> speaker resolution, producing `Attribution` records with offsets into the given text."""
+"""The Attributor: cheap prefilter -> parse candidate sentences -> rules propose candidates
+-> learned cue gate keeps some (gate.py, cue_gate.json) -> quote linking -> speaker
+resolution, producing `Attribution` records with offsets into the given text."""
 
 from __future__ import annotations
 
