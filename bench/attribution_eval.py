@@ -63,6 +63,28 @@ class Gold:
     kind: str = "reported"
 
 
+def dice_matches(gchars: list[set[int]], pchars: list[set[int]]) -> dict[int, int]:
+    """Gold index -> predicted index, one-to-one, greedily by best character-overlap Dice,
+    keeping pairs with Dice >= 0.5. The training script matches the same way."""
+    pairs = []
+    for gi, gc in enumerate(gchars):
+        for pi, pc in enumerate(pchars):
+            inter = len(gc & pc)
+            if inter:
+                d = 2 * inter / (len(gc) + len(pc))
+                if d >= 0.5:
+                    pairs.append((d, gi, pi))
+    pairs.sort(reverse=True)
+    matched: dict[int, int] = {}
+    used: set[int] = set()
+    for _, gi, pi in pairs:
+        if gi in matched or pi in used:
+            continue
+        matched[gi] = pi
+        used.add(pi)
+    return matched
+
+
 def parse_ann(path: Path, text: str) -> list[Gold]:
     spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     events: list[dict[str, str]] = []
@@ -157,24 +179,7 @@ def score(docs, preds) -> dict:
             if k in gnorm and gnorm[k] not in used:
                 used.add(gnorm[k])
                 tp_exact += 1
-        # dice, greedy by best score
-        pairs = []
-        for gi, gc in enumerate(gchars):
-            for pi, pc in enumerate(pchars):
-                inter = len(gc & pc)
-                if inter:
-                    d = 2 * inter / (len(gc) + len(pc))
-                    if d >= 0.5:
-                        pairs.append((d, gi, pi))
-        pairs.sort(reverse=True)
-        ug, up = set(), set()
-        matched = {}
-        for _, gi, pi in pairs:
-            if gi in ug or pi in up:
-                continue
-            ug.add(gi)
-            up.add(pi)
-            matched[gi] = pi
+        matched = dice_matches(gchars, pchars)
         tp_dice += len(matched)
         for gi, g in enumerate(golds):
             k = by_kind.setdefault(g.kind, {"gold": 0, "found": 0, "spk_n": 0, "spk_ok": 0})

@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from attribution_eval import _chars, load_split  # noqa: E402
+from attribution_eval import _chars, dice_matches, load_split  # noqa: E402
 
 from corpus.attribution import Attributor  # noqa: E402
 from corpus.attribution.gate import GATE_PATH, CueGate  # noqa: E402
@@ -49,21 +49,7 @@ def matched_groups(golds, ps) -> list[tuple[list[int], bool]]:
     glist = list(groups.values())
     pchars = [set().union(*(range(*ps[i].quote_span) for i in g)) for g in glist]
     gchars = [_chars(g.content) for g in golds]
-    pairs = []
-    for gi, gc in enumerate(gchars):
-        for pi, pc in enumerate(pchars):
-            inter = len(gc & pc)
-            if inter:
-                d = 2 * inter / (len(gc) + len(pc))
-                if d >= 0.5:
-                    pairs.append((d, gi, pi))
-    pairs.sort(reverse=True)
-    ug, up = set(), set()
-    for _, gi, pi in pairs:
-        if gi in ug or pi in up:
-            continue
-        ug.add(gi)
-        up.add(pi)
+    up = set(dice_matches(gchars, pchars).values())
     return [(g, pi in up) for pi, g in enumerate(glist)]
 
 
