@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from corpus.models import Attribution
 
 from . import lexicon
-from .fastpath import fast_attributions, label_attribution
+from .fastpath import fast_attributions, label_attribution, view_attribution
 from .gate import CueGate, features, load_gate
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
@@ -111,6 +111,7 @@ class Attributor:
         plans = []
         jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
         pre: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
+        views: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
         for ti, text in enumerate(texts):
             paras = paragraph_bounds(text)
             quotes = find_quotes(text, paras)
@@ -123,6 +124,10 @@ class Attributor:
                 for ss, se in split_sentences(text, ps, pe):
                     sent = text[ss:se].rstrip()
                     if not sent:
+                        continue
+                    view = view_attribution(sent)
+                    if view is not None:
+                        views[ti].append((view, ss))
                         continue
                     hits = cue_word_positions(sent)
                     # Cue words inside quotes are someone's quoted words ("I think"), not
@@ -148,6 +153,12 @@ class Attributor:
                     raws[ti].append(r)
                     offsets[ti].append(off)
                     feats[ti].append(f)
+        # "In X's view, ..." is not a cue the gate was trained on: always kept.
+        for ti, found in enumerate(views):
+            for r, off in found:
+                raws[ti].append(r)
+                offsets[ti].append(off)
+                feats[ti].append(_features(r, texts[ti], off))
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)

@@ -192,6 +192,82 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
     return MentionInfo((ns, e), name, "person", name=name, role=role, head_lower=head.lower())
 
 
+# "In Whitlock's view, C." / "In the view of Dr. Henrik Aas, a soil scientist at ..., C."
+IN_VIEW_POSS = re.compile(
+    r"^In\s+(?P<src>his|her|their|(?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w.-]*?)(?:['’]s?)?\s+"
+    r"(?:own\s+)?(?P<cue>view),\s+"
+    r"(?P<content>[^\s“”\"].{8,}?)\s*[.!?]?\s*$",
+    re.DOTALL,
+)
+IN_VIEW_OF = re.compile(
+    rf"^In\s+the\s+(?P<cue>view)\s+of\s+(?P<src>{_NAME}|{_DESC}),\s+"
+    r"(?:(?P<appos>(?:a|an|the)\s+[^,;“”\"]{2,90}?),\s+)?"
+    r"(?P<content>[^\s“”\"].{8,}?)\s*[.!?]?\s*$",
+    re.DOTALL,
+)
+_IN_VIEW_OF_PLAIN = re.compile(
+    rf"^In\s+the\s+(?P<cue>view)\s+of\s+(?P<src>{_NAME}|{_DESC}),\s+"
+    r"(?P<content>[^\s“”\"].{8,}?)\s*[.!?]?\s*$",
+    re.DOTALL,
+)
+_HONORIFICS = {"mr", "mrs", "ms", "dr", "prof"}
+_ROLE_SUFFIX = ("ist", "er", "or", "ian", "ant", "ent", "man", "woman", "ee")
+
+
+def _role_like(appos: str) -> bool:
+    """ "a soil scientist at the Institute": an appositive headed by a role noun."""
+    from .lexicon import ROLE_NOUNS
+
+    head = re.split(r"\s+(?:of|at|for|with|in|from|on|to)\s+", appos, maxsplit=1)[0].split()
+    if len(head) < 2:
+        return False
+    w = head[-1].lower()
+    return w in ROLE_NOUNS or w.endswith(_ROLE_SUFFIX)
+
+
+def view_attribution(sent: str) -> RawAttribution | None:
+    """ "In X's view, C." / "In the view of X, C." as an indirect attribution, or None."""
+    if not sent.startswith("In "):
+        return None
+    m = IN_VIEW_POSS.match(sent)
+    appos = None
+    if m is None:
+        m = IN_VIEW_OF.match(sent)
+        if m is None:
+            return None
+        if m.group("appos"):
+            if _role_like(m.group("appos")):
+                appos = m.span("appos")
+            else:
+                # "In the view of Aas, the orchard, which is old, ...": no appositive.
+                m = _IN_VIEW_OF_PLAIN.match(sent)
+                if m is None:
+                    return None
+    ss, se = m.span("src")
+    cs, ce = m.span("content")
+    if len(sent[cs:ce].split()) < 3:
+        return None
+    low = sent[ss:se].lower()
+    if low in {"his", "her", "their"}:
+        mention = MentionInfo(
+            (ss, se),
+            sent[ss:se],
+            "unknown" if low == "their" else "person",
+            pronoun=True,
+            plural=low == "their",
+            head_lower=low,
+        )
+    else:
+        mention = _mention(sent, ss, se, appos)
+        words = mention.text.split()
+        if mention.name and len(words) > 2 and words[0].lower().rstrip(".") in _HONORIFICS:
+            # "Dr. Henrik Aas": the name is "Henrik Aas".
+            ns = mention.span[0] + mention.text.index(words[1])
+            mention.span, mention.text = (ns, mention.span[1]), sent[ns : mention.span[1]]
+            mention.name = mention.text
+    return RawAttribution((cs, ce), m.span("cue"), "view", mention, "view", rule="view")
+
+
 def fast_attributions(sent: str) -> list[RawAttribution] | None:
     """Attributions for `sent` if it has one of the regular shapes, else None (parse it)."""
     for rx in (CONTENT_FIRST, INVERTED, ACCORDING_END, ACCORDING_START, CUE_FIRST):

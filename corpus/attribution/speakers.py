@@ -39,6 +39,15 @@ _NEWS_ORGS = {
 
 _NAME_RUN = re.compile(r"\b(?:[A-Z][\w'’.-]*\s+){1,3}[A-Z][\w'’-]+")
 
+# "Harbour master Ada Whitlock": a lower-case role head right before the name, optionally
+# after a capitalised modifier.
+_ROLE_BEFORE = re.compile(r"(?:\b([A-Z][a-z]+)\s+)?\b([a-z][a-z-]{2,})\s+$")
+# "Masaki Tanaka, the commissioner of the Port Agency,": the appositive's head noun.
+_ROLE_AFTER = re.compile(
+    r",\s+(?:the|a|an)\s+(?:[\w'’-]+\s+){0,3}?([a-z][a-z-]{2,})"
+    r"(?=\s+(?:of|at|for|with|in|from|on|to)\b|\s*[,.;])"
+)
+
 
 def speaker_key(name: str) -> str:
     """Normalised registry key: the same full name in several documents maps to one key.
@@ -197,6 +206,8 @@ class SpeakerResolver:
         """Note every "First Last" name in the document, so that "Ortiz said" can resolve to
         a "Mayor Lena Ortiz" who was introduced without speaking."""
         self.names: list[tuple[int, str, str]] = []  # (offset, surname, full name)
+        # (offset, role head, full name, role phrase)
+        self.roles: list[tuple[int, str, str, str]] = []
         for m in _NAME_RUN.finditer(text):
             words = m.group().split()
             while words and (
@@ -210,6 +221,19 @@ class SpeakerResolver:
             if any(w.lower() in ORG_NOUNS for w in words[-keep:]):
                 continue
             self.names.append((m.start(), words[-1].lower(), full))
+            # Roles introduced with the name: "Commissioner X", "Harbour master X",
+            # "X, the commissioner of ...". Kept as (offset, role head, full name).
+            stripped = m.group().split()[: len(m.group().split()) - len(words)]
+            heads = []
+            if stripped and stripped[-1].lower() in ROLE_NOUNS:
+                heads.append((stripped[-1].lower(), " ".join(stripped).lower()))
+            pre = _ROLE_BEFORE.search(text, max(0, m.start() - 40), m.start())
+            if pre and (pre.group(2) in ROLE_NOUNS or pre.group(1)):
+                heads.append((pre.group(2), pre.group().strip().lower()))
+            app = _ROLE_AFTER.match(text, m.end())
+            if app:
+                heads.append((app.group(1), app.group(1)))
+            self.roles.extend((m.start(), h, full, r) for h, r in heads)
         # Which pronoun follows a name before the next name: "he"/"his" votes male.
         self.votes: dict[str, dict[str, int]] = {}
         runs = list(_NAME_RUN.finditer(text))
@@ -245,14 +269,30 @@ class SpeakerResolver:
             return e
         return None
 
-    def _by_role(self, head: str) -> Entity | None:
+    def _by_role(self, head: str, pos: int = 10**9) -> Entity | None:
         hits = [
             e
             for e in self.entities
             if e.kind == "person" and e.role and head in e.role.lower().split()
         ]
-        names = {e.canonical for e in hits}
-        return hits[-1] if len(names) == 1 else None
+        names = {speaker_key(e.canonical): (e.canonical, e.role) for e in hits}
+        for off, h, full, phrase in getattr(self, "roles", []):
+            if h == head and off < pos:
+                names.setdefault(speaker_key(full), (full, phrase))
+        # Two different people with that role: ambiguous, so no guess.
+        if len(names) != 1:
+            return None
+        key, (full, phrase) = next(iter(names.items()))
+        for e in reversed(self.entities):
+            if e.kind == "person" and speaker_key(e.canonical) == key:
+                e.role = e.role or phrase
+                return e
+        e = Entity(full, "person", phrase, full.lower().split())
+        self.entities.append(e)
+        return e
+
+    def _has_role(self, head: str, pos: int) -> bool:
+        return any(r[1] == head and r[0] < pos for r in getattr(self, "roles", []))
 
     def _gender(self, e: Entity) -> str | None:
         if e.gender is None and e.tokens:
@@ -326,7 +366,11 @@ class SpeakerResolver:
             return e.canonical, e.kind, m.role
         # Common-noun phrase.
         if m.kind == "person" and not m.plural:
-            e = self._by_role(m.head_lower) if m.head_lower in ROLE_NOUNS else None
+            e = (
+                self._by_role(m.head_lower, pos)
+                if m.head_lower in ROLE_NOUNS or self._has_role(m.head_lower, pos)
+                else None
+            )
             definite = m.text.lower().split()[:1] == ["the"]
             if e is not None and definite:
                 self._remember(e, pos)
