@@ -98,6 +98,12 @@ class AttribotService:
     def ask(self, question: str, top_k: int = 5, speaker: str | None = None) -> list[Hit]:
         question = clean_question(question, self.max_question_chars)
         self.index.refresh()
+        if speaker:
+            # An unknown name must not silently widen the search to everyone.
+            info = self.find_speaker(speaker)
+            if info is None:
+                raise BadQuestion(f"no speaker called '{speaker}' in the corpus")
+            speaker = info.name
         return self.searcher.search(question, top_k=max(1, min(top_k, 25)), speaker=speaker)
 
     def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:

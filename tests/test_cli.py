@@ -184,3 +184,15 @@ def test_sync_without_token_is_a_clear_error():
     result = run("sync", env={"DISCORD_TOKEN": ""})
     assert result.exit_code == 1
     assert "DISCORD_TOKEN is not set" in result.output
+
+
+def test_ask_restricted_to_a_speaker(index_dir):
+    question = "What is wrong with the steel joints of the bridge?"
+    result = run("ask", question, "--speaker", "okafor", "--index", index_dir, "--json")
+    record = json.loads(result.output)
+    assert record["hits"]
+    for hit in record["hits"]:
+        assert "Dana Okafor" in {a["speaker"] for a in hit["attributions"]}
+    result = run("ask", "bridge", "--speaker", "Nobody Atall", "--index", index_dir)
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: no speaker called 'Nobody Atall' in the corpus"
