@@ -1,5 +1,6 @@
 """Every attribution in the bundled sample article (read from ../shared, never copied)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,19 +33,21 @@ def test_spans_index_the_text(result):
 
 
 def test_emanuel_quotes_roles_and_coreference(result):
-    _, atts = result
+    text, atts = result
     em = _by(atts, "Rahm Emanuel")
     assert {a.role for a in em} == {"US Ambassador to Japan"}
     joined = " | ".join(a.quote for a in em)
-    assert "a major significant development" in joined
-    assert "the US military-industrial base cannot meet all the security challenges" in joined
+    # His two direct quotes are the article's first two curly-quoted passages (read from the
+    # file, not copied here).
+    first, second = re.findall(r"“([^”]+)”", text)[:2]
+    assert first in joined and second in joined
     mentions = {a.mention for a in em}
     assert {"Rahm Emanuel", "Emanuel", "he"} <= mentions
     he = next(a for a in em if a.mention == "he")
     assert he.quote.endswith("is designed for August") and he.kind == "indirect"
     stated = next(a for a in em if a.mention == "Emanuel")
     assert stated.kind == "mixed" and stated.cue == "stated"
-    assert any(a.kind == "direct" and a.quote.startswith("the US military") for a in em)
+    assert any(a.kind == "direct" and a.quote == second for a in em)
 
 
 def test_professors_and_commissioner(result):
@@ -53,7 +56,7 @@ def test_professors_and_commissioner(result):
     assert (
         liu.role == "ex-professor at Yokohama National University’s Institute of Advanced Sciences"
     )
-    assert liu.kind == "mixed" and "China’s capacity in shipbuilding" in liu.quote
+    assert liu.kind == "mixed" and "capacity in shipbuilding" in liu.quote
     (fuk,) = _by(atts, "Masaki Fukasawa")
     assert fuk.role == (
         "commissioner of the Acquisition, Technology and Logistics Agency of "
@@ -62,20 +65,20 @@ def test_professors_and_commissioner(result):
     assert fuk.quote.startswith("increasing the opportunities") and fuk.kind == "indirect"
     (kok,) = _by(atts, "Atsushi Koketsu")
     assert kok.role == "professor emeritus at Yamaguchi University of Japan"
-    assert kok.quote.startswith("Japan’s defence policy is increasingly floating")
+    assert kok.quote.startswith("Japan’s defence policy")
 
 
 def test_groups_and_government(result):
     _, atts = result
     (exp,) = _by(atts, "experts")
-    assert exp.speaker_kind == "group" and exp.quote.startswith("Japan and the US have taken")
+    assert exp.speaker_kind == "group" and exp.quote.startswith("Japan and the US")
     ana = _by(atts, "Japanese analysts")
     assert {a.mention for a in ana} == {"Japanese analysts", "they"}
     assert all(a.speaker_kind == "group" for a in ana)
-    assert any(a.quote.startswith("Japan may end up performing") for a in ana)
+    assert any(a.quote.startswith("Japan may end up") for a in ana)
     (gov,) = _by(atts, "Japanese government")
     assert gov.speaker_kind == "organisation" and gov.cue == "assured"
-    assert gov.quote.startswith("it would send Patriot missiles")
+    assert gov.quote.startswith("it would send Patriot")
 
 
 def test_no_spurious_speakers(result):
