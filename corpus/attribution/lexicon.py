@@ -665,40 +665,29 @@ ROLE_NOUNS = set(
     ]
 )
 
-TITLE_WORDS = {
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "prof",
-    "sen",
-    "rep",
-    "gov",
-    "gen",
-    "sir",
-    "lord",
-    "mr.",
-    "mrs.",
-    "ms.",
-    "dr.",
-    "prof.",
-    "sen.",
-    "rep.",
-    "gov.",
-    "gen.",
-    "president",
-    "senator",
-    "governor",
-    "professor",
-    "minister",
-    "secretary",
-    "ambassador",
-    "commissioner",
-    "judge",
-    "mayor",
-    "chairman",
-    "director",
-}
+# Honorifics, also abbreviations whose dot does not end a sentence (quotes.py).
+HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen"})
+
+TITLE_WORDS = (
+    set(HONORIFICS)
+    | {f"{h}." for h in HONORIFICS}
+    | {
+        "sir",
+        "lord",
+        "president",
+        "senator",
+        "governor",
+        "professor",
+        "minister",
+        "secretary",
+        "ambassador",
+        "commissioner",
+        "judge",
+        "mayor",
+        "chairman",
+        "director",
+    }
+)
 
 
 # "X seemed to Y", "X appears unperturbed": PolNeAR marks the whole clause as content, with

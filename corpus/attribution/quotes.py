@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .lexicon import HONORIFICS
+
 OPEN_CURLY = "“«"
 CLOSE_CURLY = "”»"
 STRAIGHT = '"'
@@ -107,16 +109,7 @@ def find_quotes(text: str, paras: list[tuple[int, int]] | None = None) -> list[Q
     return [q for q in spans if q.end - q.start > 1]
 
 
-_ABBREV = {
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "prof",
-    "sen",
-    "rep",
-    "gov",
-    "gen",
+_ABBREV = HONORIFICS | {
     "st",
     "jr",
     "sr",

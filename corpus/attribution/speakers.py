@@ -393,5 +393,8 @@ class SpeakerResolver:
         return canon, m.kind, None
 
 
+_TITLES_UNDOTTED = frozenset(t.rstrip(".") for t in TITLE_WORDS)
+
+
 def is_titleish(word: str) -> bool:
-    return word.lower().rstrip(".") in {t.rstrip(".") for t in TITLE_WORDS}
+    return word.lower().rstrip(".") in _TITLES_UNDOTTED
