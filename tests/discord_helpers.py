@@ -85,6 +85,20 @@ def message_payload(
     return payload
 
 
+def channel_payload(dm: bool = False) -> dict:
+    """The test channel as Discord sends it (type 1 is a DM)."""
+    return {
+        "id": str(CHANNEL_ID),
+        "type": 1 if dm else 0,
+        "name": "general",
+        "position": 0,
+        "guild_id": str(GUILD_ID),
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+    }
+
+
 @dataclass
 class Call:
     method: str
@@ -253,16 +267,7 @@ class Harness:
         channel = discord.TextChannel(
             state=state,
             guild=guild,
-            data={
-                "id": str(CHANNEL_ID),
-                "type": 0,
-                "name": "general",
-                "position": 0,
-                "guild_id": str(GUILD_ID),
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-            },
+            data=channel_payload(),
         )
         guild._add_channel(channel)
         self.guild, self.channel = guild, channel
@@ -302,16 +307,7 @@ class Harness:
             "app_permissions": str(SEND_MESSAGES),
             "locale": "en-US",
             "entitlements": [],
-            "channel": {
-                "id": str(CHANNEL_ID),
-                "type": 0 if guild else 1,
-                "name": "general",
-                "position": 0,
-                "guild_id": str(GUILD_ID),
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-            },
+            "channel": channel_payload(dm=not guild),
         }
         user = user_payload(user_id, "admin" if user_id == ADMIN_ID else "member")
         if guild:
