@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,16 +70,6 @@ class AttribotService:
         self.index = Index(index_dir, model=model, backend=backend)
         self.searcher = Searcher(self.index)
         self.max_question_chars = max_question_chars
-        self._lock = threading.Lock()
-
-    @classmethod
-    def from_index(cls, index: Index, max_question_chars: int = 500) -> AttribotService:
-        self = cls.__new__(cls)
-        self.index = index
-        self.searcher = Searcher(index)
-        self.max_question_chars = max_question_chars
-        self._lock = threading.Lock()
-        return self
 
     def warm_up(self) -> None:
         """Load the model, vectors and keyword index before the first question, not during it.

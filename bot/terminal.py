@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TextIO
 
-from bot.render import NO_ANSWER, display_quote, render_answer, render_hit, speaker_label
+from bot.render import NO_ANSWER, display_quote, render_answer, render_hit
 from bot.service import AttribotService, BadQuestion
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,3 @@ def chat(service: AttribotService, inp: TextIO, out: TextIO, interactive: bool =
             out.write("> ")
         out.flush()
     return failures
-
-
-__all__ = ["chat", "answer_line", "speaker_label"]

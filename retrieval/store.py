@@ -94,13 +94,11 @@ def document_hash(doc: Document) -> str:
 
 
 def speaker_key(name: str) -> str:
-    """One key for one person across documents: case, accents-free spacing and punctuation."""
-    try:
-        from corpus.attribution import speaker_key as engine_key
+    """One key for one person across documents (the attribution engine's normalisation)."""
+    # Imported here: the engine pulls in spaCy, which commands that never write don't need.
+    from corpus.attribution import speaker_key as engine_key
 
-        return engine_key(name)
-    except ImportError:  # pragma: no cover - the engine always ships it
-        return " ".join(name.lower().replace(".", " ").split())
+    return engine_key(name)
 
 
 class Store:
