@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from corpus.loaders import DEFAULT_MAX_BYTES, load_paths
 from corpus.models import Document
 from corpus.pipeline import analyse_documents
@@ -120,12 +122,16 @@ def ingest_documents(
     store = index.store
     changed: list[Document] = []
     hashes_as_loaded: dict[str, str] = {}
+    already_in: set[str] = set()  # changed documents that replace an older version
     for doc in documents:
         hashes_as_loaded[doc.doc_id] = document_hash(doc)
-        if store.document_hash(doc.doc_id) == hashes_as_loaded[doc.doc_id]:
+        stored = store.document_hash(doc.doc_id)
+        if stored == hashes_as_loaded[doc.doc_id]:
             summary.documents_unchanged += 1
         else:
             changed.append(doc)
+            if stored is not None:
+                already_in.add(doc.doc_id)
     if not changed:
         return summary
 
@@ -184,7 +190,6 @@ def ingest_documents(
                     store.set_meta("dim", str(embedder.dim), conn)
                     store.set_meta("backend", embedder.backend, conn)
                 for item in analysed:
-                    existed = store.document_hash(item.document.doc_id) is not None
                     removed, added = store.replace_document(
                         conn,
                         item.document,
@@ -195,7 +200,7 @@ def ingest_documents(
                     )
                     removed_all += removed
                     added_all += added
-                    if existed:
+                    if item.document.doc_id in already_in:
                         summary.documents_updated += 1
                     else:
                         summary.documents_added += 1
@@ -211,8 +216,6 @@ def ingest_documents(
                 )
             }
             if by_id:
-                import numpy as np
-
                 vectors.add(list(by_id), np.vstack(list(by_id.values())))
             secs["vectors"] += time.perf_counter() - t0
             summary.paragraphs_added += len(added_all)
