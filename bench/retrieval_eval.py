@@ -71,10 +71,13 @@ def metrics(ranks: np.ndarray) -> dict[str, float]:
     }
 
 
+NO_HUBNESS = replace(SHIPPED, hub_weight=0.0)
+
 METHODS = [
     ("BM25 (k1 0.9, b 0.4)", BM25),
     ("dense MiniLM", DENSE),
     ("naive RRF k=60", NAIVE_RRF),
+    ("hybrid, no hubness correction", NO_HUBNESS),
     ("shipped hybrid", SHIPPED),
 ]
 
@@ -96,16 +99,25 @@ def tune(p: Prepared) -> None:
     """Grid over fusion settings on the tuning years only; the 2022 column is for reading."""
     tune_q = [i for i, q in enumerate(p.es.queries) if q.group in TUNE_GROUPS]
     test_q = [i for i, q in enumerate(p.es.queries) if q.group == REPORT_GROUP]
-    print("\n| method | w dense | pool | tune R@5 | tune MRR | 2022 R@5 | 2022 MRR |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "\n| method | w dense | pool | hub weight | hub k | tune R@5 | tune MRR | "
+        "2022 R@5 | 2022 MRR |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     grid = [
-        FusionParams(method=m, dense_weight=w, pool=pool)
+        FusionParams(method=m, dense_weight=w, pool=pool, hub_weight=0.0)
         for m in ("zscore", "minmax")
         for w in (0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
         for pool in (20, 50)
     ]
     grid += [
-        FusionParams(method="rrf", dense_weight=w, rrf_k=k, pool=50)
+        FusionParams(method="zscore", dense_weight=w, hub_weight=h, hub_k=k)
+        for w in (0.75, 0.8, 0.85)
+        for h in (0.3, 0.5, 0.7, 1.0)
+        for k in (5, 10, 20)
+    ]
+    grid += [
+        FusionParams(method="rrf", dense_weight=w, rrf_k=k, pool=50, hub_weight=0.0)
         for w in (0.5, 0.7)
         for k in (10, 60)
     ]
@@ -113,8 +125,9 @@ def tune(p: Prepared) -> None:
         a, b = metrics(p.ranks(params, tune_q)), metrics(p.ranks(params, test_q))
         label = params.method + (f" k={params.rrf_k:g}" if params.method == "rrf" else "")
         print(
-            f"| {label} | {params.dense_weight} | {params.pool} | {a['R@5']:.3f} | "
-            f"{a['MRR@10']:.3f} | {b['R@5']:.3f} | {b['MRR@10']:.3f} |",
+            f"| {label} | {params.dense_weight} | {params.pool} | {params.hub_weight} | "
+            f"{params.hub_k} | {a['R@5']:.3f} | {a['MRR@10']:.3f} | {b['R@5']:.3f} | "
+            f"{b['MRR@10']:.3f} |",
             flush=True,
         )
 

@@ -5,7 +5,8 @@ Pipeline (each step measured in bench/retrieval_eval.py or bench/perf.py):
    well each paragraph's attributed quotes match that content (rapidfuzz).
 2. A question naming a known speaker (speaker_match) is restricted to that speaker's passages.
 3. Hybrid retrieval: dense top-50 and BM25 top-50, every candidate scored exactly by both, fused
-   with retrieval.fusion.SHIPPED (z-score convex, 0.8 dense).
+   with retrieval.fusion.SHIPPED (z-score convex, 0.8 dense, dense corrected for hubness
+   among the candidates).
 4. Near-duplicates collapse (retrieval.dedupe); if the best passage's cosine is under
    NO_ANSWER_COSINE the Searcher answers nothing.
 """
@@ -22,7 +23,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from retrieval.dedupe import collapse
-from retrieval.fusion import SHIPPED, FusionParams, rank
+from retrieval.fusion import SHIPPED, FusionParams, hubness, rank, uses_hubness
 from retrieval.index import Index
 from retrieval.keyword import KeywordIndex
 from retrieval.models import Hit
@@ -83,9 +84,11 @@ def retrieve(
     if len(ids) == 0:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     # exact cosines for every candidate (BM25 ones were not in the dense list)
-    dense = vectors.vectors_for(ids) @ q[0]
+    cand = vectors.vectors_for(ids)
+    dense = cand @ q[0]
     kw = keyword.scores_at(bm25, ids) if bm25 is not None else np.zeros(len(ids), np.float32)
-    order_ids, fused = rank(ids, dense, kw, params)
+    hub = hubness(cand, params.hub_k) if uses_hubness(params) else None
+    order_ids, fused = rank(ids, dense, kw, params, hub)
     cos_of = dict(zip(ids.tolist(), dense.tolist(), strict=True))
     order_ids, fused = order_ids[:k], fused[:k]
     return order_ids, fused, np.array([cos_of[int(i)] for i in order_ids])

@@ -7,8 +7,9 @@ import pytest
 
 import retrieval.vectors as vec
 from retrieval.dedupe import collapse
-from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams, fuse_scores, rank
+from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams, fuse_scores, hubness, rank
 from retrieval.keyword import KeywordIndex, stem, tokenize
+from retrieval.search import retrieve
 from retrieval.speaker_match import SpeakerRegistry, who_said_content
 
 TEXTS = [
@@ -51,6 +52,49 @@ def test_fusion_methods():
     assert rrf[1] > rrf[0]  # ranks (1,0) beat (0,2): RRF ignores how far ahead dense was
     with pytest.raises(ValueError):
         fuse_scores(dense, kw, FusionParams(method="nope"))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def test_hubness_is_mean_similarity_to_nearest_other_candidates():
+    rng = np.random.default_rng(3)
+    spread = _unit(rng.normal(size=(6, 16)))
+    hub = _unit(spread.sum(axis=0))  # near every other candidate
+    h = hubness(np.vstack([spread, hub]), k=3)
+    assert h.argmax() == 6
+    assert hubness(spread[:1], k=10).tolist() == [0.0]  # alone: nothing to be a hub of
+    sims = spread @ spread.T
+    np.fill_diagonal(sims, -np.inf)
+    assert np.isclose(hubness(spread, k=1)[0], sims[0].max())
+
+
+def test_retrieve_demotes_a_hub_below_a_specific_passage():
+    """A generic passage close to every other candidate edges out the specific one on raw
+    cosine; the shipped fusion's hubness correction puts the specific one first, while the
+    dense-only baseline and the uncorrected fusion keep the hub on top (real FAISS)."""
+    rng = np.random.default_rng(1)
+    dim = 32
+    topic = _unit(rng.normal(size=dim))
+    others = _unit(topic + 1.0 * _unit(rng.normal(size=(12, dim))))
+    hub = _unit(topic + 0.2 * _unit(rng.normal(size=dim)))  # the topic's centre
+    question = _unit(topic + 0.9 * _unit(rng.normal(size=dim)))
+    # a specific passage: a little further from the question than the hub, away from the topic
+    t_perp = _unit(topic - (topic @ question) * question)
+    away = rng.normal(size=dim)
+    away = _unit(away - (away @ question) * question - (away @ t_perp) * t_perp)
+    c = float(question @ hub) - 0.02
+    specific = _unit(c * question + np.sqrt(1 - c**2) * away)
+    ids = np.arange(14, dtype=np.int64)
+    index = vec.VectorIndex.build(ids, np.vstack([others, hub, specific]), dim)
+    no_hub = FusionParams(hub_weight=0.0)
+    top_plain, _, _ = retrieve(question, "", index, None, 3, no_hub)
+    top_dense, _, _ = retrieve(question, "", index, None, 3, FusionParams(method="dense"))
+    top_shipped, _, cos = retrieve(question, "", index, None, 3, SHIPPED)
+    assert top_plain[0] == 12 and top_dense[0] == 12
+    assert top_shipped[0] == 13
+    assert np.isclose(cos[0], question @ specific, atol=1e-5)  # cosines stay raw
 
 
 def test_speaker_registry_full_surname_fuzzy_and_ambiguous():
