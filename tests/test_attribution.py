@@ -65,6 +65,27 @@ def test_according_to(att):
     assert a.speaker == "company" and a.speaker_kind == "organisation"
 
 
+def test_definite_organisation_resolves_to_its_full_name(att):
+    text = (
+        "The Northern Water Agency opened a desalination plant on Monday.\n"
+        "According to the agency, the plant will supply 40,000 homes. "
+        "The water agency said prices would not rise."
+    )
+    res = one(att, text)
+    assert [a.speaker for a in res] == ["Northern Water Agency"] * 2
+    assert {a.speaker_kind for a in res} == {"organisation"}
+    assert [a.mention for a in res] == ["the agency", "The water agency"]
+
+
+def test_definite_organisation_stays_a_description_when_ambiguous(att):
+    text = (
+        "Officials at the Northern Water Agency and the Coastal Fisheries Agency met on "
+        "Monday. According to the agency, catches fell by a third."
+    )
+    (a,) = one(att, text)
+    assert a.speaker == "agency" and a.speaker_kind == "organisation"
+
+
 def test_mixed_quote(att):
     (a,) = one(att, "Senator Paul Okafor argued that the bill was “a gift to polluters”.")
     assert a.kind == "mixed" and a.speaker == "Paul Okafor" and a.role == "Senator"

@@ -531,6 +531,7 @@ GROUP_NOUNS = set(
 # Head nouns of organisations ("the government", "the newspaper").
 ORG_NOUNS = set(
     [
+        "authority",
         "government",
         "ministry",
         "department",

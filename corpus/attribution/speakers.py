@@ -208,8 +208,15 @@ class SpeakerResolver:
         self.names: list[tuple[int, str, str]] = []  # (offset, surname, full name)
         # (offset, role head, full name, role phrase)
         self.roles: list[tuple[int, str, str, str]] = []
+        # (offset, lower-cased words, full name) of organisations named in full, so that
+        # "according to the authority" can become "Kestrel Transport Authority".
+        self.orgs: list[tuple[int, list[str], str]] = []
         for m in _NAME_RUN.finditer(text):
             words = m.group().split()
+            if words[-1].lower() in ORG_NOUNS:
+                org = words[1:] if words[0].lower() in _DETS else words  # "The X Agency"
+                if len(org) >= 2:
+                    self.orgs.append((m.start(), [w.lower() for w in org], " ".join(org)))
             while words and (
                 is_titleish(words[0]) or words[0].lower() in ROLE_NOUNS or words[0].lower() in _DETS
             ):
@@ -290,6 +297,19 @@ class SpeakerResolver:
         e = Entity(full, "person", phrase, full.lower().split())
         self.entities.append(e)
         return e
+
+    def _by_org_description(self, words: list[str], pos: int) -> str | None:
+        """The full name of the only organisation named before `pos` whose head noun is this
+        description's and which has all its words ("the transport authority")."""
+        low = [w.lower() for w in words]
+        if not low or any(w[:1].isupper() for w in words):
+            return None  # "the Authority" style names stay as written
+        names = {
+            full
+            for off, org_words, full in getattr(self, "orgs", [])
+            if off < pos and org_words[-1] == low[-1] and set(low) <= set(org_words)
+        }
+        return names.pop() if len(names) == 1 else None
 
     def _has_role(self, head: str, pos: int) -> bool:
         return any(r[1] == head and r[0] < pos for r in getattr(self, "roles", []))
@@ -377,11 +397,15 @@ class SpeakerResolver:
                 return e.canonical, "person", e.role
             # "a source", "one official": described, not named.
             return None, "person", m.role
-        # Groups and organisations are named by their description ("Japanese analysts").
+        # Groups and organisations are named by their description ("Japanese analysts"),
+        # or by the full name of the one organisation it refers back to ("the authority").
         words = m.text.split()
+        definite = bool(words) and words[0].lower() == "the"
         if words and words[0].lower() in _DETS:
             words = words[1:]
         canon = " ".join(words) if words else m.text
+        if definite and m.kind == "organisation" and not m.plural:
+            canon = self._by_org_description(words, pos) or canon
         key = speaker_key(canon)
         for e in self.entities:
             if speaker_key(e.canonical) == key:
