@@ -86,6 +86,16 @@ def test_definite_organisation_stays_a_description_when_ambiguous(att):
     assert a.speaker == "agency" and a.speaker_kind == "organisation"
 
 
+def test_passive_cue_speaker_is_the_agent(att):
+    (a,) = one(att, "The bridge was described by officials as “unsafe for heavy traffic”.")
+    assert a.speaker == "officials" and a.cue == "described"
+    assert a.quote == "unsafe for heavy traffic"
+    (b,) = one(att, "The shipyard deal was called “historic” by Japanese officials.")
+    assert b.speaker == "Japanese officials" and b.quote == "historic"
+    (c,) = one(att, "It was reported by the Guardian that the minister would resign.")
+    assert c.speaker == "Guardian" and c.quote == "the minister would resign"
+
+
 def test_mixed_quote(att):
     (a,) = one(att, "Senator Paul Okafor argued that the bill was “a gift to polluters”.")
     assert a.kind == "mixed" and a.speaker == "Paul Okafor" and a.role == "Senator"

@@ -247,7 +247,10 @@ def _subject(v: Token) -> Token | None:
         # content in a second nsubj).
         subj = min(subjs, key=lambda c: (c.i > cur.i, abs(c.i - cur.i))) if subjs else None
         agent = next((c for c in cur.children if c.dep_ == "agent"), None)
-        if agent is not None and (subj is None or subj.lower_ in EXPLETIVES):
+        # "X was described by officials as Y": the passive's agent is the speaker
+        if agent is not None and (
+            subj is None or subj.lower_ in EXPLETIVES or subj.dep_ == "nsubjpass"
+        ):
             pobj = next((c for c in agent.children if c.dep_ == "pobj"), None)
             if pobj is not None:
                 return pobj
@@ -269,6 +272,14 @@ def _subject(v: Token) -> Token | None:
             continue
         break
     return None
+
+
+def _passive_object(v: Token) -> Token | None:
+    """The passive subject of a cue verb that has an agent ("the plan was criticised by
+    unions as ..."): it plays the object's part in the content."""
+    if not any(c.dep_ == "agent" for c in v.children):
+        return None
+    return next((c for c in v.children if c.dep_ == "nsubjpass"), None)
 
 
 def _trim(doc: Doc, s: int, e: int) -> tuple[int, int]:
@@ -572,7 +583,10 @@ def sentence_attributions(
             how = "call"
             oprd = next((c for c in t.children if c.dep_ in {"oprd", "xcomp"}), None)
             dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
-            if oprd is not None and dobj is not None:
+            if oprd is not None and dobj is None and _passive_object(t) is not None:
+                # "X was called “historic” by officials": the words called, not the sentence
+                content_toks = list(oprd.subtree)
+            elif oprd is not None and dobj is not None:
                 content_toks = list(dobj.subtree) + list(oprd.subtree)
                 # keep trailing modifiers ("... for the US defence industry")
                 for c in t.rights:
@@ -608,6 +622,16 @@ def sentence_attributions(
                     how = "dobj"
         if content_toks is None and lemma in OBJECT_LEMMAS:
             dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
+            as_phrase = next(
+                (c for c in t.rights if c.dep_ == "prep" and c.lower_ in {"as", "of", "for"}),
+                None,
+            )
+            if dobj is None and as_phrase is not None and _passive_object(t) is not None:
+                # "X was described by officials as Y": Y is what they said of X
+                pobj = [c for c in as_phrase.children if c.dep_ in {"pobj", "pcomp", "amod"}]
+                if pobj:
+                    content_toks = list(pobj[0].subtree)
+                    how = "obj"
             if dobj is None and lemma == "refer":
                 to = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "to"), None)
                 dobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
