@@ -220,8 +220,14 @@ class AttribotBot(commands.Bot):
             if path is None:
                 folder = self._service.index.folder if self._service else self.settings.index
                 path = Path(folder) / ANSWER_LOG_FILE
-            self._answers = AnswerLog(path)
+            self._answers = AnswerLog(path, max_age_days=self.settings.answer_days)
         return self._answers
+
+    def open_answers(self) -> AnswerLog:
+        """Open the answer log and prune it. Blocking: call in a thread, before going online."""
+        answers = self.answers
+        answers.prune()
+        return answers
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """Model/index work: in a worker thread, at most `settings.workers` at once, never
@@ -404,6 +410,7 @@ async def _run(settings: Settings, token: str, service: AttribotService | None) 
         if service is not None:  # the CLI's service is opened lazily: warm it up now
             await asyncio.to_thread(service.warm_up)
         await bot.get_service()  # load the model before going online
+        await asyncio.to_thread(bot.open_answers)  # forget answers past ATTRIBOT_ANSWER_DAYS
         runner = asyncio.create_task(bot.start(token), name="attribot-gateway")
         stopper = asyncio.create_task(stop.wait(), name="attribot-stop")
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

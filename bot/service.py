@@ -127,5 +127,10 @@ class AttribotService:
             attributions=counts["attributions"],
         )
 
-    def record_feedback(self, user_id: int, question: str, paragraph_ids: list[int], vote: int):
-        self.index.store.record_feedback(str(user_id), question, paragraph_ids, vote)
+    def record_feedback(
+        self, user_id: int, question: str, paragraph_ids: list[int], vote: int, answer_key: str
+    ) -> str:
+        """One vote per user per answer: "recorded", "changed" or "unchanged"."""
+        return self.index.store.record_feedback(
+            str(user_id), question, paragraph_ids, vote, answer_key
+        )

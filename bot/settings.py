@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(default=5.0, alias="ATTRIBOT_COOLDOWN_SECONDS")
     mention_reply: str = Field(default="thread", alias="ATTRIBOT_MENTION_REPLY")  # thread | reply
     workers: int = Field(default=2, alias="ATTRIBOT_WORKERS")
+    # How long an answer's buttons (More, 👍/👎) keep working; older answers are pruned.
+    answer_days: float = Field(default=30.0, gt=0, alias="ATTRIBOT_ANSWER_DAYS")
     # None: whatever the index was built with (exact "torch" for a new one); "int8" is 1.4-1.5x
     # faster to embed on CPU at -0.002 Recall@5 (bench/perf.py, bench/retrieval_eval.py).
     embed_backend: str | None = Field(default=None, alias="ATTRIBOT_EMBED_BACKEND")

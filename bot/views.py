@@ -7,7 +7,8 @@ button on a message sent by yesterday's process is handled by today's.
 What a click needs beyond the custom_id's 100 characters (the question, the speaker, the
 passages shown) is kept in a small SQLite file beside the index (`AnswerLog`), keyed by a
 random 12-hex-digit id carried in the custom_id. The pager needs nothing stored: its page and
-filter fit in the custom_id.
+filter fit in the custom_id. The log keeps answers for `ATTRIBOT_ANSWER_DAYS` (and at most
+`MAX_ANSWERS` of them): a click on an older answer gets a polite "too old" reply.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ NONE = discord.AllowedMentions.none()
 ANSWER_LOG_FILE = "discord_answers.sqlite3"
 MAX_RESULTS = 25  # AttribotService.ask caps top_k here: "More" cannot page past it
 FILTER_IN_ID_MAX = 60  # custom_id is at most 100 characters
+MAX_ANSWERS = 200_000  # a flood of questions cannot grow the log without bound (~100 MB)
+PRUNE_EVERY = 500  # inserts between prunes; the first insert of a process prunes too
 
 
 @dataclass(slots=True)
@@ -49,12 +52,20 @@ class AnswerRecord:
 
 
 class AnswerLog:
-    """Answers shown on Discord, so their buttons can act on them after a restart."""
+    """Answers shown on Discord, so their buttons can act on them after a restart.
 
-    def __init__(self, path: str | Path):
+    Every method is blocking SQLite work: the bot calls them in a thread (`run_io`).
+    """
+
+    def __init__(
+        self, path: str | Path, max_age_days: float = 30.0, max_answers: int = MAX_ANSWERS
+    ):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_age_seconds = max_age_days * 86400
+        self.max_answers = max_answers
         self._lock = threading.Lock()
+        self._until_prune = 0  # the first insert prunes what older processes left
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute(
@@ -63,7 +74,28 @@ class AnswerLog:
             "offset INTEGER NOT NULL, paragraph_ids TEXT NOT NULL, private INTEGER NOT NULL, "
             "created REAL NOT NULL)"
         )
+        # Pruning deletes the oldest rows: by index, not by scanning the table.
+        self._db.execute("CREATE INDEX IF NOT EXISTS answers_created ON answers(created)")
         self._db.commit()
+
+    def prune(self, now: float | None = None) -> int:
+        """Forget answers older than the age limit, then the oldest beyond the count limit;
+        how many were removed."""
+        cutoff = (time.time() if now is None else now) - self.max_age_seconds
+        with self._lock, self._db:
+            removed = self._db.execute("DELETE FROM answers WHERE created < ?", (cutoff,)).rowcount
+            excess = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+            excess -= self.max_answers
+            if excess > 0:
+                removed += self._db.execute(
+                    "DELETE FROM answers WHERE key IN "
+                    "(SELECT key FROM answers ORDER BY created LIMIT ?)",
+                    (excess,),
+                ).rowcount
+            self._until_prune = PRUNE_EVERY
+        if removed:
+            log.info("answer log pruned removed=%d", removed)
+        return removed
 
     def add(
         self,
@@ -94,14 +126,20 @@ class AnswerLog:
                 ),
             )
             self._db.commit()
+            self._until_prune -= 1
+            due = self._until_prune <= 0
+        if due:
+            self.prune()
         return record
 
     def get(self, key: str) -> AnswerRecord | None:
+        """The answer, or None when unknown or older than the age limit (pruned or due)."""
+        cutoff = time.time() - self.max_age_seconds
         with self._lock:
             row = self._db.execute(
                 "SELECT key, kind, question, speaker, top_k, offset, paragraph_ids, private "
-                "FROM answers WHERE key=?",
-                (key,),
+                "FROM answers WHERE key=? AND created >= ?",
+                (key, cutoff),
             ).fetchone()
         if row is None:
             return None
@@ -274,14 +312,11 @@ def release(view: discord.ui.View | None) -> None:
 async def show_more(bot: AttribotBot, interaction: discord.Interaction, key: str) -> None:
     bot.check_cooldown("ask", interaction.user.id)
     private = bool(interaction.message and interaction.message.flags.ephemeral)
+    interaction.extras["ephemeral"] = private  # so a private reply below stays private
     await interaction.response.defer(thinking=True, ephemeral=private)
     record = await bot.run_io(bot.answers.get, key)
     if record is None:
-        await interaction.followup.send(
-            "That answer is too old to continue: please ask again.",
-            ephemeral=True,
-            allowed_mentions=NONE,
-        )
+        await tell_privately(interaction, too_old(bot, "to continue") + " Please ask again.")
         return
     offset = record.offset + record.top_k
     depth = min(MAX_RESULTS, offset + record.top_k)
@@ -318,7 +353,7 @@ async def record_vote(
     record = await bot.run_io(bot.answers.get, key)
     if record is None:
         await interaction.followup.send(
-            "That answer is too old to rate.", ephemeral=True, allowed_mentions=NONE
+            too_old(bot, "to rate"), ephemeral=True, allowed_mentions=NONE
         )
         return
     value = 1 if vote == "up" else -1
@@ -326,18 +361,38 @@ async def record_vote(
     label = (
         record.question if record.kind == "ask" else f"quotes:{record.speaker}:{record.question}"
     )
-    await bot.run_io(
-        service.record_feedback, interaction.user.id, label, record.paragraph_ids, value
+    outcome = await bot.run_io(
+        service.record_feedback, interaction.user.id, label, record.paragraph_ids, value, key
     )
     log.info(
-        "feedback recorded",
+        "feedback %s",
+        outcome,
         extra={"user_id": interaction.user.id, "vote": value, "answer": record.key},
     )
     await interaction.followup.send(
-        "Thanks, your feedback is recorded " + ("👍" if value > 0 else "👎"),
+        VOTE_REPLIES[outcome].format(emoji="👍" if value > 0 else "👎"),
         ephemeral=True,
         allowed_mentions=NONE,
     )
+
+
+VOTE_REPLIES = {
+    "recorded": "Thanks, your vote is recorded {emoji}",
+    "changed": "Thanks, your vote is changed to {emoji}",
+    "unchanged": "You already voted {emoji} on this answer: it still counts once.",
+}
+
+
+def too_old(bot: AttribotBot, action: str) -> str:
+    days = bot.settings.answer_days
+    kept = f"{days:g} day" + ("" if days == 1 else "s")
+    return f"Sorry, that answer is too old {action}: answers are kept for {kept}."
+
+
+async def tell_privately(interaction: discord.Interaction, text: str) -> None:
+    from bot.app import send_ephemeral  # bot.app imports this module
+
+    await send_ephemeral(interaction, text)
 
 
 async def turn_speakers_page(

@@ -76,7 +76,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     question TEXT NOT NULL,
     paragraph_ids TEXT NOT NULL,
     vote INTEGER NOT NULL,
-    at TEXT NOT NULL DEFAULT (datetime('now'))
+    at TEXT NOT NULL DEFAULT (datetime('now')),
+    answer_key TEXT  -- the Discord answer voted on; NULL in rows from before votes had one
 );
 CREATE INDEX IF NOT EXISTS paragraphs_document ON paragraphs(document_id);
 CREATE INDEX IF NOT EXISTS attributions_paragraph ON attributions(paragraph_id);
@@ -125,6 +126,7 @@ class Store:
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 self.db.executescript(SCHEMA)
                 self._check_version()
+                self._migrate()
         except sqlite3.DatabaseError as exc:
             raise IndexProblem(
                 f"{self.path} is not a readable Attribot index ({exc}). "
@@ -144,6 +146,33 @@ class Store:
                 f"{self.path} has schema version {row[0]}, this Attribot expects "
                 f"{SCHEMA_VERSION}: re-ingest into a new index folder"
             )
+
+    def _migrate(self) -> None:
+        """Additive changes to an index built by an older Attribot, made in place on open.
+
+        They only add (a nullable column, an index), so the schema version stays and older
+        rows keep their meaning. Checked inside one write transaction: two processes opening
+        the same old index at once migrate it once.
+        """
+        if self._migrated():
+            return  # the usual case: no write lock taken, so opening never waits on an ingest
+        with self.transaction() as conn:
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(feedback)")}
+            if "answer_key" not in columns:
+                conn.execute("ALTER TABLE feedback ADD COLUMN answer_key TEXT")
+            # One vote per user per answer. Partial: votes recorded before answers had a key
+            # (NULL) stay as they were, duplicates included.
+            conn.execute(
+                "CREATE UNIQUE INDEX IF NOT EXISTS feedback_user_answer "
+                "ON feedback(user_id, answer_key) WHERE answer_key IS NOT NULL"
+            )
+
+    def _migrated(self) -> bool:
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(feedback)")}
+        index = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='index' AND name='feedback_user_answer'"
+        ).fetchone()
+        return "answer_key" in columns and index is not None
 
     def close(self) -> None:
         self.db.close()
@@ -465,10 +494,30 @@ class Store:
         return self.hits([(pid, 0.0) for pid in ids])
 
     def record_feedback(
-        self, user_id: str, question: str, paragraph_ids: list[int], vote: int
-    ) -> None:
+        self,
+        user_id: str,
+        question: str,
+        paragraph_ids: list[int],
+        vote: int,
+        answer_key: str,
+    ) -> str:
+        """One vote per user per answer, the last click winning.
+
+        Returns "recorded" (the user's first vote on it), "changed" or "unchanged".
+        """
+        ids = ",".join(map(str, paragraph_ids))
         with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT vote FROM feedback WHERE user_id=? AND answer_key=?",
+                (user_id, answer_key),
+            ).fetchone()
+            if row is not None and row[0] == vote:
+                return "unchanged"
             conn.execute(
-                "INSERT INTO feedback(user_id, question, paragraph_ids, vote) VALUES (?, ?, ?, ?)",
-                (user_id, question, ",".join(map(str, paragraph_ids)), vote),
+                "INSERT INTO feedback(user_id, question, paragraph_ids, vote, answer_key) "
+                "VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(user_id, answer_key) WHERE answer_key IS NOT NULL "
+                "DO UPDATE SET vote=excluded.vote, at=datetime('now')",
+                (user_id, question, ids, vote, answer_key),
             )
+            return "recorded" if row is None else "changed"
