@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from retrieval.embedder import BACKENDS
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -27,7 +29,9 @@ class Settings(BaseSettings):
     # How long an answer's buttons (More, 👍/👎) keep working; older answers are pruned.
     answer_days: float = Field(default=30.0, gt=0, alias="ATTRIBOT_ANSWER_DAYS")
     # None: whatever the index was built with (exact "torch" for a new one); "int8" is 1.4-1.5x
-    # faster to embed on CPU at -0.002 Recall@5 (bench/perf.py, bench/retrieval_eval.py).
+    # faster to embed on CPU at -0.002 Recall@5; with pip install 'attribot[onnx]', "onnx" is
+    # 1.4x with the same vectors and "onnx-int8" 2.8x at -0.001 (bench/perf.py --backends-only,
+    # bench/retrieval_eval.py --backend).
     embed_backend: str | None = Field(default=None, alias="ATTRIBOT_EMBED_BACKEND")
 
     @field_validator("discord_token", mode="before")
@@ -45,8 +49,8 @@ class Settings(BaseSettings):
     def _backend(cls, value):
         if value in ("", None):
             return None
-        if value not in ("torch", "int8"):
-            raise ValueError("must be 'torch' or 'int8'")
+        if value not in BACKENDS:
+            raise ValueError(f"must be one of {', '.join(BACKENDS)}")
         return value
 
     @field_validator("log_level")

@@ -49,7 +49,8 @@ class Index:
                 f"{self.folder} was built with model '{stored_model}', not '{model}': "
                 "use another --index folder for another model"
             )
-        # Vectors from the int8 backend differ slightly from exact ones: one index, one backend.
+        # Vectors from the int8/ONNX backends differ slightly from exact ones: one index, one
+        # backend.
         stored_backend = self.store.get_meta("backend")
         if backend and stored_backend and backend != stored_backend:
             raise IndexProblem(
