@@ -36,6 +36,7 @@ from bench.newsgen import make_documents  # noqa: E402
 from corpus.models import Document, Paragraph  # noqa: E402
 from corpus.paragraphs import split_paragraphs  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
+from retrieval.errors import ModelError  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.ingest import ingest_documents  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
@@ -257,10 +258,73 @@ def timed(fn, items) -> list[float]:
     return lat
 
 
+COMPARED_BACKENDS = {
+    "int8": "int8 backend (per-channel quantize_dynamic)",
+    "onnx": "onnx backend (onnxruntime, fused fp32 graph)",
+    "onnx-int8": "onnx-int8 backend (onnxruntime, per-channel int8 weights)",
+}
+
+
+def bench_backend(
+    emb: Embedder, backend: str, sample: list[str], questions: list[str], p50_e: float, rows
+) -> None:
+    """Batch-encode throughput of `backend` vs the exact `emb` (each with its own shipped
+    batch size), query latency, and how close its vectors stay."""
+    label = COMPARED_BACKENDS[backend]
+    other = Embedder(emb.name, backend=backend)
+    try:
+        other.encode(sample[:8])  # load (an ONNX backend exports on first use): not timed
+    except ModelError as exc:
+        rows.append((label, "skipped", str(exc)))
+        return
+    t_exact, t_other, a_l, b_l = [], [], [], []
+    for c in range(0, len(sample), 128):  # short back-to-back pairs: drift hits both alike
+        chunk = sample[c : c + 128]
+        t = time.perf_counter()
+        a_l.append(emb.encode(chunk))
+        t_exact.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        b_l.append(other.encode(chunk))
+        t_other.append(time.perf_counter() - t)
+    a, b = np.vstack(a_l), np.vstack(b_l)
+    speed = float(np.median([x / y for x, y in zip(t_exact, t_other, strict=True)]))
+    cos = (a * b).sum(1)
+    p50, p99 = pct(timed(lambda q: other.encode_query(q + " "), questions))
+    rows.append(
+        (
+            f"{label} batch encode",
+            f"{len(sample) / sum(t_other):.1f} vs exact {len(sample) / sum(t_exact):.1f} "
+            f"paragraphs/s; median of {len(t_exact)} paired chunks **{speed:.2f}x**",
+            f"cosine {backend} vs exact vectors: mean {float(cos.mean()):.4f}, min "
+            f"{float(cos.min()):.4f}; Recall@5: bench/retrieval_eval.py --backend {backend}",
+        )
+    )
+    rows.append(
+        (
+            f"{backend} backend query embedding",
+            f"p50 {p50:.1f} / p99 {p99:.1f} ms",
+            f"exact p50 {p50_e:.1f} ms",
+        )
+    )
+
+
+def print_table(rows: list) -> None:
+    print(f"load average at the end: {load()} (other jobs on the machine inflate times)")
+    print(f"\nmachine: {machine()}\n")
+    print("| measure | result | baseline / note |\n|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: 40 articles, 20k/100k")
     ap.add_argument("--skip-1m", action="store_true", help="no 1M section (needs ~8 GB, 10 min)")
+    ap.add_argument(
+        "--backends-only",
+        action="store_true",
+        help="only the embedding backends vs the exact model (no ingest, search or 1M)",
+    )
     args = ap.parse_args(argv)
     n_docs = 40 if args.quick else 140
     n_mid = 20_000 if args.quick else 100_000
@@ -272,6 +336,19 @@ def main(argv: list[str] | None = None) -> int:
 
     emb = Embedder()
     model = emb.model
+
+    if args.backends_only:
+        questions = make_questions(n_q)
+        sample = paragraphs_of(make_documents(n_docs))[:768]
+        emb.encode(sample[:8])
+        p50_e, p99_e = pct(timed(lambda q: emb.encode_query(q + " "), questions))
+        rows.append(
+            ("exact query embedding (1 torch thread)", f"p50 {p50_e:.1f} / p99 {p99_e:.1f} ms", "")
+        )
+        for backend in COMPARED_BACKENDS:
+            bench_backend(emb, backend, sample, questions, p50_e, rows)
+        print_table(rows)
+        return 0
 
     # -- ingest ---------------------------------------------------------------------------
     base_txt, base_vec = bench_ingest(emb, n_docs, 3, rows)
@@ -297,40 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     lat = timed(lambda q: emb.encode_query(q + " "), questions)
     rows.append(("query embedding, repeated question (LRU)", f"{np.mean(lat) * 1e3:.3f} ms", ""))
 
-    # -- int8 backend ---------------------------------------------------------------------
-    q8 = Embedder(backend="int8")
-    sample = base_txt[:768]
-    q8.encode(sample[:8])
-    t_exact, t_int8, a_l, b_l = [], [], [], []
-    for c in range(0, len(sample), 128):  # short back-to-back pairs: drift hits both alike
-        chunk = sample[c : c + 128]
-        t = time.perf_counter()
-        a_l.append(emb.encode(chunk))
-        t_exact.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        b_l.append(q8.encode(chunk))
-        t_int8.append(time.perf_counter() - t)
-    a, b = np.vstack(a_l), np.vstack(b_l)
-    speed = float(np.median([x / y for x, y in zip(t_exact, t_int8, strict=True)]))
-    lat8 = timed(lambda q: q8.encode_query(q + " "), questions)
-    p50_8, p99_8 = pct(lat8)
-    rows.append(
-        (
-            "int8 backend (per-channel quantize_dynamic) batch encode",
-            f"{len(sample) / sum(t_int8):.1f} vs exact {len(sample) / sum(t_exact):.1f} "
-            f"paragraphs/s; median of {len(t_exact)} paired chunks **{speed:.2f}x**",
-            f"cosine int8 vs exact vectors: mean {float((a * b).sum(1).mean()):.3f}; "
-            "Recall@5: bench/retrieval_eval.py --backend int8",
-        )
-    )
-    rows.append(
-        (
-            "int8 backend query embedding",
-            f"p50 {p50_8:.1f} / p99 {p99_8:.1f} ms",
-            f"exact p50 {p50_e:.1f} ms",
-        )
-    )
-    q8 = a = b = None
+    # -- opt-in embedding backends, each against the exact model -------------------------
+    for backend in COMPARED_BACKENDS:
+        bench_backend(emb, backend, base_txt[:768], questions, p50_e, rows)
 
     # -- 100k: a real index folder, searched through Searcher.search -----------------------
     vec_mid, txt_mid = synth(base_vec, base_txt, n_mid)
@@ -470,11 +516,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
-    print(f"load average at the end: {load()} (other jobs on the machine inflate times)")
-    print(f"\nmachine: {machine()}\n")
-    print("| measure | result | baseline / note |\n|---|---|---|")
-    for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]} |")
+    print_table(rows)
     return 0
 
 

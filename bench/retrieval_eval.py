@@ -40,6 +40,8 @@ class Prepared:
         key = embedder.name
         if embedder.backend == "int8":
             key = f"{key}|int8|{INT8_RECIPE}"  # a new recipe must not reuse old vectors
+        elif embedder.backend != "torch":  # onnx, onnx-int8: same rule
+            key = f"{key}|{embedder.backend}|{embedder.recipe}"
         self.cvec = cached_encode(es.corpus, embedder.encode, key)
         self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, key)
         ids = np.arange(len(es.corpus), dtype=np.int64)
@@ -163,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate", action="store_true", help="print the no-answer table")
     ap.add_argument("--model", default=None, help="embedding model (default: bundled MiniLM)")
     ap.add_argument(
-        "--backend", default="torch", choices=("torch", "int8"), help="embedding backend"
+        "--backend",
+        default="torch",
+        choices=("torch", "int8", "onnx", "onnx-int8"),
+        help="embedding backend",
     )
     args = ap.parse_args(argv)
     if not args.realtimeqa and not args.xquad:
