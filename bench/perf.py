@@ -427,14 +427,18 @@ def main(argv: list[str] | None = None) -> int:
         index.close()
         searcher = index = vi = kw = None
 
-        # cold start in a fresh process: open the folder, answer one question
+        # cold start in a fresh process: open the folder, answer one question. Peak memory
+        # is the child's VmHWM: ru_maxrss would also count this (multi-GB) parent, whose
+        # pages the child held between fork and exec.
         code = (
-            "import time,resource,sys;t=time.perf_counter();"
+            "import time,resource,sys,re;t=time.perf_counter();"
             f"sys.path.insert(0,{str(ROOT)!r});"
             "from retrieval.index import Index;from retrieval.search import Searcher;"
             f"s=Searcher(Index({str(folder)!r}));"
             "h=s.search('What did Tanaka say about tariffs in Osaka?');"
-            "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)"
+            "hwm=re.search(r'VmHWM:\\s+(\\d+)',open('/proc/self/status').read());"
+            "print(time.perf_counter()-t, int(hwm.group(1))/1024 if hwm else "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
