@@ -38,7 +38,7 @@ bench-perf: $(STAMP)
 	$(BIN)/python bench/perf.py
 
 bench-retrieval: $(STAMP)
-	$(BIN)/python bench/retrieval_eval.py --realtimeqa $(SHARED)/realtimeqa-dev --xquad $(SHARED)/xquad-en/xquad.en.json
+	$(BIN)/python bench/retrieval_eval.py --realtimeqa $(SHARED)/realtimeqa-dev --xquad $(SHARED)/xquad-en/xquad.en.json --distractors $(SHARED)/polnear/dev/text
 
 bench-attribution: $(STAMP)
 	$(BIN)/python bench/attribution_eval.py $(SHARED)/polnear/dev

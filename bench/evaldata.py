@@ -67,6 +67,22 @@ def load_realtimeqa(root: str | Path) -> EvalSet:
     return es
 
 
+def load_paragraphs(root: str | Path, min_words: int = 8) -> list[str]:
+    """Every paragraph (a non-blank line of at least `min_words` words) of the *.txt files
+    under `root`, in path order: distractor passages for a retrieval set."""
+    root = Path(root)
+    if not root.exists():
+        raise SystemExit(f"no such folder: {root}")
+    files = sorted(root.rglob("*.txt")) if root.is_dir() else [root]
+    out = []
+    for f in files:
+        for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = line.strip()
+            if len(line.split()) >= min_words:
+                out.append(line)
+    return out
+
+
 def load_xquad(path: str | Path) -> EvalSet:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     es = EvalSet("xquad")

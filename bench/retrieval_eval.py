@@ -20,7 +20,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.evaldata import EvalSet, Query, cached_encode, load_realtimeqa, load_xquad  # noqa: E402
+from bench.evaldata import (  # noqa: E402
+    EvalSet,
+    Query,
+    cached_encode,
+    load_paragraphs,
+    load_realtimeqa,
+    load_xquad,
+)
 from retrieval.embedder import INT8_RECIPE, Embedder  # noqa: E402
 from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
@@ -34,9 +41,10 @@ REPORT_GROUP = "2022"
 
 
 class Prepared:
-    def __init__(self, es: EvalSet, embedder: Embedder):
+    def __init__(self, es: EvalSet, embedder: Embedder, distractors: list[str] | None = None):
+        """`distractors`: passages appended to the corpus that answer none of the questions
+        (gold indices are unchanged, as they come first)."""
         t = time.perf_counter()
-        self.es = es
         key = embedder.name
         if embedder.backend == "int8":
             key = f"{key}|int8|{INT8_RECIPE}"  # a new recipe must not reuse old vectors
@@ -44,6 +52,12 @@ class Prepared:
             key = f"{key}|{embedder.backend}|{embedder.recipe}"
         self.cvec = cached_encode(es.corpus, embedder.encode, key)
         self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, key)
+        if distractors:
+            known = set(es.corpus)
+            extra = [d for d in dict.fromkeys(distractors) if d not in known]
+            es = EvalSet(f"{es.name}+distractors", es.corpus + extra, es.queries)
+            self.cvec = np.vstack([self.cvec, cached_encode(extra, embedder.encode, key)])
+        self.es = es
         ids = np.arange(len(es.corpus), dtype=np.int64)
         self.vectors = VectorIndex.build(ids, self.cvec, self.cvec.shape[1])
         self.keyword = KeywordIndex.build(ids, es.corpus)
@@ -161,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--realtimeqa", type=Path, help="folder of RealTimeQA *.jsonl (by year)")
     ap.add_argument("--xquad", type=Path, help="xquad.en.json")
+    ap.add_argument(
+        "--distractors",
+        type=Path,
+        help="folder of *.txt articles whose paragraphs join the RealTimeQA corpus as passages "
+        "that answer nothing (e.g. ../shared/data/polnear/dev/text): multi-paragraph articles, "
+        "unlike RealTimeQA's one passage per question",
+    )
     ap.add_argument("--tune", action="store_true", help="print the fusion grid (2020+2021)")
     ap.add_argument("--calibrate", action="store_true", help="print the no-answer table")
     ap.add_argument("--model", default=None, help="embedding model (default: bundled MiniLM)")
@@ -196,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"RealTimeQA: {len(rq.es.corpus)} passages, {len(rq.es.queries)} questions "
                 f"(prepared in {rq.seconds:.1f}s)"
             )
+            if args.distractors:
+                extra = load_paragraphs(args.distractors)
+                rd = Prepared(rq.es, embedder, extra)
+                name = f"realtimeqa all + {len(rd.es.corpus) - len(rq.es.corpus)} distractors"
+                for label, params in METHODS:
+                    rows.append((name, label, len(allq), metrics(rd.ranks(params, allq))))
     if args.xquad:
         if not args.xquad.exists():
             print(f"skipping XQuAD: {args.xquad} not found")
