@@ -22,6 +22,7 @@ import numpy as np
 
 from retrieval.index import DB_FILE
 from retrieval.vectors import SIDECAR_FILE, VECTORS_FILE, read_sidecar
+from retrieval.writelock import writing
 
 log = logging.getLogger(__name__)
 
@@ -288,15 +289,21 @@ def _check_vectors(
 def repair_index(folder: str | Path) -> CheckReport:
     """Fix what `check_index` finds, from SQLite; returns the report after repairing.
 
-    Do not run it while an ingest writes to the same folder (the ingest's own save at its end
-    would be of a different generation; `check` would then ask for another repair).
+    It refuses to start while an ingest writes to the same folder, and ingests refuse to start
+    while it runs (retrieval.writelock): the ingest's save at its end would otherwise publish
+    vectors of another generation.
     """
-    from retrieval.index import Index
-
     folder = Path(folder)
     before = check_index(folder)
     if before.ok or not before.repairable:
         return before
+    with writing(folder, exclusive=True):
+        return _repair(folder, before)
+
+
+def _repair(folder: Path, before: CheckReport) -> CheckReport:
+    from retrieval.index import Index
+
     done: list[str] = []
     for pattern in (VECTORS_FILE + ".*tmp", SIDECAR_FILE + ".*tmp"):
         # a save killed half-way leaves these; they are never read, just clutter

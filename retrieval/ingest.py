@@ -22,6 +22,7 @@ from corpus.models import Document
 from corpus.pipeline import analyse_documents
 from retrieval.index import Index
 from retrieval.store import document_hash, text_hash
+from retrieval.writelock import writing
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,21 @@ def ingest_documents(
     on_progress: ProgressFn | None = None,
     overlap: bool = True,
 ) -> IngestSummary:
-    """Ingest documents in batches; unchanged ones (same hash) are skipped.
+    """Ingest documents in batches; unchanged ones (same hash) are skipped. Raises
+    IndexProblem at once while `attribot check --repair` runs on the same folder."""
+    with writing(index.folder, exclusive=False):
+        return _ingest_documents(index, documents, batch_size, progress, on_progress, overlap)
+
+
+def _ingest_documents(
+    index: Index,
+    documents: Sequence[Document],
+    batch_size: int,
+    progress: bool,
+    on_progress: ProgressFn | None,
+    overlap: bool,
+) -> IngestSummary:
+    """See `ingest_documents`.
 
     With `overlap`, batch N+1 is split and attributed in a background thread while batch N is
     embedded, so the main thread waits only for the (small) first batch's analysis: torch's
