@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from retrieval.errors import IndexProblem
+from retrieval.errors import IndexBusy
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ LOCK_FILE = "attribot.lock"
 @contextmanager
 def writing(folder: str | Path, exclusive: bool) -> Iterator[None]:
     """Hold the folder's write lock (shared for ingest, exclusive for repair) or raise
-    IndexProblem at once, saying who holds it."""
+    IndexBusy at once, saying who holds it."""
     try:
         import fcntl
     except ImportError:  # no advisory locks on this platform: behave as before
@@ -43,11 +43,11 @@ def writing(folder: str | Path, exclusive: bool) -> Iterator[None]:
             fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:
             if exclusive:
-                raise IndexProblem(
+                raise IndexBusy(
                     f"an ingest is writing to {folder}: run `attribot check --repair` again "
                     "when it has finished"
                 ) from None
-            raise IndexProblem(
+            raise IndexBusy(
                 f"`attribot check --repair` is running on {folder}: ingest again when it has "
                 "finished"
             ) from None

@@ -277,6 +277,29 @@ async def test_ingest_refuses_unsupported_files(harness):
     assert_private_error(calls, "upload one of")
 
 
+async def test_ingest_during_a_repair_says_so_and_changes_nothing(writable_service, tmp_path):
+    from retrieval.writelock import writing
+
+    h = await start_bot(writable_service, tmp_path)
+    folder = writable_service.index.folder
+    before = writable_service.index.store.counts()
+    try:
+        data = ARTICLE.encode()
+        attachment = attachment_payload("ferry.txt", data)
+        h.fake.cdn[attachment["url"]] = data
+        with writing(folder, exclusive=True):  # what `attribot check --repair` holds
+            calls = await h.command(
+                "ingest", user_id=ADMIN_ID, permissions=MANAGE_GUILD, file=attachment
+            )
+        assert calls[0].payload == {"type": 5, "data": {"flags": 64}}  # deferred privately
+        last = calls[-1].payload
+        assert "being repaired right now" in last["content"] and last["flags"] == 64
+        assert str(folder) not in str([c.payload for c in calls])
+        assert writable_service.index.store.counts() == before
+    finally:
+        await h.bot.close()
+
+
 ARTICLE = (
     "Ferry timetable changes\n\n"
     "The harbour ferry will run every ten minutes from May, said Captain Mirela Oduya, "

@@ -25,6 +25,7 @@ from bot.app import NONE, UserFacingError, defer
 from bot.cogs.common import manager_only, require_manager
 from bot.embeds import plain
 from corpus.loaders import JSONL_EXTENSIONS, SUPPORTED_EXTENSIONS, load_paths
+from retrieval.errors import IndexBusy
 from retrieval.index import Index
 from retrieval.ingest import IngestSummary, ingest_documents
 
@@ -75,7 +76,14 @@ def ingest_upload(
         if path.suffix.lower() not in JSONL_EXTENSIONS:  # JSONL lines bring their own ids
             doc.doc_id = stable
         doc.path = stable
-    summary = ingest_documents(index, report.documents, on_progress=on_progress)
+    try:
+        summary = ingest_documents(index, report.documents, on_progress=on_progress)
+    except IndexBusy:
+        # the lock's own message names a server path: not for Discord
+        raise UserFacingError(
+            "The index is being repaired right now (`attribot check --repair`): upload "
+            f"“{display_name}” again when that has finished."
+        ) from None
     summary.skipped[:0] = [
         (where.replace(str(path), display_name), why) for where, why in report.skipped
     ]
