@@ -49,6 +49,8 @@ def _shift(m: MentionInfo | None, off: int) -> MentionInfo | None:
     if m is None:
         return None
     m.span = (m.span[0] + off, m.span[1] + off)
+    if m.rel_span is not None:
+        m.rel_span = (m.rel_span[0] + off, m.rel_span[1] + off)
     return m
 
 
@@ -247,6 +249,23 @@ class Attributor:
                     consumed.add(qi)
                     break
                 if q.start < e and s < q.end:
+                    if (
+                        q.close_at is not None
+                        and s < q.open_at
+                        and e <= close + 1
+                        and it.cue[0] > q.close_at
+                        and text[s : q.open_at].rstrip().endswith(":")
+                        and _GAP_AFTER_QUOTE.match(
+                            text,
+                            q.close_at + 1,
+                            min(it.cue[0], it.source.span[0]) if it.source else it.cue[0],
+                        )
+                    ):
+                        # "X listed the rules: “A,” he said": the cue after the quote is
+                        # about the quote, not the clause introducing it.
+                        it.content, it.kind = (q.start, q.end), "direct"
+                        consumed.add(qi)
+                        break
                     it.kind = "mixed"
                     consumed.add(qi)
         # Bare cues ("..., he said." / "He said: ...") take the adjacent unclaimed quote.
@@ -295,7 +314,26 @@ class Attributor:
             gap = text[region_end : q.open_at]
             # "“A,” said Ross, a former adviser to Mr. Obama. “B.”": the gap holds the
             # speaker's cue and appositive but no other cue word and no other speaker.
-            tail = text[a.content[1] : q.open_at]
+            # (from after the closing mark of a quoted content)
+            t0 = a.content[1]
+            while t0 < q.open_at and text[t0] in ",.!?;”\"'":
+                t0 += 1
+            tail = text[t0 : q.open_at]
+            # The speaker's own mention is no other speaker ("“A,” he said, adding ... “B.”");
+            # after a pronoun speaker, later pronouns of the same person are neither.
+            free = r"\b(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e)\b"
+            if a.source is not None and t0 <= a.source.span[0] < q.open_at:
+                ms, me = a.source.span[0] - t0, a.source.span[1] - t0
+                tail_p = tail[:ms] + " " * (me - ms) + tail[me:]
+                own = a.source.text.lower() if a.source.pronoun else ""
+                if own in {"he", "she", "they"}:
+                    free = {
+                        "he": r"\b(?:[Ss]he|[Tt]hey|I|[Ww]e)\b",
+                        "she": r"\b(?:[Hh]e|[Tt]hey|I|[Ww]e)\b",
+                        "they": r"\b(?:[Hh]e|[Ss]he|I|[Ww]e)\b",
+                    }[own]
+            else:
+                tail_p = tail
             long_ok = (
                 a.cue[0] >= a.content[1]
                 and len(tail) < 200
@@ -303,7 +341,7 @@ class Attributor:
                 and not any(c in tail for c in '“”"')
                 and len(cue_word_positions(tail)) <= 1
                 and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
-                and not re.search(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e)\b", tail)
+                and not re.search(free, tail_p)
             )
             if (
                 "\n" not in gap
@@ -335,20 +373,23 @@ class Attributor:
             seen.add((s, e))
             speaker = role = None
             skind = "unknown"
+            span = mention = None
             if it.source is not None:
                 speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
                 role = role or it.source.role
+                span = it.source.rel_span or it.source.span
+                mention = it.source.rel_text or it.source.text
             out.append(
                 Attribution(
                     quote=text[s:e],
                     quote_span=(s, e),
                     speaker=speaker,
-                    speaker_span=it.source.span if it.source else None,
+                    speaker_span=span,
                     role=role,
                     cue=it.cue_text,
                     kind=it.kind,
                     speaker_kind=skind,
-                    mention=it.source.text if it.source else None,
+                    mention=mention,
                 )
             )
             keys.append(it.feats)

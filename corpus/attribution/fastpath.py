@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .lexicon import GROUP_NOUNS
+from .lexicon import COGNITION_FORMS, GROUP_NOUNS, SPEECH_FORMS
 from .rules import RawAttribution
 from .speakers import MentionInfo, classify_noun_phrase, is_titleish
 
@@ -63,6 +63,18 @@ CUE_FIRST = re.compile(
     rf"(?:\s+(?:on|in|last|this|at)\s+[A-Z]?[a-z]+(?:\s+[a-z]+)?)?(?:\s+that|:|,)?\s+"
     rf"(?P<content>[^\s].{{8,}}?)\s*[.!?]?[\"”’']*\s*$",
     re.DOTALL,
+)
+# "X said A, and he railed against B" / "..., but she also insisted that B": a second clause
+# with its own pronoun subject is no part of what was said; the parse rules split them.
+_SECOND_CLAUSE = re.compile(
+    r"(?:[,;—–]|\s-)\s+(?:(?:and|but|although|though|while|yet)\s+)?(?:also\s+)?"
+    r"(?:he|she|they|we|I)\s"
+)
+# "She said A and highlighted B" / "He says A but insists B": a second cue verb conjoined.
+_SECOND_CUE = re.compile(
+    r"\b(?:and|but)\s+(?:also\s+|then\s+|later\s+)?(?:"
+    + "|".join(sorted(SPEECH_FORMS | COGNITION_FORMS, key=len, reverse=True))
+    + r")\b"
 )
 ACCORDING_END = re.compile(
     rf"^(?P<content>.{{8,}}?),\s+(?P<cue>according\s+to)\s+(?P<src>[^,;“”\"]{{2,80}}?)"
@@ -282,10 +294,14 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
         content = sent[cs:ce]
         if rx is CUE_FIRST and content.split()[0].lower() in _NOT_CONTENT_START:
             return None  # "X said of Apple ...", "X said as he left": no clause follows
+        if rx is CUE_FIRST and (_SECOND_CLAUSE.search(content) or _SECOND_CUE.search(content)):
+            return None
         # The content must look like a clause, not a dangling fragment.
         if len(content.split()) < 3:
             return None
         appos = m.span("appos") if "appos" in rx.groupindex and m.group("appos") else None
+        if appos and re.match(r"(?:who|which)\b", m.group("appos")):
+            return None  # "..., said X, who said Y": a relative clause, not a role; parse it
         cue = m.group("cue")
         mention = _mention(sent, src_s, src_e, appos)
         lemma = "according to" if cue.lower().startswith("according") else cue.split()[0]

@@ -149,7 +149,8 @@ _ABBREV = HONORIFICS | {
     "etc",
     "approx",
 }
-_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+# A sentence may open with two apostrophes ('') standing for a double quote mark.
+_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=(?:''|[\"“‘'(\[])?[A-Z0-9])")
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:

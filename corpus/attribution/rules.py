@@ -258,10 +258,28 @@ def _subject(v: Token) -> Token | None:
             if subj.tag_ in {"WP", "WDT"}:  # "Smith, who said ..." -> Smith
                 return cur.head if cur.dep_ == "relcl" else None
             if subj.lower_ in EXPLETIVES:
+                # "It said on Friday that ...", "“...,” it added": the active subject of a
+                # speech or thought verb is a referring "it" (a company, a report), not the
+                # dummy of "it seems" / "it is said".
+                if (
+                    subj.lower_ == "it"
+                    and subj.dep_ == "nsubj"
+                    and (cur.lower_ in SPEECH_FORMS or cur.lower_ in COGNITION_FORMS)
+                ):
+                    return subj
                 return None
             return subj
         if cur.dep_ == "relcl":
             return cur.head
+        if (
+            cur.dep_ == "conj"
+            and cur.head.dep_ == "ccomp"
+            and cur.head.head.i < cur.head.i
+            and getattr(_conjoined_cue(cur.head), "i", -1) == cur.i
+            and _is_cue_verb(cur.head.head)
+        ):
+            cur = cur.head.head  # "He says he respects X and calls her Y": He calls
+            continue
         if cur.dep_ in {"xcomp", "advcl", "conj", "pcomp"}:
             cur = cur.head
             if cur.dep_ == "prep":
@@ -272,6 +290,46 @@ def _subject(v: Token) -> Token | None:
             continue
         break
     return None
+
+
+def _relative_pronoun(v: Token, ante: Token) -> Token | None:
+    """The relative pronoun through which `ante` is the subject of cue verb `v` ("Smith,
+    who said ...", "the report, which concluded ..."), climbing as `_subject` does."""
+    cur = v
+    for _ in range(5):
+        subj = [c for c in cur.children if c.dep_ in {"nsubj", "nsubjpass"}]
+        if cur.dep_ == "relcl" and cur.head.i == ante.i:
+            return next((c for c in subj if c.tag_ in {"WP", "WDT"}), None)
+        if subj or cur.dep_ not in {"xcomp", "advcl", "conj", "pcomp", "prep"}:
+            return None
+        cur = cur.head
+    return None
+
+
+def _source(v: Token, subj: Token) -> MentionInfo:
+    """mention_for(subj), noting the relative pronoun if `subj` speaks through one."""
+    m = mention_for(subj)
+    rel = _relative_pronoun(v, subj)
+    if rel is not None:
+        m.rel_span = (rel.idx, rel.idx + len(rel.text))
+        m.rel_text = rel.text
+    return m
+
+
+def _conjoined_cue(clause: Token) -> Token | None:
+    """A speech verb without its own subject conjoined to reported clause `clause` ("said
+    he respects X and calls her Y"): a second cue of the outer speaker, mis-attached."""
+    return next(
+        (
+            c
+            for c in clause.children
+            if c.dep_ == "conj"
+            and c.tag_ in {"VBD", "VBZ", "VBP"}
+            and c.lower_ in SPEECH_FORMS
+            and not any(x.dep_ in {"nsubj", "nsubjpass"} for x in c.children)
+        ),
+        None,
+    )
 
 
 def _passive_object(v: Token) -> Token | None:
@@ -302,6 +360,11 @@ def _host_minus(host: Token, cut: Span | list[Token]) -> tuple[int, int] | None:
     if not side or len(side) < 2:
         return None
     return _span_chars(side)
+
+
+def _has_complement(t: Token) -> bool:
+    """Verb `t` has a clause or object after it for content."""
+    return any(c.dep_ in {"ccomp", "dobj", "xcomp"} and c.i > t.i for c in t.children)
 
 
 def _is_cue_verb(t: Token) -> bool:
@@ -336,6 +399,8 @@ def _seem(t: Token) -> RawAttribution | None:
         head = t.head
         if head is t or not head.tag_.startswith(("VB", "JJ", "MD")) and head.dep_ != "ROOT":
             return None
+        if _is_cue_verb(head) and _has_complement(head):
+            return None  # "he reportedly argued that X": the cue verb's own attribution
         toks = [x for x in head.subtree if x.i != t.i]
     else:
         if not t.tag_.startswith("VB"):
@@ -349,6 +414,12 @@ def _seem(t: Token) -> RawAttribution | None:
             and not any(c.dep_ == "aux" and c.lower_ == "to" for c in comp.children)
         ):
             return None
+        if comp.dep_ == "xcomp" and (
+            _is_cue_verb(comp)
+            and _has_complement(comp)
+            or any(c.dep_ == "ccomp" and c.i > comp.i for c in comp.children)
+        ):
+            return None  # "She appeared to imply that X": imply is the cue, she its source
         subj = next((c for c in t.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
         toks = list(comp.subtree)
         if subj is not None and subj.lower_ not in EXPLETIVES and comp.dep_ != "ccomp":
@@ -460,9 +531,8 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
     s, e = _trim(doc, *_span_chars(comp))
     if e - s < 2:
         return None
-    return RawAttribution(
-        (s, e), (t.idx, t.idx + len(t.text)), t.text, mention_for(subj), word, rule=rule
-    )
+    src = _source(t if t.tag_.startswith("VB") else t.head, subj)
+    return RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text, src, word, rule=rule)
 
 
 def sentence_attributions(
@@ -550,7 +620,7 @@ def sentence_attributions(
                         (s, e),
                         (t.idx, t.idx + len(t.text)),
                         t.text,
-                        mention_for(subj),
+                        _source(t, subj),
                         low,
                         rule="prep",
                     )
@@ -574,6 +644,15 @@ def sentence_attributions(
         ccomp = [c for c in t.children if c.dep_ == "ccomp"]
         if ccomp:
             content_toks = list(ccomp[0].subtree)
+            # "She said she admires X and praised Y", parsed with "praised" conjoined to the
+            # reported clause: a subjectless speech verb there is the speaker's second cue.
+            second = _conjoined_cue(ccomp[0])
+            if second is not None and ccomp[0].i > t.i:
+                cut = min(
+                    [second.i]
+                    + [c.i for c in ccomp[0].children if c.dep_ == "cc" and c.i < second.i]
+                )
+                content_toks = [x for x in content_toks if x.i < cut]
         elif low in XCOMP_FORMS:
             x = next((c for c in t.children if c.dep_ == "xcomp"), None)
             if x is not None and any(c.dep_ == "aux" and c.lower_ == "to" for c in x.children):
@@ -657,10 +736,25 @@ def sentence_attributions(
             # "C, he said" parsed with C as the main clause; "A, she said, B" (cue inside
             # its content) takes the whole host clause.
             sub = list(t.subtree)
-            host = list(t.head.subtree)
             inner = [x for x in sub if not x.is_punct] or sub
+            host_tok = t.head
+            # "He hoped, he said, that X": parsed as a parenthetical of the clause after it,
+            # while it interrupts the clause around it (hoped ... that X): climb to that one.
+            while (
+                host_tok.i > t.i
+                and host_tok.head.i < inner[0].i
+                and host_tok.dep_ in {"ccomp", "xcomp", "advcl", "conj"}
+                and inner[0].i > 0
+                and doc[inner[0].i - 1].text in ",—–"
+                and inner[-1].i + 1 < len(doc)
+                and doc[inner[-1].i + 1].text in ",—–"
+                and list(host_tok.subtree)[0].i >= inner[0].i - 1
+            ):
+                host_tok = host_tok.head
+            host = list(host_tok.subtree)
             if (
-                t.head.i > t.i
+                host_tok.i != t.head.i
+                or t.head.i > t.i
                 and inner[0].i > host[0].i + 1
                 and inner[-1].i < host[-1].i - 1
                 and doc[inner[0].i - 1].text in ",—–"
@@ -680,7 +774,7 @@ def sentence_attributions(
                             _trim(doc, *cont),
                             (t.idx, t.idx + len(t.text)),
                             t.text,
-                            mention_for(subj) if subj else None,
+                            _source(t, subj) if subj else None,
                             lemma,
                             rule="para",
                         )
@@ -694,7 +788,7 @@ def sentence_attributions(
                         (0, 0),
                         (t.idx, t.idx + len(t.text)),
                         t.text,
-                        mention_for(subj),
+                        _source(t, subj),
                         lemma,
                         bare=True,
                         rule="weak_bare" if lemma in WEAK_CUES else "bare",
@@ -718,7 +812,7 @@ def sentence_attributions(
                 (s, e),
                 (t.idx, t.idx + len(t.text)),
                 t.text,
-                mention_for(subj) if subj is not None else None,
+                _source(t, subj) if subj is not None else None,
                 lemma,
                 rule=how,
             )

@@ -76,6 +76,10 @@ class MentionInfo:
     pronoun: bool = False
     plural: bool = False
     head_lower: str = ""
+    # "Smith, who said ...": the relative pronoun that is the cue's own subject. The speaker
+    # is resolved from the antecedent above; the mention reported is the pronoun, as for "he".
+    rel_span: tuple[int, int] | None = None
+    rel_text: str | None = None
 
 
 @dataclass(slots=True)
@@ -363,6 +367,18 @@ class SpeakerResolver:
                     e = self._remember(self.last_group, pos)
                     return e.canonical, e.kind, e.role
                 return None, "group", None
+            if w == "it":
+                # "The agency said X. It also said Y": the most recent speaker, if that is
+                # one organisation (not a person or a group).
+                e = self.last_group
+                if (
+                    e is not None
+                    and e.kind == "organisation"
+                    and self.last_group_pos > self.last_person_pos
+                    and pos - self.last_group_pos <= window
+                ):
+                    self._remember(e, pos)
+                    return e.canonical, e.kind, e.role
             return None, "unknown", None
         if m.name:
             toks = [t.lower() for t in m.name.split()]
