@@ -121,3 +121,11 @@ def test_hedged_cue_keeps_its_pronoun_source():
 def test_seem_without_a_reporting_verb_is_unchanged():
     res = check("The new timetable seems to be working well for the island.")
     assert len(res) == 1 and res[0].speaker_span is None
+
+
+def test_relative_clause_after_a_quote_is_a_role_unless_it_reports_speech():
+    (a,) = check('"We are ready," said Ana Costa, who runs the ferry company.')
+    assert a.speaker == "Ana Costa" and a.role == "who runs the ferry company"
+    first, second = check('"We are ready," said Ana Costa, who said the ferry would run daily.')
+    assert first.speaker == second.speaker == "Ana Costa"
+    assert second.mention == "who" and second.quote == "the ferry would run daily"

@@ -76,6 +76,12 @@ _SECOND_CUE = re.compile(
     + "|".join(sorted(SPEECH_FORMS | COGNITION_FORMS, key=len, reverse=True))
     + r")\b"
 )
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
 ACCORDING_END = re.compile(
     rf"^(?P<content>.{{8,}}?),\s+(?P<cue>according\s+to)\s+(?P<src>[^,;“”\"]{{2,80}}?)"
     rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}",
@@ -300,8 +306,14 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
         if len(content.split()) < 3:
             return None
         appos = m.span("appos") if "appos" in rx.groupindex and m.group("appos") else None
-        if appos and re.match(r"(?:who|which)\b", m.group("appos")):
-            return None  # "..., said X, who said Y": a relative clause, not a role; parse it
+        if (
+            appos
+            and re.match(r"(?:who|which)\b", m.group("appos"))
+            and any(w in SPEECH_FORMS or w in COGNITION_FORMS for w in _words(m.group("appos")))
+        ):
+            # "..., said X, who said Y": a second attribution, not a role; parse it. "..., said
+            # X, who runs a bakery" keeps its relative clause as X's role.
+            return None
         cue = m.group("cue")
         mention = _mention(sent, src_s, src_e, appos)
         lemma = "according to" if cue.lower().startswith("according") else cue.split()[0]
