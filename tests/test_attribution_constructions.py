@@ -1,16 +1,7 @@
 """Role references to people introduced with a role, and "In X's view, ..." attributions.
 Sentences are written for these tests."""
 
-from corpus.attribution import extract
-
-
-def check(text):
-    res = extract(text)
-    for a in res:
-        assert text[a.quote_span[0] : a.quote_span[1]] == a.quote
-        if a.speaker_span:
-            assert text[a.speaker_span[0] : a.speaker_span[1]] == a.mention
-    return res
+from tests.attribution_helpers import check
 
 
 def find(res, quote):
