@@ -74,6 +74,7 @@ class LoadResult:
     failed: int = 0
     latencies: list[float] = field(default_factory=list)  # seconds
     max_loop_lag: float = 0.0  # seconds
+    loop_lags: list[float] = field(default_factory=list)  # every probe's lateness, seconds
     seconds: float = 0.0
     max_in_flight: int = 0
     workers: int = 0
@@ -113,16 +114,22 @@ class LagProbe:
 
     def __init__(self, interval: float = 0.01):
         self.interval = interval
-        self.max_lag = 0.0
-        self.samples = 0
+        self.lags: list[float] = []
         self._stop = asyncio.Event()
+
+    @property
+    def max_lag(self) -> float:
+        return max(self.lags, default=0.0)
+
+    @property
+    def samples(self) -> int:
+        return len(self.lags)
 
     async def run(self) -> None:
         while not self._stop.is_set():
             started = time.perf_counter()
             await asyncio.sleep(self.interval)
-            self.max_lag = max(self.max_lag, time.perf_counter() - started - self.interval)
-            self.samples += 1
+            self.lags.append(time.perf_counter() - started - self.interval)
 
     def stop(self) -> None:
         self._stop.set()
@@ -189,6 +196,9 @@ async def drive(
     result = LoadResult(workers=workers)
     try:
         h = await Harness(bot).start()
+        # as run_bot does before going online: opening the answer log creates and fsyncs an
+        # SQLite file, which must not happen on the loop under the probe
+        await asyncio.to_thread(bot.open_answers)
         sent_at: dict[str, float] = {}
         answered_at: dict[str, float] = {}
         refused: set[str] = set()
@@ -243,6 +253,7 @@ async def drive(
         probe.stop()
         await probe_task
         result.max_loop_lag = probe.max_lag
+        result.loop_lags = probe.lags
         result.max_in_flight = counter.max
     finally:
         service.ask = counter.fn
