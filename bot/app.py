@@ -26,7 +26,7 @@ from discord.ext import commands
 from bot.embeds import plain
 from bot.service import AttribotService, BadQuestion
 from bot.settings import Settings
-from bot.views import ANSWER_LOG_FILE, DYNAMIC_ITEMS, AnswerLog
+from bot.views import ANSWER_LOG_FILE, DYNAMIC_ITEMS, AnswerLog, AnswerRecord
 from retrieval.models import SpeakerInfo
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,15 @@ class AttribotBot(commands.Bot):
                 path = Path(folder) / ANSWER_LOG_FILE
             self._answers = AnswerLog(path, max_age_days=self.settings.answer_days)
         return self._answers
+
+    def remember_answer(self, *args: Any) -> AnswerRecord:
+        """`AnswerLog.add`, opening the log first if needed: blocking, so call it in a
+        thread (`run_io`); the first open creates and fsyncs an SQLite file."""
+        return self.answers.add(*args)
+
+    def recall_answer(self, key: str) -> AnswerRecord | None:
+        """`AnswerLog.get`, likewise off the event loop."""
+        return self.answers.get(key)
 
     def open_answers(self) -> AnswerLog:
         """Open the answer log and prune it. Blocking: call in a thread, before going online."""

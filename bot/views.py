@@ -279,7 +279,7 @@ async def send_answer(
     record = None
     if hits:
         record = await bot.run_io(
-            bot.answers.add,
+            bot.remember_answer,
             kind,
             question,
             speaker,
@@ -314,7 +314,7 @@ async def show_more(bot: AttribotBot, interaction: discord.Interaction, key: str
     private = bool(interaction.message and interaction.message.flags.ephemeral)
     interaction.extras["ephemeral"] = private  # so a private reply below stays private
     await interaction.response.defer(thinking=True, ephemeral=private)
-    record = await bot.run_io(bot.answers.get, key)
+    record = await bot.run_io(bot.recall_answer, key)
     if record is None:
         await tell_privately(interaction, too_old(bot, "to continue") + " Please ask again.")
         return
@@ -350,7 +350,7 @@ async def record_vote(
     bot: AttribotBot, interaction: discord.Interaction, key: str, vote: str
 ) -> None:
     await interaction.response.defer(thinking=True, ephemeral=True)
-    record = await bot.run_io(bot.answers.get, key)
+    record = await bot.run_io(bot.recall_answer, key)
     if record is None:
         await interaction.followup.send(
             too_old(bot, "to rate"), ephemeral=True, allowed_mentions=NONE

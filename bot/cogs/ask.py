@@ -185,7 +185,7 @@ class AskCog(commands.Cog, name="Ask"):
             record = None
             if hits:
                 record = await self.bot.run_io(
-                    self.bot.answers.add,
+                    self.bot.remember_answer,
                     "ask",
                     question,
                     None,
