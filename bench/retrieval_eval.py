@@ -28,7 +28,7 @@ from bench.evaldata import (  # noqa: E402
     load_realtimeqa,
     load_xquad,
 )
-from retrieval.embedder import INT8_RECIPE, Embedder  # noqa: E402
+from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
 from retrieval.search import NO_ANSWER_COSINE, retrieve  # noqa: E402
@@ -46,9 +46,7 @@ class Prepared:
         (gold indices are unchanged, as they come first)."""
         t = time.perf_counter()
         key = embedder.name
-        if embedder.backend == "int8":
-            key = f"{key}|int8|{INT8_RECIPE}"  # a new recipe must not reuse old vectors
-        elif embedder.backend != "torch":  # onnx, onnx-int8: same rule
+        if embedder.backend != "torch":  # a new recipe must not reuse old vectors
             key = f"{key}|{embedder.backend}|{embedder.recipe}"
         self.cvec = cached_encode(es.corpus, embedder.encode, key)
         self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, key)

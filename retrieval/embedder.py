@@ -202,16 +202,13 @@ def _export_onnx(name: str, backend: str, target: Path) -> None:
             )
             quantized.replace(model_file)
         tokenizer.save_pretrained(str(work))
-        dim_of = getattr(st, "get_embedding_dimension", None) or (
-            st.get_sentence_embedding_dimension
-        )
         meta = {
             "model": name,
             "backend": backend,
             "recipe": backend_recipe(backend),
             "inputs": inputs,
             "max_seq_length": int(st.max_seq_length or 256),
-            "dim": int(dim_of()),
+            "dim": model_dimension(st),
             "model_bytes": model_file.stat().st_size,
         }
         # check before publishing: a wrong export must fail here, not give wrong answers
@@ -325,11 +322,7 @@ class OnnxModel:
         return self.dim
 
     def _tokenize(self, texts: list[str]) -> dict[str, np.ndarray]:
-        # fast tokenizers are not safe to share across threads (see Embedder.count_tokens)
-        tok = getattr(self._local, "tokenizer", None)
-        if tok is None:
-            tok = self._local.tokenizer = copy.deepcopy(self.tokenizer)
-        enc = tok(
+        enc = thread_tokenizer(self._local, self.tokenizer)(
             texts,
             padding=True,
             truncation="longest_first",
@@ -358,6 +351,23 @@ class OnnxModel:
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             out /= np.maximum(norms, 1e-12)
         return out
+
+
+def thread_tokenizer(local: threading.local, tokenizer):
+    """This thread's own copy of `tokenizer`: HF fast tokenizers change their truncation and
+    padding state on every call and raise "Already borrowed" when two threads share one."""
+    tok = getattr(local, "tokenizer", None)
+    if tok is None:
+        tok = local.tokenizer = copy.deepcopy(tokenizer)
+    return tok
+
+
+def model_dimension(model) -> int:
+    """Vector size of a SentenceTransformer (either method name) or an OnnxModel."""
+    getter = getattr(model, "get_embedding_dimension", None) or (
+        model.get_sentence_embedding_dimension
+    )
+    return int(getter())
 
 
 def _cpu_count() -> int:
@@ -462,10 +472,7 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        getter = getattr(self.model, "get_embedding_dimension", None) or (
-            self.model.get_sentence_embedding_dimension
-        )
-        return int(getter())
+        return model_dimension(self.model)
 
     @property
     def max_tokens(self) -> int:
@@ -473,12 +480,8 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Exact WordPiece count with special tokens. Ingest calls this from a worker thread
-        while `encode` runs: HF fast tokenizers change their truncation state on every call
-        and raise "Already borrowed" when two threads share one, so each thread counts with
-        its own copy."""
-        tok = getattr(self._local, "tokenizer", None)
-        if tok is None:
-            tok = self._local.tokenizer = copy.deepcopy(self.model.tokenizer)
+        while `encode` runs, so each thread counts with its own tokenizer (thread_tokenizer)."""
+        tok = thread_tokenizer(self._local, self.model.tokenizer)
         return len(tok(text, add_special_tokens=True)["input_ids"])
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
