@@ -36,6 +36,8 @@ from .speakers import MentionInfo, classify_noun_phrase, is_titleish
 
 PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "him", "them", "us", "me"}
 EXPLETIVES = {"it", "there", "this", "that", "which", "what"}
+_NOT_CONTENT = PRONOUNS | EXPLETIVES  # an object that is one of these is no content
+
 # Speech verbs whose direct object is the addressee, not the content.
 _ADDRESSEE_OBJ = {
     "tell",
@@ -383,11 +385,11 @@ def _prep_object(t: Token, preps: set[str]) -> list[Token] | None:
                 nxt = next((x for x in t.children if x.dep_ == "prep" and x.i > c.i), None)
                 c = nxt if nxt is not None else c
             obj = next((x for x in c.children if x.dep_ in {"pobj", "pcomp"}), None)
-            if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
+            if obj is not None and obj.lower_ not in _NOT_CONTENT:
                 return list(obj.subtree)
     if not preps:  # "discuss X"
         obj = next((x for x in t.children if x.dep_ == "dobj"), None)
-        if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
+        if obj is not None and obj.lower_ not in _NOT_CONTENT:
             return list(obj.subtree)
     return None
 
@@ -496,7 +498,7 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
                 break
         if comp is None:
             obj = next((c for c in rights if c.dep_ == "dobj"), None)
-            if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
+            if obj is not None and obj.lower_ not in _NOT_CONTENT:
                 comp, rule = obj, "gdobj"
         if comp is not None:
             if allow is not None and not allow(rule, word):
@@ -508,7 +510,7 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
                 None,
             )
             obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
-            if obj is not None and obj.lower_ not in EXPLETIVES | PRONOUNS:
+            if obj is not None and obj.lower_ not in _NOT_CONTENT:
                 rule, word = "gprep", f"{word} {prep.lower_}"
                 if allow is not None and not allow(rule, word):
                     return None
@@ -691,7 +693,7 @@ def sentence_attributions(
             )
             if (
                 dobj is not None
-                and dobj.lower_ not in PRONOUNS | EXPLETIVES
+                and dobj.lower_ not in _NOT_CONTENT
                 # "expressed support for X": the noun rule takes X
                 and not (dobj.lower_ in NOUN_CUES and _noun_cue(dobj) is not None)
             ):

@@ -215,7 +215,8 @@ class SpeakerResolver:
         # (offset, lower-cased words, full name) of organisations named in full, so that
         # "according to the authority" can become "Kestrel Transport Authority".
         self.orgs: list[tuple[int, list[str], str]] = []
-        for m in _NAME_RUN.finditer(text):
+        runs = list(_NAME_RUN.finditer(text))
+        for m in runs:
             words = m.group().split()
             if words[-1].lower() in ORG_NOUNS:
                 org = words[1:] if words[0].lower() in _DETS else words  # "The X Agency"
@@ -247,7 +248,6 @@ class SpeakerResolver:
             self.roles.extend((m.start(), h, full, r) for h, r in heads)
         # Which pronoun follows a name before the next name: "he"/"his" votes male.
         self.votes: dict[str, dict[str, int]] = {}
-        runs = list(_NAME_RUN.finditer(text))
         for i, m in enumerate(runs):
             stop = runs[i + 1].start() if i + 1 < len(runs) else len(text)
             p = _GENDERED_PRON.search(text, m.end(), min(stop, m.end() + 250))
