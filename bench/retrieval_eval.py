@@ -41,15 +41,25 @@ REPORT_GROUP = "2022"
 
 
 class Prepared:
-    def __init__(self, es: EvalSet, embedder: Embedder, distractors: list[str] | None = None):
+    def __init__(
+        self,
+        es: EvalSet,
+        embedder: Embedder,
+        distractors: list[str] | None = None,
+        base: Prepared | None = None,
+    ):
         """`distractors`: passages appended to the corpus that answer none of the questions
-        (gold indices are unchanged, as they come first)."""
+        (gold indices are unchanged, as they come first). `base`: the same set already
+        prepared with `embedder`, whose vectors are reused rather than looked up again."""
         t = time.perf_counter()
         key = embedder.name
         if embedder.backend != "torch":  # a new recipe must not reuse old vectors
             key = f"{key}|{embedder.backend}|{embedder.recipe}"
-        self.cvec = cached_encode(es.corpus, embedder.encode, key)
-        self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, key)
+        if base is not None:
+            self.cvec, self.qvec = base.cvec, base.qvec
+        else:
+            self.cvec = cached_encode(es.corpus, embedder.encode, key)
+            self.qvec = cached_encode([q.text for q in es.queries], embedder.encode, key)
         if distractors:
             known = set(es.corpus)
             extra = [d for d in dict.fromkeys(distractors) if d not in known]
@@ -219,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.distractors:
                 extra = load_paragraphs(args.distractors)
-                rd = Prepared(rq.es, embedder, extra)
+                rd = Prepared(rq.es, embedder, extra, base=rq)
                 name = f"realtimeqa all + {len(rd.es.corpus) - len(rq.es.corpus)} distractors"
                 for label, params in METHODS:
                     rows.append((name, label, len(allq), metrics(rd.ranks(params, allq))))
