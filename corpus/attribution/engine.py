@@ -45,6 +45,10 @@ class _Item:
     feats: list[str] | None = None  # its gate features (traced for training)
 
 
+def _in_quote(quotes: list[QuoteSpan], pos: int) -> bool:
+    return any(q.start <= pos < q.end for q in quotes)
+
+
 def _shift(m: MentionInfo | None, off: int) -> MentionInfo | None:
     if m is None:
         return None
@@ -119,8 +123,9 @@ class Attributor:
             quotes = find_quotes(text, paras)
             plans.append((paras, quotes))
             for ps, pe in paras:
-                if text[ps:pe].count(":") and not any(q.start <= ps < q.end for q in quotes):
-                    lab = label_attribution(text[ps:pe])
+                par = text[ps:pe]
+                if ":" in par and not _in_quote(quotes, ps):
+                    lab = label_attribution(par)
                     if lab is not None:
                         pre[ti].append((lab, ps))
                 for ss, se in split_sentences(text, ps, pe):
@@ -134,9 +139,7 @@ class Attributor:
                     hits = cue_word_positions(sent)
                     # Cue words inside quotes are someone's quoted words ("I think"), not
                     # attributions: such sentences need no parse.
-                    if hits and not all(
-                        any(q.start <= ss + h < q.end for q in quotes) for h in hits
-                    ):
+                    if hits and not all(_in_quote(quotes, ss + h) for h in hits):
                         fast = fast_attributions(sent)
                         if fast is not None:
                             pre[ti].extend((r, ss) for r in fast)
@@ -193,17 +196,14 @@ class Attributor:
         offs: list[int],
         feats: list[list[str]],
     ) -> list[Attribution]:
-        def in_quote(pos: int) -> bool:
-            return any(q.start <= pos < q.end for q in quotes)
-
         items: list[_Item] = []
         bare: list[_Item] = []
         for r, off, f in zip(raws, offs, feats, strict=True):
             cue = (r.cue[0] + off, r.cue[1] + off)
-            if in_quote(cue[0]):
+            if _in_quote(quotes, cue[0]):
                 continue  # nested inside someone's quote: the quote is the attribution
             src = _shift(r.source, off)
-            if src is not None and in_quote(src.span[0]) and src.pronoun:
+            if src is not None and _in_quote(quotes, src.span[0]) and src.pronoun:
                 src = None
             it = _Item(
                 (r.content[0] + off, r.content[1] + off),
