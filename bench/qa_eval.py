@@ -1,0 +1,344 @@
+"""End-to-end QA benchmark: what a user gets back from `attribot ask` and `/ask`.
+
+    .venv/bin/python bench/qa_eval.py --realtimeqa ../shared/data/realtimeqa-dev \\
+        --polnear ../shared/data/polnear/dev --xquad ../shared/data/xquad-en/xquad.en.json
+
+One corpus, built through the product's own ingest (split, attribution, embedding): every
+RealTimeQA evidence paragraph as a JSONL document, plus every article of the PolNeAR split as
+a text file. Each question then goes through `AttribotService.ask` -- the very function the
+CLI and the bot call -- with the shipped defaults (top 5, speaker handling, no-answer
+refusal, the answer line), so if the path changes, this benchmark changes with it.
+
+Sets (bench/qa_sets.py builds them): general (RealTimeQA journalists' questions), who-said
+and what-did (quote questions from PolNeAR attributions with a named-person source), and
+off-topic (XQuAD questions, which should be refused). Reported per set:
+- R@1 / R@5: the top passage / one of the top five holds the gold (general: the evidence
+  paragraph's document; who-said: the quoted words; what-did: one of that person's
+  annotated quotes in the article);
+- right speaker: a returned passage has an attribution over a gold quote that names the gold
+  person (names compared by first and last word: see qa_sets.name_key);
+- unanswered: the product answered nothing (for off-topic questions, that is a refusal);
+- answer line: it holds the asked quote (who-said) or the gold answer string (general), and
+  for quote questions whether it names the gold person.
+Plain dense and BM25 rows over the same index come from the same run, as does the hybrid
+`retrieve()` alone (the component benchmark's figure, no speaker handling, no refusal).
+Embeddings are cached across runs in the bench cache folder (the product's own text-hash
+cache in SQLite), so a rerun only re-splits and re-attributes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import qa_sets  # noqa: E402
+from bench.evaldata import cache_dir  # noqa: E402
+from bench.qa_sets import Question, same_person  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- the corpus ---------------------------------------------------------------------------------
+def seed_embeddings(db_path: Path, cache: Path, to_cache: bool) -> None:
+    """Copy cached embeddings into the index (or the index's new ones back to the cache)."""
+    con = sqlite3.connect(db_path)
+    con.execute(f"ATTACH DATABASE '{cache}' AS cache")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS cache.embeddings (model TEXT NOT NULL, text_hash TEXT "
+        "NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text_hash))"
+    )
+    src, dst = ("main", "cache") if to_cache else ("cache", "main")
+    with con:
+        con.execute(f"INSERT OR IGNORE INTO {dst}.embeddings SELECT * FROM {src}.embeddings")
+    con.close()
+
+
+def build_index(folder: Path, rtqa_docs: list[dict], polnear_text: Path | None) -> None:
+    from retrieval.index import DB_FILE, Index
+    from retrieval.ingest import ingest_paths
+
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = folder.parent / "corpus"
+    corpus.mkdir(exist_ok=True)
+    rtqa = corpus / "realtimeqa.jsonl"
+    rtqa.write_text("".join(json.dumps(d) + "\n" for d in rtqa_docs), encoding="utf-8")
+    index = Index(folder)
+    cache = cache_dir() / "qa-embeddings.sqlite3"
+    seed_embeddings(folder / DB_FILE, cache, to_cache=False)
+    paths = [rtqa] + ([polnear_text] if polnear_text else [])
+    t0 = time.perf_counter()
+    summary = ingest_paths(index, paths, progress=True)
+    print(
+        f"ingest: {summary.paragraphs_added} paragraphs, {summary.paragraphs_embedded} embedded, "
+        f"{time.perf_counter() - t0:.0f} s",
+        file=sys.stderr,
+    )
+    index.close()
+    seed_embeddings(folder / DB_FILE, cache, to_cache=True)
+
+
+@dataclass
+class Where:
+    """Paragraph id -> (document id, start, end) in the document's text."""
+
+    doc: dict[int, str] = field(default_factory=dict)
+    span: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, store) -> Where:
+        w = cls()
+        for pid, doc_id, start, end in store.db.execute(
+            "SELECT p.id, d.doc_id, p.start, p.end FROM paragraphs p "
+            "JOIN documents d ON d.id = p.document_id"
+        ):
+            w.doc[pid] = Path(doc_id).name if doc_id.endswith(".txt") else doc_id
+            w.span[pid] = (start, end)
+        return w
+
+
+# -- scoring -------------------------------------------------------------------------------------
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    return inter > 0 and inter >= 0.5 * min(a[1] - a[0], b[1] - b[0])
+
+
+def holds_gold(q: Question, hit, where: Where) -> bool:
+    pid = hit.paragraph_id
+    if q.kind == "general":
+        return where.doc.get(pid) == q.gold_doc
+    if where.doc.get(pid) != q.article:
+        return False
+    start, end = where.span[pid]
+    return any(s < end and start < e for s, e in q.spans)
+
+
+def speaker_right(q: Question, hits, where: Where) -> bool:
+    for hit in hits:
+        if where.doc.get(hit.paragraph_id) != q.article:
+            continue
+        base = where.span[hit.paragraph_id][0]
+        for a in hit.attributions:
+            span = (base + a.quote_span[0], base + a.quote_span[1])
+            if same_person(a.speaker, q.speaker) and any(_overlap(span, s) for s in q.spans):
+                return True
+    return False
+
+
+def _norm(text: str) -> str:
+    return " ".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
+
+
+def line_right(q: Question, line) -> bool:
+    if line is None:
+        return False
+    if q.kind == "who":
+        return bool(q.asked) and _norm(q.asked) in _norm(line.text)
+    if q.kind == "general":
+        return bool(q.answer) and _norm(q.answer) in _norm(line.text)
+    return False
+
+
+@dataclass
+class Tally:
+    n: int = 0
+    r1: int = 0
+    r5: int = 0
+    speaker: int = 0
+    unanswered: int = 0
+    line: int = 0
+    line_speaker: int = 0
+
+    def add(self, q: Question, hits, line, where: Where) -> None:
+        self.n += 1
+        if not hits:
+            self.unanswered += 1
+            return
+        self.r1 += holds_gold(q, hits[0], where)
+        self.r5 += any(holds_gold(q, h, where) for h in hits[:5])
+        if q.kind in ("who", "what"):
+            self.speaker += speaker_right(q, hits[:5], where)
+            self.line_speaker += line is not None and same_person(line.speaker, q.speaker)
+        self.line += line_right(q, line)
+
+    def row(self) -> dict[str, float]:
+        n = max(self.n, 1)
+        return {
+            "n": self.n,
+            "R@1": self.r1 / n,
+            "R@5": self.r5 / n,
+            "speaker": self.speaker / n,
+            "unanswered": self.unanswered / n,
+            "line": self.line / n,
+            "line_speaker": self.line_speaker / n,
+        }
+
+
+# -- the runs ------------------------------------------------------------------------------------
+def shipped(service) -> Callable[[str], tuple[list, object]]:
+    """Exactly what `attribot ask QUESTION --json` does, defaults included."""
+
+    def ask(text: str):
+        answer = service.ask(text)
+        if isinstance(answer, list):  # the answer path before it had an answer line
+            return answer, None
+        return answer.hits, answer.line
+
+    return ask
+
+
+def plain(service, method: str) -> Callable[[str], tuple[list, object]]:
+    """One retriever alone over the same index: top 5, no speaker handling, no refusal."""
+    from retrieval.fusion import SHIPPED, FusionParams
+    from retrieval.search import retrieve
+
+    params = SHIPPED if method == "hybrid" else FusionParams(method=method, hub_weight=0.0)
+    searcher, index = service.searcher, service.index
+
+    def ask(text: str):
+        qvec = index.embedder.encode_query(text)
+        kw = searcher.keyword_index()
+        if method == "keyword":
+            ids, scores = kw.query(text, 5)
+        else:
+            ids, scores, _ = retrieve(qvec, text, index.vectors, kw, 5, params)
+        scored = list(zip(ids.tolist(), np.asarray(scores).tolist(), strict=True))
+        return index.store.hits(scored), None
+
+    return ask
+
+
+METHODS = {"shipped": None, "dense": "dense", "bm25": "keyword", "retrieve()": "hybrid"}
+
+
+def evaluate(service, questions: list[Question], where: Where, methods: list[str]) -> dict:
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name in methods:
+        run = shipped(service) if name == "shipped" else plain(service, METHODS[name])
+        tallies: dict[str, Tally] = {}
+        t0 = time.perf_counter()
+        for q in questions:
+            hits, line = run(q.text)
+            for key in (q.kind, f"{q.kind}:{q.group}"):
+                tallies.setdefault(key, Tally()).add(q, hits, line, where)
+        seconds = time.perf_counter() - t0
+        out[name] = {k: t.row() for k, t in sorted(tallies.items())}
+        out[name]["_ms_per_question"] = {"ms": 1000 * seconds / max(1, len(questions))}
+        print(f"{name}: {len(questions)} questions in {seconds:.0f} s", file=sys.stderr)
+    return out
+
+
+def calibration_records(service, questions: list[Question], where: Where) -> list[dict]:
+    """The no-answer evidence of every question with refusal off, and whether the passages
+    returned hold the gold: the data the no-answer thresholds are chosen from."""
+    service.searcher.refuse = False
+    out = []
+    try:
+        for q in questions:
+            answer = service.ask(q.text)
+            hits = answer.hits
+            out.append(
+                {
+                    "kind": q.kind,
+                    "group": q.group,
+                    **answer.evidence,
+                    "R@1": bool(hits) and holds_gold(q, hits[0], where),
+                    "R@5": any(holds_gold(q, h, where) for h in hits[:5])
+                    if q.kind != "offtopic"
+                    else False,
+                }
+            )
+    finally:
+        service.searcher.refuse = True
+    return out
+
+
+def print_table(result: dict) -> None:
+    kinds = sorted(k for k in result["shipped"] if not k.startswith("_"))
+    print(
+        f"{'set':<18}{'method':<12}{'n':>6}{'R@1':>7}{'R@5':>7}{'speaker':>9}"
+        f"{'unanswered':>12}{'line':>7}{'line spk':>10}"
+    )
+    for kind in kinds:
+        for method, rows in result.items():
+            r = rows.get(kind)
+            if r is None or (method != "shipped" and kind.startswith("offtopic")):
+                continue
+            print(
+                f"{kind:<18}{method:<12}{r['n']:>6}{r['R@1']:>7.3f}{r['R@5']:>7.3f}"
+                f"{r['speaker']:>9.3f}{r['unanswered']:>12.3f}{r['line']:>7.3f}"
+                f"{r['line_speaker']:>10.3f}"
+            )
+    for method, rows in result.items():
+        print(f"{method}: {rows['_ms_per_question']['ms']:.1f} ms per question")
+
+
+def load_questions(args, nlp) -> tuple[list[dict], list[Question]]:
+    docs, questions = qa_sets.realtimeqa_questions(args.realtimeqa)
+    if args.polnear:
+        golds = qa_sets.quote_golds(args.polnear, nlp, args.limit_articles)
+        texts = [d["text"] for d in docs] + [g.content_text for g in golds]
+        df, n_docs = qa_sets.document_frequencies(texts)
+        questions += qa_sets.quote_questions(golds, nlp, df, n_docs, args.polnear.name)
+    if args.xquad:
+        questions += qa_sets.offtopic_questions(args.xquad)
+    return docs, questions
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--realtimeqa", type=Path, required=True)
+    ap.add_argument("--polnear", type=Path, default=None, help="a PolNeAR split folder")
+    ap.add_argument("--xquad", type=Path, default=None)
+    ap.add_argument("--limit-articles", type=int, default=0, help="first N PolNeAR articles")
+    ap.add_argument("--index", type=Path, default=None, help="keep the built index here")
+    ap.add_argument("--methods", default="shipped,dense,bm25,retrieve()")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument(
+        "--calibrate",
+        type=Path,
+        default=None,
+        help="write each question's no-answer evidence, refusal off, to this JSONL file",
+    )
+    args = ap.parse_args(argv)
+    for p in (args.realtimeqa, args.polnear, args.xquad):
+        if p is not None and not p.exists():
+            print(f"no such file or folder: {p}", file=sys.stderr)
+            return 2
+    import spacy
+
+    from bot.service import AttribotService
+    from corpus.attribution.engine import MODEL_NAME
+
+    nlp = spacy.load(MODEL_NAME)
+    docs, questions = load_questions(args, nlp)
+    work = Path(tempfile.mkdtemp(prefix="attribot-qa-"))
+    folder = args.index or work / "index"
+    if not (folder / "attribot.sqlite3").exists():
+        build_index(folder, docs, args.polnear / "text" if args.polnear else None)
+    service = AttribotService(folder)
+    service.warm_up()
+    where = Where.of(service.index.store)
+    if args.calibrate:
+        records = calibration_records(service, questions, where)
+        args.calibrate.write_text("".join(json.dumps(r) + "\n" for r in records))
+        return 0
+    result = evaluate(service, questions, where, args.methods.split(","))
+    print_table(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
