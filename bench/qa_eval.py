@@ -64,7 +64,7 @@ def seed_embeddings(db_path: Path, cache: Path, to_cache: bool) -> None:
     con.close()
 
 
-def build_index(folder: Path, rtqa_docs: list[dict], polnear_text: Path | None) -> None:
+def build_index(folder: Path, rtqa_docs: list[dict], articles: list[Path]) -> None:
     from retrieval.index import DB_FILE, Index
     from retrieval.ingest import ingest_paths
 
@@ -76,7 +76,7 @@ def build_index(folder: Path, rtqa_docs: list[dict], polnear_text: Path | None) 
     index = Index(folder)
     cache = cache_dir() / "qa-embeddings.sqlite3"
     seed_embeddings(folder / DB_FILE, cache, to_cache=False)
-    paths = [rtqa] + ([polnear_text] if polnear_text else [])
+    paths = [rtqa, *articles]
     t0 = time.perf_counter()
     summary = ingest_paths(index, paths, progress=True)
     print(
@@ -117,6 +117,8 @@ def holds_gold(q: Question, hit, where: Where) -> bool:
     pid = hit.paragraph_id
     if q.kind == "general":
         return where.doc.get(pid) == q.gold_doc
+    if q.kind == "who" and q.asked and _norm(q.asked) in _norm(hit.text):
+        return True  # the quote, wherever it is (the same wire story in two outlets)
     if where.doc.get(pid) != q.article:
         return False
     start, end = where.span[pid]
@@ -124,13 +126,19 @@ def holds_gold(q: Question, hit, where: Where) -> bool:
 
 
 def speaker_right(q: Question, hits, where: Where) -> bool:
+    """An attribution over a gold quote names the gold person (for who-said, over the asked
+    words wherever they are)."""
+    asked = _norm(" ".join((q.asked or "").split()[:6]))
     for hit in hits:
-        if where.doc.get(hit.paragraph_id) != q.article:
-            continue
+        same_article = where.doc.get(hit.paragraph_id) == q.article
         base = where.span[hit.paragraph_id][0]
         for a in hit.attributions:
+            if not same_person(a.speaker, q.speaker):
+                continue
             span = (base + a.quote_span[0], base + a.quote_span[1])
-            if same_person(a.speaker, q.speaker) and any(_overlap(span, s) for s in q.spans):
+            if same_article and any(_overlap(span, s) for s in q.spans):
+                return True
+            if q.kind == "who" and asked and asked in _norm(a.quote):
                 return True
     return False
 
@@ -239,28 +247,63 @@ def evaluate(service, questions: list[Question], where: Where, methods: list[str
 
 
 def calibration_records(service, questions: list[Question], where: Where) -> list[dict]:
-    """The no-answer evidence of every question with refusal off, and whether the passages
-    returned hold the gold: the data the no-answer thresholds are chosen from."""
-    service.searcher.refuse = False
+    """The no-answer evidence of every question with refusal off, the passages returned and
+    whether they hold the gold: the data the no-answer thresholds are chosen from."""
+    from bot.service import clean_question
+
+    searcher = service.searcher
+    searcher.refuse = False
     out = []
     try:
         for q in questions:
-            answer = service.ask(q.text)
-            hits = answer.hits
+            result = searcher.search_detailed(clean_question(q.text, 500))
+            hits = result.hits
             out.append(
                 {
                     "kind": q.kind,
                     "group": q.group,
-                    **answer.evidence,
+                    "question": q.text,
+                    "best_cosine": result.best_cosine,
+                    "lexical": result.lexical,
+                    "verbatim": bool(result.verbatim),
+                    "person": bool(result.question and result.question.people),
+                    "ids": [h.paragraph_id for h in hits],
                     "R@1": bool(hits) and holds_gold(q, hits[0], where),
-                    "R@5": any(holds_gold(q, h, where) for h in hits[:5])
-                    if q.kind != "offtopic"
-                    else False,
+                    "R@5": q.kind != "offtopic" and any(holds_gold(q, h, where) for h in hits),
                 }
             )
     finally:
-        service.searcher.refuse = True
+        searcher.refuse = True
     return out
+
+
+def calibration_table(records: list[dict]) -> None:
+    """Answerable questions kept and off-topic ones refused, per no-answer threshold on
+    cosine + LEXICAL_WEIGHT x lexical evidence (the shipped weight), by set and split."""
+    from retrieval.search import LEXICAL_WEIGHT, NO_ANSWER_SCORE
+
+    def group(r: dict) -> str:
+        if r["kind"] == "offtopic":
+            return "off-topic (refused)"
+        return f"{r['kind']} {r['group']} (kept)"
+
+    groups = sorted({group(r) for r in records})
+    print(f"| threshold | {' | '.join(groups)} |")
+    print("|---:|" + "---:|" * len(groups))
+    for th in np.arange(0.60, 0.821, 0.02):
+        cells = []
+        for g in groups:
+            rs = [r for r in records if group(r) == g]
+            kept = [
+                r["verbatim"]
+                or r["person"]
+                or r["best_cosine"] + LEXICAL_WEIGHT * r["lexical"] >= th - 1e-9
+                for r in rs
+            ]
+            rate = float(np.mean(kept)) if rs else float("nan")
+            cells.append(f"{1 - rate if g.startswith('off') else rate:.3f}")
+        mark = " (shipped)" if abs(th - NO_ANSWER_SCORE) < 1e-6 else ""
+        print(f"| {th:.2f}{mark} | {' | '.join(cells)} |")
 
 
 def print_table(result: dict) -> None:
@@ -281,6 +324,14 @@ def print_table(result: dict) -> None:
             )
     for method, rows in result.items():
         print(f"{method}: {rows['_ms_per_question']['ms']:.1f} ms per question")
+
+
+def articles(split: Path | None, limit: int) -> list[Path]:
+    """The PolNeAR articles that go into the corpus (the first `limit` when given)."""
+    if split is None:
+        return []
+    files = sorted((split / "text").glob("*.txt"))
+    return files[:limit] if limit else files
 
 
 def load_questions(args, nlp) -> tuple[list[dict], list[Question]]:
@@ -306,10 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument(
         "--calibrate",
-        type=Path,
-        default=None,
-        help="write each question's no-answer evidence, refusal off, to this JSONL file",
+        action="store_true",
+        help="print the no-answer table instead (each question's evidence, refusal off)",
     )
+    ap.add_argument("--records", type=Path, default=None, help="--calibrate: also write JSONL")
     args = ap.parse_args(argv)
     for p in (args.realtimeqa, args.polnear, args.xquad):
         if p is not None and not p.exists():
@@ -325,13 +376,15 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="attribot-qa-"))
     folder = args.index or work / "index"
     if not (folder / "attribot.sqlite3").exists():
-        build_index(folder, docs, args.polnear / "text" if args.polnear else None)
+        build_index(folder, docs, articles(args.polnear, args.limit_articles))
     service = AttribotService(folder)
     service.warm_up()
     where = Where.of(service.index.store)
     if args.calibrate:
         records = calibration_records(service, questions, where)
-        args.calibrate.write_text("".join(json.dumps(r) + "\n" for r in records))
+        calibration_table(records)
+        if args.records:
+            args.records.write_text("".join(json.dumps(r) + "\n" for r in records))
         return 0
     result = evaluate(service, questions, where, args.methods.split(","))
     print_table(result)

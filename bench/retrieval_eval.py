@@ -1,10 +1,12 @@
 """Retrieval quality: BM25, dense, naive RRF and the shipped hybrid, side by side.
 
     python bench/retrieval_eval.py --realtimeqa ../shared/data/realtimeqa-dev \
-        --xquad ../shared/data/xquad-en/xquad.en.json [--tune] [--calibrate]
+        --xquad ../shared/data/xquad-en/xquad.en.json [--tune]
 
-Every method runs through `retrieval.search.retrieve`, the function the Searcher uses, with only
-the FusionParams changed. Embeddings are cached under $ATTRIBOT_BENCH_CACHE (default
+A component benchmark, for diagnosis: every method runs through `retrieval.search.retrieve`,
+the function the Searcher uses, with only the FusionParams changed, and no speaker handling,
+no-answer refusal or answer line. What a user gets is measured by bench/qa_eval.py, which
+also calibrates the no-answer decision. Embeddings are cached under $ATTRIBOT_BENCH_CACHE (default
 /tmp/attribot-bench), keyed by model and text hashes, so a rerun takes seconds.
 """
 
@@ -31,7 +33,7 @@ from bench.evaldata import (  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
-from retrieval.search import NO_ANSWER_COSINE, retrieve  # noqa: E402
+from retrieval.search import retrieve  # noqa: E402
 from retrieval.vectors import VectorIndex  # noqa: E402
 
 DENSE = FusionParams(method="dense")
@@ -158,29 +160,6 @@ def tune(p: Prepared) -> None:
         )
 
 
-def calibrate(p: Prepared, offtopic: Prepared | None) -> None:
-    """No-answer threshold on the best passage's cosine: answerable RealTimeQA questions
-    (cosine to their gold evidence) vs off-topic questions (XQuAD's Wikipedia questions asked
-    of the news corpus: their best cosine)."""
-    gold_cos = np.array([float(p.qvec[i] @ p.cvec[q.gold]) for i, q in enumerate(p.es.queries)])
-    best_pos = (p.qvec @ p.cvec.T).max(axis=1)
-    if offtopic is None:
-        print("calibration needs --xquad for the off-topic questions")
-        return
-    neg = (offtopic.qvec @ p.cvec.T).max(axis=1)
-    print(
-        "\n| threshold | answerable kept (gold cos) | answerable kept (best cos) | "
-        "off-topic refused |"
-    )
-    print("|---:|---:|---:|---:|")
-    for th in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45):
-        print(
-            f"| {th:.2f} | {(gold_cos >= th).mean():.3f} | {(best_pos >= th).mean():.3f} | "
-            f"{(neg < th).mean():.3f} |"
-        )
-    print(f"shipped NO_ANSWER_COSINE = {NO_ANSWER_COSINE}")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--realtimeqa", type=Path, help="folder of RealTimeQA *.jsonl (by year)")
@@ -193,7 +172,6 @@ def main(argv: list[str] | None = None) -> int:
         "unlike RealTimeQA's one passage per question",
     )
     ap.add_argument("--tune", action="store_true", help="print the fusion grid (2020+2021)")
-    ap.add_argument("--calibrate", action="store_true", help="print the no-answer table")
     ap.add_argument("--model", default=None, help="embedding model (default: bundled MiniLM)")
     ap.add_argument(
         "--backend",
@@ -251,8 +229,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{s}: shipped - dense R@5 = {d:+.3f}")
         if args.tune:
             tune(rq)
-        if args.calibrate:
-            calibrate(rq, xq)
     return 0
 
 

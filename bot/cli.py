@@ -192,22 +192,29 @@ def ask(question, index, top_k, batch, speaker, as_json):
     failed = False
     for qid, text in questions:
         try:
-            hits = service.ask(text, top_k=top_k, speaker=speaker)
+            answer = service.ask(text, top_k=top_k, speaker=speaker)
         except BadQuestion as exc:
             if not batch:
                 raise
             click.echo(f"error: question {qid}: {exc}", err=True)
             failed = True
-            hits = None
+            answer = None
         if as_json:
-            record = {"id": qid, "question": text, "hits": [h.to_json() for h in hits or []]}
-            if hits is None:
+            record = {
+                "id": qid,
+                "question": text,
+                "hits": [h.to_json() for h in answer.hits] if answer else [],
+                "answer": answer.line.to_json() if answer and answer.line else None,
+            }
+            if answer is None:
                 record["error"] = "bad question"
+            elif answer.widened:
+                record["widened"] = True
             click.echo(json.dumps(record, ensure_ascii=False))
-        elif hits is not None:
+        elif answer is not None:
             if batch:
                 click.echo(f"## {text}")
-            click.echo(render_answer(text, hits))
+            click.echo(render_answer(answer))
             if batch:
                 click.echo()
     if failed:

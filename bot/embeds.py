@@ -12,7 +12,8 @@ from pathlib import Path
 
 import discord
 
-from bot.render import NO_ANSWER, cut, display_quote, source_label, speaker_label
+from bot.render import NO_ANSWER, answer_notice, cut, display_quote, source_label, speaker_label
+from retrieval.answer import Answer
 from retrieval.models import Hit, SpeakerInfo
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -137,6 +138,19 @@ def hit_embed(hit: Hit, number: int | None, budget: int, show_score: bool = True
         embed.add_field(name=name, value=value, inline=False)
     embed.set_footer(text=footer)
     return embed
+
+
+def answer_lead(answer: Answer) -> str | None:
+    """The answer line as message content, above the passages' embeds (None: no answer)."""
+    if not answer.hits:
+        return None
+    parts = []
+    notice = answer_notice(answer)
+    if notice:
+        parts.append(f"-# {_escape(notice)}")
+    if answer.line is not None:
+        parts.append(f"**Answer:** {_escape(answer.line.text)}")
+    return plain("\n".join(parts)) if parts else None
 
 
 def answer_embeds(

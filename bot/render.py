@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from corpus.models import Attribution
+from retrieval.answer import Answer
 from retrieval.models import Hit
 
 NO_ANSWER = "Nothing in the corpus answers that question."
@@ -69,7 +70,17 @@ def render_hit(hit: Hit, number: int, quote_chars: int = 300) -> str:
     return "\n".join(lines)
 
 
-def render_answer(question: str, hits: list[Hit]) -> str:
-    if not hits:
+def answer_notice(answer: Answer) -> str | None:
+    """A line saying how the search was widened, when it was."""
+    if answer.widened and answer.speaker:
+        return f"Nothing {answer.speaker} said answers that; these passages are from anyone."
+    return None
+
+
+def render_answer(answer: Answer) -> str:
+    """The answer line first, then the passages (terminal and `attribot ask`)."""
+    if not answer.hits:
         return NO_ANSWER
-    return "\n\n".join(render_hit(hit, i) for i, hit in enumerate(hits, start=1))
+    head = [text for text in (answer_notice(answer), answer.line and answer.line.text) if text]
+    passages = [render_hit(hit, i) for i, hit in enumerate(answer.hits, start=1)]
+    return "\n\n".join((["\n".join(head)] if head else []) + passages)

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval.answer import Answer, answer
 from retrieval.index import Index
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.search import Searcher
@@ -84,7 +85,9 @@ class AttribotService:
         gc.collect()
         gc.freeze()
 
-    def ask(self, question: str, top_k: int = 5, speaker: str | None = None) -> list[Hit]:
+    def ask(self, question: str, top_k: int = 5, speaker: str | None = None) -> Answer:
+        """The answer line and the best passages: what `attribot ask`, `/ask`, a mention and
+        the terminal all show, and what bench/qa_eval.py scores."""
         question = clean_question(question, self.max_question_chars)
         self.index.refresh()
         if speaker:
@@ -93,7 +96,7 @@ class AttribotService:
             if info is None:
                 raise BadQuestion(f"no speaker called '{speaker}' in the corpus")
             speaker = info.name
-        return self.searcher.search(question, top_k=max(1, min(top_k, 25)), speaker=speaker)
+        return answer(self.searcher, question, max(1, min(top_k, 25)), speaker)
 
     def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:
         return self.index.store.speakers(name_filter or None)
@@ -101,7 +104,12 @@ class AttribotService:
     def quotes(self, speaker: str, topic: str | None = None, top_k: int = 5) -> list[Hit]:
         """What one speaker said: best match to `topic` first, else in corpus order."""
         if topic and topic.strip():
-            return self.ask(topic, top_k=top_k, speaker=speaker)
+            info = self.find_speaker(speaker)
+            if info is None:
+                return []
+            topic = clean_question(topic, self.max_question_chars)
+            self.index.refresh()
+            return self.searcher.search(topic, top_k, info.name, widen=False)
         info = self.find_speaker(speaker)
         if info is None:
             return []

@@ -26,7 +26,7 @@ def answer_line(service: AttribotService, line: str) -> str:
     """The reply to one line, as the bot would show it."""
     line = line.strip()
     if not line.startswith("/"):
-        return render_answer(line, service.ask(line))
+        return render_answer(service.ask(line))
     command, _, rest = line[1:].partition(" ")
     rest = rest.strip()
     if command == "help":

@@ -274,8 +274,10 @@ async def send_answer(
     offset: int,
     hits: list,
     private: bool,
+    lead: str | None = None,
 ) -> None:
-    """Send one page of an answer as the deferred reply (or a follow-up), with its buttons."""
+    """Send one page of an answer as the deferred reply (or a follow-up), with its buttons;
+    `lead` (the answer line) goes above the passages."""
     record = None
     if hits:
         record = await bot.run_io(
@@ -295,6 +297,8 @@ async def send_answer(
     has_more = len(hits) >= top_k and offset + 2 * top_k <= MAX_RESULTS
     view = answer_view(record, has_more)
     kwargs: dict[str, Any] = {"embeds": embeds, "ephemeral": private, "allowed_mentions": NONE}
+    if lead and hits:
+        kwargs["content"] = lead
     if view is not None:
         kwargs["view"] = view
     await interaction.followup.send(**kwargs)
@@ -326,7 +330,8 @@ async def show_more(bot: AttribotBot, interaction: discord.Interaction, key: str
             service.quotes, record.speaker or "", record.question or None, depth
         )
     else:
-        hits = await bot.run_blocking(service.ask, record.question, depth, record.speaker)
+        answer = await bot.run_blocking(service.ask, record.question, depth, record.speaker)
+        hits = answer.hits
     page = hits[offset:depth]
     if not page:
         await interaction.followup.send(

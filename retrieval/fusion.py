@@ -112,8 +112,12 @@ def rank(
     keyword: np.ndarray,
     params: FusionParams = SHIPPED,
     hub: np.ndarray | None = None,
+    bonus: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, fused scores) best first; ties keep the dense order given by the caller."""
+    """(ids, fused scores) best first; ties keep the dense order given by the caller.
+    `bonus` (per candidate) is added to the fused score: evidence beyond the two retrievers."""
     fused = fuse_scores(dense, keyword, params, hub)
+    if bonus is not None:
+        fused = fused + bonus
     order = np.lexsort((-np.asarray(dense), -fused))
     return np.asarray(ids)[order], fused[order]

@@ -116,6 +116,33 @@ class KeywordIndex:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(tids), dtype=np.float32)
 
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """Inverse document frequency of each token, log((N + 1) / (df + 1)); a word no
+        paragraph has gets the highest value a word can have."""
+        n = len(self.ids)
+        df = np.zeros(len(tokens), dtype=np.float64)
+        if self._bm25 is not None:
+            vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+            for i, tok in enumerate(tokens):
+                t = vocab.get(tok)
+                if t is not None:
+                    df[i] = indptr[t + 1] - indptr[t]
+        return np.log((n + 1) / (df + 1))
+
+    def contains(self, tokens: Sequence[str], ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Boolean matrix (len(ids), len(tokens)): does the paragraph hold the token?"""
+        rows = self.rows_of(ids)
+        out = np.zeros((len(rows), len(tokens)), dtype=bool)
+        if self._bm25 is None:
+            return out
+        vocab, sc = self._bm25.vocab_dict, self._bm25.scores
+        for j, tok in enumerate(tokens):
+            t = vocab.get(tok)
+            if t is not None:
+                have = sc["indices"][sc["indptr"][t] : sc["indptr"][t + 1]]
+                out[:, j] = np.isin(rows, have) & (rows >= 0)
+        return out
+
     def query(
         self, text: str, k: int = 10, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

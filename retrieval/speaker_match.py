@@ -1,8 +1,8 @@
-"""Find the speaker a question names, and spot "Who said ...?" questions.
+"""Speaker names: which speaker some words name, and which speakers match what is typed.
 
-The registry is the list of canonical speaker names in the index ("Rahm Emanuel"). A question
-may use the full name, the surname ("What did Emanuel say about warships?"), a possessive
-("Emanuel's view"), or a slightly misspelt name ("Emmanuel"): rapidfuzz handles the last case.
+One resolver for the concept: questions (retrieval.question) use `SpeakerRegistry.exact`;
+the `speaker` option and autocomplete use `resolve_speaker` and `rank_speakers`, which also
+forgive typos, because there the user is choosing a speaker on purpose.
 """
 
 from __future__ import annotations
@@ -13,100 +13,86 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from corpus.attribution.speakers import speaker_key
 from retrieval.models import SpeakerInfo
 
-# Words that look like names at the start of a question but never are one.
-_NOT_NAMES_TEXT = (
-    "what who whom whose when where why how which did does do is are was were has have had "
-    "the a an in on of about for to and or but said say says tell told according news us uk "
-    "president minister ambassador professor mr mrs ms dr"
-)
-_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-\.]*")
-
-_WHO_SAID = re.compile(
-    r"^\s*(?:who|which\s+(?:person|official|politician|leader|speaker|expert|minister))\s+"
-    r"(?:said|says|say|stated|claimed|told|warned|argued|remarked|wrote|tweeted|declared|"
-    r"described|called|was\s+quoted(?:\s+as\s+saying)?|is\s+quoted(?:\s+as\s+saying)?)"
-    r"\s*(?:that\s+)?[,:]?\s*(?P<content>.*?)\s*\??\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_QUOTED = re.compile(r"[\"“”‘’']([^\"“”]{3,})[\"“”’']")
 
 
 @dataclass(frozen=True, slots=True)
 class SpeakerMatch:
     name: str  # canonical name from the registry
     score: float  # 0..100
-    matched: str  # the words of the question that named them
+    matched: str  # the words that named them
 
 
-def who_said_content(question: str) -> str | None:
-    """The quoted/reported content of a "Who said ...?" question, else None."""
-    m = _WHO_SAID.match(question)
-    if not m:
-        return None
-    content = m.group("content").strip()
-    quoted = _QUOTED.findall(content)
-    if quoted:
-        content = " ".join(quoted)
-    content = content.strip(" \"“”‘’'.?")
-    return content or None
+def _first_last(key: str) -> str:
+    """ "donald j trump" -> "donald trump": a middle name or initial is often left out."""
+    words = key.split()
+    return f"{words[0]} {words[-1]}" if len(words) > 2 else key
 
 
 class SpeakerRegistry:
-    """Canonical names plus their surnames, matched against the words of a question."""
+    """The corpus' person speakers, looked up by the words that name them.
+
+    `exact` is for names in questions: a full name (by `speaker_key`: case, accents,
+    honorifics set aside; a middle name or initial may be left out), or a surname written alone that exactly one speaker has. It never
+    guesses: a shared surname or a near-name matches nobody. `fuzzy` is for a name typed on
+    purpose (the `speaker` option), where small typos ("Emmanuel") should still find them.
+    """
 
     def __init__(self, names: Iterable[str], threshold: float = 88.0) -> None:
         self.names = sorted({n.strip() for n in names if n and n.strip()})
         self.threshold = threshold
-        # alias (lowercase) -> canonical names. Surnames only for multi-word person names;
-        # an alias shared by two speakers ("Johnson") is ambiguous and matches neither alone.
-        self._alias: dict[str, set[str]] = {}
+        self._full: dict[str, set[str]] = {}
+        self._surname: dict[str, set[str]] = {}
         for name in self.names:
-            parts = [p for p in re.split(r"\s+", name) if p]
-            self._alias.setdefault(name.lower(), set()).add(name)
+            for key in {speaker_key(name), _first_last(speaker_key(name))}:
+                self._full.setdefault(key, set()).add(name)
+            parts = speaker_key(name).split()
             if len(parts) >= 2 and len(parts[-1]) >= 3:
-                self._alias.setdefault(parts[-1].lower().strip("."), set()).add(name)
-        self._keys = list(self._alias)
+                self._surname.setdefault(parts[-1], set()).add(name)
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def match(self, question: str) -> SpeakerMatch | None:
-        """The best speaker named in the question, or None."""
-        if not self._keys:
-            return None
-        words = [w.strip(".'’-") for w in _WORD.findall(question)]
-        words = [re.sub(r"['’]s$", "", w) for w in words]
+    def exact(self, words: Sequence[str]) -> str | None:
+        """The one speaker these words name exactly, or None.
+
+        A run with words before the name ("Apple chief Tim Cook") matches on its longest
+        tail that is a full name; a lone word only as an unambiguous surname."""
+        words = list(words)
+        for start in range(len(words) - 1):
+            key = speaker_key(" ".join(words[start:]))
+            owners = self._full.get(key) or self._full.get(_first_last(key), set())
+            if len(owners) == 1:
+                return next(iter(owners))
+        if len(words) == 1:
+            key = speaker_key(words[0])
+            owners = self._full.get(key, set()) | self._surname.get(key, set())
+            if len(owners) == 1:
+                return next(iter(owners))
+        return None
+
+    def fuzzy(self, text: str) -> SpeakerMatch | None:
+        """The best speaker named in typed text, allowing small typos; None if unsure."""
+        keys = {**{k: v for k, v in self._full.items()}, **self._surname}
+        words = [w.strip(".'’-") for w in _WORD.findall(text)]
         best: SpeakerMatch | None = None
-        # n-grams of 1..4 words, longest first, so "Rahm Emanuel" beats "Emanuel"
-        for n in (4, 3, 2, 1):
+        for n in (4, 3, 2, 1):  # longest first, so "Rahm Emanuel" beats "Emanuel"
             for i in range(len(words) - n + 1):
-                gram = words[i : i + n]
-                if gram[0].lower() in _NOT_NAMES or gram[-1].lower() in _NOT_NAMES:
-                    continue
-                # a name in a question is capitalised; lowercase words are content words
-                if not all(w[:1].isupper() for w in gram):
-                    continue
-                text = " ".join(gram).lower()
-                if len(text) < 3:
+                gram = " ".join(words[i : i + n])
+                key = speaker_key(gram)
+                if len(key) < 3:
                     continue
                 hit = process.extractOne(
-                    text, self._keys, scorer=fuzz.ratio, score_cutoff=self.threshold
+                    key, list(keys), scorer=fuzz.ratio, score_cutoff=self.threshold
                 )
-                if hit is None:
+                if hit is None or len(keys[hit[0]]) != 1:
                     continue
-                key, score, _ = hit
-                owners = self._alias[key]
-                if len(owners) != 1:
-                    continue
-                # longer (more specific) matches win on ties
-                cand = SpeakerMatch(next(iter(owners)), float(score) + n * 0.01, " ".join(gram))
+                cand = SpeakerMatch(next(iter(keys[hit[0]])), float(hit[1]) + n * 0.01, gram)
                 if best is None or cand.score > best.score:
                     best = cand
-            if best is not None and best.score >= 99:
-                break
         return best
 
 
@@ -154,9 +140,7 @@ def resolve_speaker(value: str, speakers: Sequence[SpeakerInfo]) -> SpeakerInfo 
     by_name = {s.name.lower(): s for s in speakers}
     if value.lower() in by_name:
         return by_name[value.lower()]
-    # The registry (full names, unambiguous surnames, small typos) expects capitalised names.
-    capitalised = " ".join(w[:1].upper() + w[1:] for w in value.split())
-    match = SpeakerRegistry(by_name[k].name for k in by_name).match(capitalised)
+    match = SpeakerRegistry(by_name[k].name for k in by_name).fuzzy(value)
     if match is not None and match.name.lower() in by_name:
         return by_name[match.name.lower()]
     ranked = rank_speakers(value, speakers, limit=2)

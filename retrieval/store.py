@@ -382,6 +382,18 @@ class Store:
             texts.append(row[1])
         return ids, texts
 
+    def texts(self, paragraph_ids: list[int]) -> dict[int, str]:
+        """The text of each paragraph asked for (unknown ids are left out)."""
+        out: dict[int, str] = {}
+        for i in range(0, len(paragraph_ids), 500):
+            chunk = paragraph_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT id, text FROM paragraphs WHERE id IN ({marks})", chunk
+            ):
+                out[row[0]] = row[1]
+        return out
+
     def hits(self, scored: list[tuple[int, float]]) -> list[Hit]:
         """Hits for (paragraph id, score) pairs, in the given order; unknown ids are dropped
         (a vector file a moment ahead of or behind the database must not break a search)."""

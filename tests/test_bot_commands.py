@@ -115,6 +115,16 @@ async def test_ask_shows_quotes_with_speaker_and_role(harness):
     assert all(f["value"].startswith("> “") for f in fields)
 
 
+async def test_ask_leads_with_the_answer_line_above_the_passages(harness):
+    calls = await harness.command(
+        "ask", question="Who said “we found rust where we expected paint”?"
+    )
+    answer = final(calls)
+    assert answer.content.startswith("**Answer:** Dana Okafor, chief engineer of the Kestrel")
+    assert "We found rust where we expected paint" in answer.content
+    assert answer.embeds  # the passages follow
+
+
 async def test_ask_private_is_ephemeral(harness):
     calls = await harness.command("ask", question=QUESTION, private=True, top_k=2)
     assert calls[0].payload == {"type": 5, "data": {"flags": 64}}
@@ -415,6 +425,6 @@ async def test_buttons_work_after_a_restart(writable_service, tmp_path):
 
 
 def test_ten_passage_answer_fits_one_message(service):
-    hits = service.ask("bridge repairs ticket prices library vineyards", top_k=10)
+    hits = service.ask("bridge repairs ticket prices library vineyards", top_k=10).hits
     embeds = E.answer_embeds("q", hits)
     assert len(embeds) == len(hits) and E.embeds_total(embeds) <= 6000

@@ -288,7 +288,7 @@ def test_service_keeps_answering_while_another_process_ingests(index_copy, tmp_p
     def asker(question: str) -> None:
         while proc.poll() is None:
             try:
-                hits = svc.ask(question, top_k=5)
+                hits = svc.ask(question, top_k=5).hits
                 assert hits, "no answer"
                 assert _exists(index_copy, [h.paragraph_id for h in hits]), "unknown hit id"
                 asked[0] += 1
@@ -306,7 +306,7 @@ def test_service_keeps_answering_while_another_process_ingests(index_copy, tmp_p
     assert proc.returncode == 0, err.decode()
     assert not errors, errors
     assert asked[0] >= 10  # really asked during the ingest
-    hits = svc.ask("What will Mayor Ada Whitlock fix by June?")  # refresh picks up the new
+    hits = svc.ask("What will Mayor Ada Whitlock fix by June?").hits  # refresh: the new
     assert any("note0" in (h.path or "") for h in hits), [h.path for h in hits]
     counts = svc.index.store.counts()
     assert counts["documents"] == before["documents"] + 130

@@ -24,6 +24,13 @@ ARTICLES = {
     "copy.txt": (  # the same wire paragraph as farm.txt with one word changed
         "Rice farmers protested rising fertiliser prices outside the prefectural offices.\n"
     ),
+    "docks.txt": (  # a second Sato: a surname two speakers share
+        'Shipyard owner Kenji Sato said the dry docks were full until spring. "We turn away '
+        'two ships a month," he said.\n\n'
+        "Harbour master Ines Duarte said the dredging schedule, the pilot boat contract, the "
+        'fuel tariffs and the autumn berth fees were settled. "Nobody tells the gulls," '
+        "she said.\n"
+    ),
 }
 
 
@@ -51,13 +58,43 @@ def test_near_duplicates_collapse(searcher):
     assert sum("fertiliser prices" in h.text for h in hits) == 1
 
 
-def test_named_speaker_restricts_results(searcher):
+def speakers_of(hit) -> set[str]:
+    return {a.speaker for a in hit.attributions if a.speaker}
+
+
+def test_a_question_asking_what_a_person_said_puts_their_passages_first(searcher):
     res = searcher.search_detailed("What did Emanuel say about the alliance?", top_k=3)
     assert res.speaker == "Rahm Emanuel"
-    assert res.hits and all(
-        any(a.speaker == "Rahm Emanuel" for a in h.attributions) for h in res.hits
-    )
+    assert "Rahm Emanuel" in speakers_of(res.hits[0])
     assert searcher.search("What did Tanabe say?", speaker="Keiko Tanabe")
+
+
+def test_a_question_naming_a_person_who_is_not_its_subject_searches_everything(searcher):
+    res = searcher.search_detailed(
+        "Where did the navy commission destroyers, with Emanuel watching?", top_k=3
+    )
+    assert res.question.people and res.question.subject is None
+    assert "commissioned two destroyers" in res.hits[0].text  # quotes nobody
+
+
+def test_a_surname_two_speakers_share_sends_the_question_to_neither(searcher):
+    res = searcher.search_detailed("What did Sato say about the dry docks?", top_k=3)
+    assert res.question.people == ()  # "Sato" could be Hiro or Kenji: nobody is assumed
+    assert "dry docks" in res.hits[0].text  # found by its words, as for any question
+    res = searcher.search_detailed("What did Kenji Sato say about ships?", top_k=3)
+    assert res.speaker == "Kenji Sato"
+    assert speakers_of(res.hits[0]) == {"Kenji Sato"}
+    res = searcher.search_detailed("What did Hiro Sato say about ships?", top_k=3)
+    assert res.speaker == "Hiro Sato" and "Kenji Sato" not in speakers_of(res.hits[0])
+
+
+def test_a_verbatim_quote_is_answered_even_where_the_evidence_floor_refuses(searcher):
+    strict = Searcher(searcher.index, no_answer_score=10.0)  # no cosine can pass this
+    res = strict.search_detailed("Who said “nobody tells the gulls”?", top_k=3)
+    assert not res.no_answer and res.best_cosine < 0.6  # a short quote, far from its passage
+    assert "Nobody tells the gulls" in res.hits[0].text
+    assert speakers_of(res.hits[0]) == {"Ines Duarte"}
+    assert strict.search_detailed("What are the autumn berth fees?").no_answer
 
 
 def test_who_said_ranks_by_quote(searcher):

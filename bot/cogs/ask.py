@@ -77,7 +77,8 @@ class AskCog(commands.Cog, name="Ask"):
         started = time.perf_counter()
         service = await self.bot.get_service()
         name = await self._resolve(speaker)
-        hits = await self.bot.run_blocking(service.ask, question, top_k, name)
+        answer = await self.bot.run_blocking(service.ask, question, top_k, name)
+        hits = answer.hits
         log.info(
             "ask user=%s guild=%s top_k=%d speaker=%s hits=%d ms=%d",
             interaction.user.id,
@@ -97,6 +98,7 @@ class AskCog(commands.Cog, name="Ask"):
             offset=0,
             hits=hits,
             private=private,
+            lead=E.answer_lead(answer),
         )
 
     @app_commands.command(name="quotes", description="What one person said, optionally on a topic")
@@ -181,7 +183,8 @@ class AskCog(commands.Cog, name="Ask"):
         async with message.channel.typing():
             service = await self.bot.get_service()
             top_k = 5
-            hits = await self.bot.run_blocking(service.ask, question, top_k, None)
+            answer = await self.bot.run_blocking(service.ask, question, top_k, None)
+            hits = answer.hits
             record = None
             if hits:
                 record = await self.bot.run_io(
@@ -196,7 +199,10 @@ class AskCog(commands.Cog, name="Ask"):
                 )
         embeds = E.answer_embeds(question, hits)
         view = answer_view(record, has_more=len(hits) >= top_k)
-        extra = {"view": view} if view is not None else {}
+        extra: dict = {"view": view} if view is not None else {}
+        lead = E.answer_lead(answer)
+        if lead:
+            extra["content"] = lead
         log.info(
             "mention user=%s guild=%s hits=%d mode=%s",
             message.author.id,

@@ -1,0 +1,192 @@
+"""The answer line: one sentence of the corpus that answers the question, shown first.
+
+Users of a chat-style bot expect the answer before the evidence. The line is extractive: it
+never holds a word that is not in the corpus, apart from the speaker's name and role and the
+word "said".
+- A quote question ("Who said …?", or one asking what a person said): the attributed quote
+  that best matches it, as "<Speaker>, <role>, said: “<exact words>”".
+- Otherwise: the sentence of the best passage nearest the question (cosine of the sentence
+  to the question, plus the share of the question's words it holds); with its speaker when
+  that sentence is an attributed quote.
+Measured by bench/qa_eval.py (the "line" columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from corpus.models import Attribution
+from corpus.paragraphs import split_sentences
+from retrieval.models import Hit
+from retrieval.search import Searcher, SearchResult
+
+QUOTE_MATCH_MIN = 0.6  # a "Who said" content and a quote agree this much (token set ratio)
+WORDS_MAX = 400  # longer exact words are cut to the sentences that matter
+LEXICAL_WEIGHT = 0.5  # sentence choice: cosine + this x share of the question's words
+_EDGE = " \t\n,;:"
+
+
+@dataclass(slots=True)
+class AnswerLine:
+    text: str
+    paragraph_id: int
+    span: tuple[int, int]  # the exact words, as offsets into the paragraph's text
+    speaker: str | None = None
+    role: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "speaker": self.speaker,
+            "role": self.role,
+            "paragraph_id": self.paragraph_id,
+            "span": list(self.span),
+        }
+
+
+@dataclass(slots=True)
+class Answer:
+    """What a question gets: the answer line, then the passages (none when nothing answers)."""
+
+    question: str
+    hits: list[Hit] = field(default_factory=list)
+    line: AnswerLine | None = None
+    speaker: str | None = None  # the person the search centred on
+    widened: bool = False  # the chosen speaker's passages did not answer: all were searched
+    # what the no-answer decision saw: best cosine, lexical evidence, quoted words found
+    evidence: dict[str, float] = field(default_factory=dict)
+
+
+Encode = Callable[[list[str]], np.ndarray]
+Tokens = Callable[[str], list[str]]
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    return start, end
+
+
+def _clip(text: str, span: tuple[int, int], near: int | None = None) -> tuple[int, int]:
+    """At most WORDS_MAX characters of text[span]: the sentences around `near`, else the first."""
+    start, end = _trimmed(text, *span)
+    if end - start <= WORDS_MAX:
+        return start, end
+    sentences = split_sentences(text, start, end)
+    at = next((i for i, (s, e) in enumerate(sentences) if near is not None and s <= near < e), 0)
+    s, e = sentences[at]
+    while at + 1 < len(sentences) and sentences[at + 1][1] - s <= WORDS_MAX:
+        at += 1
+        e = sentences[at][1]
+    return _trimmed(text, s, min(e, s + WORDS_MAX))
+
+
+def quote_line(hit: Hit, attr: Attribution, near: int | None = None) -> AnswerLine:
+    """“<Speaker>, <role>, said: “<exact words>”” for one attributed quote of a passage."""
+    start, end = _clip(hit.text, attr.quote_span, near)
+    words = hit.text[start:end]
+    if not attr.speaker:
+        return AnswerLine(f"“{words}”", hit.paragraph_id, (start, end))
+    who = f"{attr.speaker}, {attr.role}," if attr.role else attr.speaker
+    return AnswerLine(
+        f"{who} said: “{words}”", hit.paragraph_id, (start, end), attr.speaker, attr.role
+    )
+
+
+def who_said_line(hits: Sequence[Hit], content: str) -> AnswerLine | None:
+    """The attributed quote that best matches a "Who said …?" content, in the best passage
+    that has one; else the sentence of the best passage that holds the content."""
+    wanted = content.lower()
+    for hit in hits[:3]:
+        scored = [
+            (fuzz.token_set_ratio(wanted, a.quote.lower()) / 100.0, -i, a)
+            for i, a in enumerate(hit.attributions)
+            if a.quote.strip()
+        ]
+        if scored:
+            score, _, attr = max(scored, key=lambda t: t[:2])
+            if score >= QUOTE_MATCH_MIN:
+                near = hit.text.lower().find(wanted)
+                return quote_line(hit, attr, near if near >= 0 else None)
+    return None
+
+
+def speech_line(
+    hits: Sequence[Hit], speaker: str, question: str, tokens: Tokens
+) -> AnswerLine | None:
+    """What the person said in the best passage that quotes them: the quote sharing most
+    of the question's words."""
+    asked = set(tokens(question))
+    for hit in hits:
+        theirs = [
+            a for a in hit.attributions if a.speaker and a.speaker == speaker and a.quote.strip()
+        ]
+        if theirs:
+            attr = max(theirs, key=lambda a: (len(asked & set(tokens(a.quote))), len(a.quote)))
+            return quote_line(hit, attr)
+    return None
+
+
+def sentence_line(
+    hit: Hit, question_vec: np.ndarray | None, question: str, encode: Encode | None, tokens: Tokens
+) -> AnswerLine | None:
+    """The sentence of the passage nearest the question; with its speaker when it is a quote."""
+    spans = [_trimmed(hit.text, s, e) for s, e in split_sentences(hit.text, 0, len(hit.text))]
+    spans = [(s, e) for s, e in spans if e > s]
+    if not spans:
+        return None
+    if len(spans) == 1:
+        best = spans[0]
+    else:
+        texts = [hit.text[s:e] for s, e in spans]
+        cos = np.zeros(len(texts))
+        if encode is not None and question_vec is not None:
+            cos = encode(texts) @ np.asarray(question_vec, dtype=np.float32).reshape(-1)
+        asked = set(tokens(question))
+        share = np.array([len(asked & set(tokens(t))) / max(1, len(asked)) for t in texts])
+        best = spans[int(np.argmax(cos + LEXICAL_WEIGHT * share))]
+    for attr in hit.attributions:
+        q0, q1 = attr.quote_span
+        inside = min(q1, best[1]) - max(q0, best[0])
+        if attr.speaker and inside >= 0.5 * (best[1] - best[0]):
+            return quote_line(hit, attr, best[0])
+    start, end = _clip(hit.text, best)
+    return AnswerLine(hit.text[start:end], hit.paragraph_id, (start, end))
+
+
+def answer_line(result: SearchResult, encode: Encode | None, tokens: Tokens) -> AnswerLine | None:
+    """The line for a search result (None when nothing answers)."""
+    hits = result.hits
+    if not hits:
+        return None
+    read = result.question
+    line = None
+    if result.who_said:
+        line = who_said_line(hits, result.who_said)
+    elif result.speaker and read is not None and (read.subject or not read.people):
+        line = speech_line(hits, result.speaker, read.text, tokens)
+    if line is None:
+        qvec = result.query_vector
+        line = sentence_line(hits[0], qvec, read.text if read else "", encode, tokens)
+    return line
+
+
+def answer(searcher: Searcher, question: str, top_k: int = 5, speaker: str | None = None) -> Answer:
+    """The shipped question path: search, then the answer line. The CLI, the bot and
+    bench/qa_eval.py all come through here."""
+    result = searcher.search_detailed(question, top_k, speaker)
+    embedder = searcher.index.embedder
+    encode = lambda texts: np.vstack([embedder.encode_query(t) for t in texts])  # noqa: E731
+    line = answer_line(result, encode, searcher.keyword_index().tokens)
+    evidence = {
+        "best_cosine": result.best_cosine,
+        "lexical": result.lexical,
+        "verbatim": float(bool(result.verbatim)),
+    }
+    return Answer(question, result.hits, line, result.speaker, result.widened, evidence)
