@@ -80,7 +80,7 @@ def load_settings(**overrides) -> Settings:
 def _service(settings: Settings, must_exist: bool = True):
     from bot.service import AttribotService
     from retrieval.errors import IndexProblem
-    from retrieval.index import DB_FILE
+    from retrieval.store import DB_FILE
 
     if must_exist and not (Path(settings.index) / DB_FILE).exists():
         raise IndexProblem(

@@ -65,6 +65,34 @@ def build_ivf(ids: np.ndarray, vectors: np.ndarray, dim: int, nprobe: int = NPRO
     return ivf
 
 
+def _inverted_lists(index: faiss.Index, with_vectors: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One walk over an IVF index's inverted lists: (ids, float32 vectors flattened), the
+    vectors empty unless asked for."""
+    inv = index.invlists
+    ids_l, vec_l = [], []
+    for lst in range(index.nlist):
+        n = inv.list_size(lst)
+        if not n:
+            continue
+        ids_l.append(faiss.rev_swig_ptr(inv.get_ids(lst), n).copy())
+        if with_vectors:
+            codes = faiss.rev_swig_ptr(inv.get_codes(lst), n * index.d * 4)
+            vec_l.append(np.frombuffer(codes.copy(), dtype=np.float32))
+    ids = np.concatenate(ids_l).astype(np.int64) if ids_l else np.zeros(0, np.int64)
+    vectors = np.concatenate(vec_l) if vec_l else np.zeros(0, np.float32)
+    return ids, vectors
+
+
+def vector_ids(index: faiss.Index) -> np.ndarray | None:
+    """Every id a FAISS index holds (duplicates kept), or None for an unknown index type
+    (`attribot check` reads vector files it did not write)."""
+    if isinstance(index, faiss.IndexIDMap):  # IndexIDMap2 is a subclass
+        return faiss.vector_to_array(index.id_map).astype(np.int64)
+    if isinstance(index, faiss.IndexIVF):
+        return _inverted_lists(index, with_vectors=False)[0]
+    return None
+
+
 class VectorIndex:
     """Inner-product search over normalised vectors, with stable integer ids: exact up to
     FLAT_MAX vectors, IVF above (see the module docstring)."""
@@ -89,19 +117,16 @@ class VectorIndex:
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         """Every (id, vector) held, for re-building as another index type."""
         if self.is_approximate:
-            inv = self.index.invlists
-            ids_l, vec_l = [], []
-            for lst in range(self.index.nlist):
-                n = inv.list_size(lst)
-                if n:
-                    ids_l.append(faiss.rev_swig_ptr(inv.get_ids(lst), n).copy())
-                    codes = faiss.rev_swig_ptr(inv.get_codes(lst), n * self.dim * 4)
-                    vec_l.append(np.frombuffer(codes.copy(), dtype=np.float32).reshape(n, -1))
-            if not ids_l:
-                return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
-            return np.concatenate(ids_l), np.vstack(vec_l)
+            ids, vectors = _inverted_lists(self.index, with_vectors=True)
+            return ids, vectors.reshape(-1, self.dim)
         ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
         return ids, self.index.index.reconstruct_n(0, self.ntotal)
+
+    def ids(self) -> np.ndarray:
+        """Every id held (duplicates kept), in storage order."""
+        found = vector_ids(self.index)
+        assert found is not None, "a VectorIndex is always IndexIDMap2 or IVF"
+        return found
 
     def _maybe_regrow(self) -> None:
         n = self.ntotal

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from retrieval.check import check_index
-from retrieval.index import DB_FILE
+from retrieval.store import DB_FILE
 from retrieval.vectors import VECTORS_FILE
 
 GOOD = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faiss
 import numpy as np
 import pytest
 
@@ -148,3 +149,23 @@ def test_vector_index_turns_ivf_above_threshold(tmp_path, monkeypatch):
     big.save(tmp_path, vec.VectorFileInfo(1, big.ntotal, 32, "m"))
     loaded, _ = vec.VectorIndex.load(tmp_path)
     assert loaded.is_approximate and loaded.search(x[11], 1)[0][0] == ids[11]
+
+
+def test_vector_ids_list_every_id_of_flat_and_ivf_indexes(monkeypatch):
+    monkeypatch.setattr(vec, "FLAT_MAX", 500)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(1200, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = np.arange(1200) * 3 + 1
+    flat = vec.VectorIndex.build(ids[:300], x[:300], 16)
+    ivf = vec.VectorIndex.build(ids, x, 16)
+    assert not flat.is_approximate and ivf.is_approximate
+    assert np.array_equal(np.sort(flat.ids()), ids[:300])
+    assert np.array_equal(np.sort(ivf.ids()), ids)
+    assert np.array_equal(vec.vector_ids(ivf.index), ivf.ids())
+    # re-building an IVF index (a 4x regrow) keeps every id with its own vector
+    held_ids, held = ivf._all()
+    assert np.array_equal(np.sort(held_ids), ids)
+    row = int(np.flatnonzero(held_ids == ids[42])[0])
+    assert np.allclose(held[row], x[42])
+    assert vec.vector_ids(faiss.IndexFlatIP(16)) is None  # a type no Attribot index has
