@@ -6,7 +6,6 @@ Every method here is blocking (model and index work): the Discord side calls the
 
 from __future__ import annotations
 
-import gc
 import logging
 import unicodedata
 from dataclasses import dataclass
@@ -72,17 +71,9 @@ class AttribotService:
         self.max_question_chars = max_question_chars
 
     def warm_up(self) -> None:
-        """Load the model, vectors and keyword index before the first question, not during it.
-
-        Then freeze what was loaded out of the garbage collector's sight: the model and its
-        libraries are millions of objects, and every full collection walked them all, holding
-        the GIL ~300 ms on 2 cores, which stalled the bot's event loop (bench/load.py).
-        """
-        self.index.vectors  # noqa: B018 - loads or repairs the vector file
-        self.index.embedder.encode_query("warm up")
+        """Load the model, vectors and keyword index before the first question, not during it
+        (`Searcher.warm_up`, which also takes them out of the garbage collector's sight)."""
         self.searcher.warm_up()
-        gc.collect()
-        gc.freeze()
 
     def ask(self, question: str, top_k: int = 5, speaker: str | None = None) -> list[Hit]:
         question = clean_question(question, self.max_question_chars)
@@ -93,7 +84,9 @@ class AttribotService:
             if info is None:
                 raise BadQuestion(f"no speaker called '{speaker}' in the corpus")
             speaker = info.name
-        return self.searcher.search(question, top_k=max(1, min(top_k, 25)), speaker=speaker)
+        return self.searcher.search(
+            question, top_k=max(1, min(top_k, 25)), speaker=speaker
+        )
 
     def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:
         return self.index.store.speakers(name_filter or None)

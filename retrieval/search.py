@@ -14,7 +14,6 @@ Pipeline (each step measured in bench/retrieval_eval.py or bench/perf.py):
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -125,26 +124,11 @@ class Searcher:
     def keyword_index(self) -> KeywordIndex:
         gen = self.index.store.generation
         with self._lock:
-            if self._kw is not None and self._kw_generation == gen:
-                return self._kw
-            folder = self.index.folder / KEYWORD_DIR
-            meta = folder / "keyword.json"
-            kw = None
-            if meta.exists():
-                try:
-                    if json.loads(meta.read_text()).get("generation") == gen:
-                        kw = KeywordIndex.load(folder)
-                except (OSError, ValueError, KeyError):
-                    kw = None
-            if kw is None:
-                ids, texts = self.index.store.paragraph_texts()
-                kw = KeywordIndex.build(ids, texts)
-                try:
-                    kw.save(folder, extra={"generation": gen})
-                except OSError as exc:  # a read-only index folder still answers
-                    log.warning("cannot save keyword index: %s", exc)
-            self._kw, self._kw_generation = kw, gen
-            return kw
+            if self._kw is None or self._kw_generation != gen:
+                folder = self.index.folder / KEYWORD_DIR
+                self._kw = KeywordIndex.open(folder, gen, self.index.store.paragraph_texts)
+                self._kw_generation = gen
+            return self._kw
 
     def registry(self) -> SpeakerRegistry:
         gen = self.index.store.generation
@@ -158,9 +142,10 @@ class Searcher:
     def warm_up(self) -> None:
         """Load model, vectors and keyword index now rather than on the first question, run
         one search through every stage, then freeze what is loaded out of the garbage
-        collector's sight: the model, index and registry are hundreds of thousands of
-        long-lived objects that a full collection would otherwise walk in the middle of some
-        later question (a p99 spike, not a p50 one)."""
+        collector's sight: the model, its libraries, the index and the registry are millions of
+        long-lived objects, and every full collection walked them all, holding the GIL ~300 ms
+        on 2 cores in the middle of some later question (a p99 spike, and a stalled event loop
+        in the bot: bench/load.py)."""
         _ = self.index.vectors
         self.keyword_index()
         self.registry()

@@ -42,6 +42,30 @@ def test_keyword_query_restrict_and_roundtrip(tmp_path):
     assert kw2.scores_for("interest rates", [30, 99])[1] == 0.0
 
 
+def test_a_keyword_index_is_reused_at_its_generation_and_rebuilt_at_another(tmp_path):
+    ids = [10, 20, 30, 40]
+    builds = []
+
+    def source():
+        builds.append(1)
+        return ids, TEXTS
+
+    folder = tmp_path / "keyword"
+    first = KeywordIndex.open(folder, 3, source)
+    assert len(builds) == 1 and (folder / "keyword.json").exists()
+    again = KeywordIndex.open(folder, 3, source)  # a new process at the same generation
+    assert len(builds) == 1
+    assert again.query("interest rates", k=1)[0].tolist() == [30]
+    assert first.query("interest rates", k=1)[0].tolist() == [30]
+    KeywordIndex.open(folder, 4, source)  # the database moved on: built again, and saved
+    assert len(builds) == 2
+    KeywordIndex.open(folder, 4, source)
+    assert len(builds) == 2
+    (folder / "keyword.json").write_text("{not json")  # a damaged save is rebuilt, not fatal
+    assert KeywordIndex.open(folder, 4, source).query("warships", k=1)[0].tolist() == [10]
+    assert len(builds) == 3
+
+
 def test_fusion_methods():
     dense = np.array([0.9, 0.5, 0.4])
     kw = np.array([0.0, 9.0, 1.0])
