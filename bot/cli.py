@@ -64,17 +64,29 @@ def friendly_errors(func: Callable) -> Callable:
 
 
 def load_settings(**overrides) -> Settings:
+    """The settings from the environment or `.env`, with a command's options on top.
+
+    Read once per command: the group reads them (for logging) and keeps them in click's
+    context, and each command takes a copy from there.
+    """
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.find_object(Settings) if ctx is not None else None
+    if settings is None:
+        settings = _read_settings()
+        if ctx is not None:
+            ctx.obj = settings
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    return settings.model_copy(update=changes)
+
+
+def _read_settings() -> Settings:
     try:
-        settings = Settings()
+        return Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'setting'}: {e['msg']}" for e in exc.errors()
         )
         raise Failure(f"bad setting in the environment or .env: {problems}") from None
-    for key, value in overrides.items():
-        if value is not None:
-            setattr(settings, key, value)
-    return settings
 
 
 def _service(settings: Settings, must_exist: bool = True):

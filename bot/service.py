@@ -17,6 +17,8 @@ from retrieval.search import Searcher
 
 log = logging.getLogger(__name__)
 
+MAX_RESULTS = 25  # passages one question can ask for; Discord's "More" pages up to it
+
 # Zero-width and bidirectional controls: invisible, and they can make two equal questions
 # look different or reorder what is shown.
 _INVISIBLE = dict.fromkeys(
@@ -85,7 +87,7 @@ class AttribotService:
                 raise BadQuestion(f"no speaker called '{speaker}' in the corpus")
             speaker = info.name
         return self.searcher.search(
-            question, top_k=max(1, min(top_k, 25)), speaker=speaker
+            question, top_k=max(1, min(top_k, MAX_RESULTS)), speaker=speaker
         )
 
     def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:

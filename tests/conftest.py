@@ -1,4 +1,5 @@
-"""Shared fixtures: one real index (real model, FAISS, SQLite) over the bundled sample corpus."""
+"""Shared fixtures and helpers: one real index (real model, FAISS, SQLite) over the bundled
+sample corpus, and a bot over it with only Discord's network faked."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CORPUS = ROOT / "corpus" / "sample_corpus"
 SHARED = ROOT.parent / "shared" / "data"
 SHARED_SAMPLE = SHARED / "sample"
+
+
+QUESTION = "What did the minister say about ticket prices?"
 
 
 def shared_path(*parts: str) -> Path:
@@ -57,3 +61,48 @@ def service(built_index):
     svc.warm_up()
     yield svc
     svc.index.close()
+
+
+@pytest.fixture()
+def writable_service(index_copy):
+    """A service over a private copy of the sample index, for tests that change it."""
+    from bot.service import AttribotService
+
+    svc = AttribotService(index_copy)
+    yield svc
+    svc.index.close()
+
+
+# -- the bot over an index, with only Discord's network faked (tests/discord_helpers.py) ------
+def bot_settings(index: Path, **overrides):
+    """Settings for a test bot: no cooldown, two workers, mention answers in threads."""
+    from bot.settings import Settings
+
+    values = {"index": index, "cooldown_seconds": 0, "workers": 2, "mention_reply": "thread"}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+async def start_bot(service, tmp_path: Path, **overrides):
+    """A started bot over `service`, its answer log in `tmp_path`; close it with
+    `await h.bot.close()`."""
+    from bot.app import create_bot
+    from tests.discord_helpers import Harness
+
+    bot = create_bot(
+        bot_settings(service.index.folder, **overrides),
+        service,
+        answers_path=tmp_path / "answers.sqlite3",
+    )
+    return await Harness(bot).start()
+
+
+def final(calls):
+    """The last message-carrying call, checked against Discord's limits and pings."""
+    from tests.discord_helpers import assert_pings_nobody, assert_within_discord_limits
+
+    assert_pings_nobody(calls)
+    sent = [c for c in calls if c.carries_message()]
+    for call in sent:
+        assert_within_discord_limits(call)
+    return sent[-1]

@@ -196,3 +196,19 @@ def test_ask_restricted_to_a_speaker(index_dir):
     result = run("ask", "bridge", "--speaker", "Nobody Atall", "--index", index_dir)
     assert result.exit_code == 1
     assert result.output.strip() == "error: no speaker called 'Nobody Atall' in the corpus"
+
+
+@pytest.mark.parametrize("command", [["commands", "--json"], ["stats", "--index", "{tmp}"]])
+def test_a_command_reads_the_settings_once(command, monkeypatch, tmp_path):
+    from bot import cli as cli_module
+
+    reads = []
+
+    class CountedSettings(cli_module.Settings):
+        def __init__(self, **values):
+            reads.append(1)
+            super().__init__(**values)
+
+    monkeypatch.setattr(cli_module, "Settings", CountedSettings)
+    result = run(*[part.format(tmp=tmp_path / "none") for part in command])
+    assert len(reads) == 1, result.output
