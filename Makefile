@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SHARED ?= ../shared/data
 
-.PHONY: setup run test lint format clean bench-perf bench-retrieval bench-attribution bench-load
+.PHONY: setup run test test-fast lint format clean bench-perf bench-retrieval bench-attribution bench-load
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check corpus retrieval bot tests bench
 	$(BIN)/python -m pytest -q
+
+# The tests that need neither the embedding model nor spaCy (no `needs_model` marker): seconds.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not needs_model"
 
 lint: $(STAMP)
 	$(BIN)/ruff check corpus retrieval bot tests bench

@@ -138,6 +138,7 @@ def content(folder: Path) -> tuple[set, int, int]:
     return rows, attrs, docs
 
 
+@pytest.mark.needs_model  # the ingest subprocess embeds and parses
 def test_kill_9_during_ingest_then_rerun_completes(tmp_path):
     corpus = make_corpus(tmp_path / "corpus")
     # The reference runs beside the kill sequence (second core), not after it.
