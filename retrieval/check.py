@@ -121,10 +121,10 @@ def _check_database(report: CheckReport, db_path: Path) -> sqlite3.Connection | 
             return None
         fk = conn.execute("PRAGMA foreign_key_check").fetchall()
         if fk:
-            tables = sorted({r[0] for r in fk})
+            broken = sorted({r[0] for r in fk})
             report.add(
                 "db_foreign_keys",
-                f"{len(fk)} rows in {', '.join(tables)} point at rows that no longer exist",
+                f"{len(fk)} rows in {', '.join(broken)} point at rows that no longer exist",
                 False,
             )
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}

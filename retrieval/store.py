@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -271,7 +272,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (document_id, para.index, para.text, para.start, para.end, h),
             )
-            pid = cur.lastrowid
+            pid = cast(int, cur.lastrowid)  # set by every INSERT
             added.append(pid)
             conn.execute(
                 "INSERT OR IGNORE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",

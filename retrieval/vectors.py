@@ -19,6 +19,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -44,12 +45,12 @@ def ivf_nlist(n: int) -> int:
     return int(max(64, min(16384, round(4 * np.sqrt(max(n, 1))))))
 
 
-def build_ivf(ids: np.ndarray, vectors: np.ndarray, dim: int, nprobe: int = NPROBE) -> faiss.Index:
+def build_ivf(ids: np.ndarray, vectors: np.ndarray, dim: int, nprobe: int = NPROBE) -> Any:
     """A trained IVFFlat index holding `vectors` under `ids`."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     nlist = ivf_nlist(len(vectors))
     # index_factory makes the IVF index own its quantizer (no Python-side lifetime to manage)
-    ivf = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+    ivf: Any = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
     n_train = min(len(vectors), nlist * TRAIN_PER_LIST)
     sample = (
@@ -59,13 +60,13 @@ def build_ivf(ids: np.ndarray, vectors: np.ndarray, dim: int, nprobe: int = NPRO
     )
     ivf.cp.niter = 10  # k-means converges enough for retrieval in 10 rounds; 25 is 2.5x slower
     ivf.train(sample)
-    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
     ivf.nprobe = nprobe
     ivf.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
     return ivf
 
 
-def _inverted_lists(index: faiss.Index, with_vectors: bool) -> tuple[np.ndarray, np.ndarray]:
+def _inverted_lists(index: Any, with_vectors: bool) -> tuple[np.ndarray, np.ndarray]:
     """One walk over an IVF index's inverted lists: (ids, float32 vectors flattened), the
     vectors empty unless asked for."""
     inv = index.invlists
@@ -83,7 +84,7 @@ def _inverted_lists(index: faiss.Index, with_vectors: bool) -> tuple[np.ndarray,
     return ids, vectors
 
 
-def vector_ids(index: faiss.Index) -> np.ndarray | None:
+def vector_ids(index: Any) -> np.ndarray | None:
     """Every id a FAISS index holds (duplicates kept), or None for an unknown index type
     (`attribot check` reads vector files it did not write)."""
     if isinstance(index, faiss.IndexIDMap):  # IndexIDMap2 is a subclass
@@ -99,7 +100,8 @@ class VectorIndex:
 
     def __init__(self, dim: int, index: faiss.Index | None = None):
         self.dim = dim
-        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        # Any: FAISS's stubs describe the base Index, not IndexIDMap2's or IVF's members
+        self.index: Any = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._trained_at = self.ntotal if self.is_approximate else 0
 
     @classmethod
