@@ -2,6 +2,10 @@
 
 The `--json` shapes are a contract that users' scripts rely on: fields may be added, never
 renamed or removed.
+
+Each command imports what it needs inside itself, so `attribot --help` or `attribot commands`
+never loads FAISS, the index or the model libraries. None of those imports hides a cycle:
+tests/test_import_graph.py reads them as if they were at the top.
 """
 
 from __future__ import annotations

@@ -279,28 +279,30 @@ class Store:
                 (model, h, np.asarray(vectors[h], dtype=np.float32).tobytes()),
             )
             for attr in para.attributions:
-                speaker_id = self._speaker_id(conn, attr)
-                conn.execute(
-                    "INSERT INTO attributions(paragraph_id, speaker_id, quote, quote_start, "
-                    "quote_end, speaker, mention, mention_start, mention_end, role, cue, kind, "
-                    "speaker_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        pid,
-                        speaker_id,
-                        attr.quote,
-                        attr.quote_span[0],
-                        attr.quote_span[1],
-                        attr.speaker,
-                        attr.mention,
-                        attr.speaker_span[0] if attr.speaker_span else None,
-                        attr.speaker_span[1] if attr.speaker_span else None,
-                        attr.role,
-                        attr.cue,
-                        attr.kind,
-                        attr.speaker_kind,
-                    ),
-                )
+                self._insert_attribution(conn, pid, attr)
         return removed, added
+
+    def _insert_attribution(self, conn: sqlite3.Connection, pid: int, attr: Attribution) -> None:
+        conn.execute(
+            "INSERT INTO attributions(paragraph_id, speaker_id, quote, quote_start, "
+            "quote_end, speaker, mention, mention_start, mention_end, role, cue, kind, "
+            "speaker_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                pid,
+                self._speaker_id(conn, attr),
+                attr.quote,
+                attr.quote_span[0],
+                attr.quote_span[1],
+                attr.speaker,
+                attr.mention,
+                attr.speaker_span[0] if attr.speaker_span else None,
+                attr.speaker_span[1] if attr.speaker_span else None,
+                attr.role,
+                attr.cue,
+                attr.kind,
+                attr.speaker_kind,
+            ),
+        )
 
     def _speaker_id(self, conn: sqlite3.Connection, attr: Attribution) -> int | None:
         if not attr.speaker:

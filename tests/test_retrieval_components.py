@@ -154,11 +154,15 @@ def test_collapse_keeps_first_of_near_duplicates():
     assert collapse(np.stack([a, a]), [TEXTS[0], TEXTS[2]]) == [0, 1]
 
 
+def unit_rows(n: int, dim: int, seed: int) -> np.ndarray:
+    """n random unit vectors."""
+    x = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
 def test_vector_index_turns_ivf_above_threshold(tmp_path, monkeypatch):
     monkeypatch.setattr(vec, "FLAT_MAX", 500)
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(3000, 32)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    x = unit_rows(3000, 32, seed=1)
     ids = np.arange(3000) * 2 + 5
     small = vec.VectorIndex.build(ids[:400], x[:400], 32)
     assert not small.is_approximate
@@ -177,9 +181,7 @@ def test_vector_index_turns_ivf_above_threshold(tmp_path, monkeypatch):
 
 def test_vector_ids_list_every_id_of_flat_and_ivf_indexes(monkeypatch):
     monkeypatch.setattr(vec, "FLAT_MAX", 500)
-    rng = np.random.default_rng(2)
-    x = rng.normal(size=(1200, 16)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    x = unit_rows(1200, 16, seed=2)
     ids = np.arange(1200) * 3 + 1
     flat = vec.VectorIndex.build(ids[:300], x[:300], 16)
     ivf = vec.VectorIndex.build(ids, x, 16)

@@ -88,11 +88,6 @@ def export_onnx(name: str, backend: str, target: Path, exact: Callable[[], Any])
     graph, fuse attention/LayerNorm/GELU for onnxruntime, optionally quantise, and check the
     result against the torch model (`exact()`, the shared one) before anything is published
     to `target`."""
-    import onnx
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.optimizer import optimize_model
-
     st = copy.deepcopy(exact())  # eager attention below: not the shared one
     auto = getattr(st[0], "auto_model", None)
     config = getattr(auto, "config", None)
@@ -100,63 +95,14 @@ def export_onnx(name: str, backend: str, target: Path, exact: Callable[[], Any])
         # sdpa exports as a graph the fuser cannot recognise; eager becomes one Attention op
         auto.set_attn_implementation("eager")
     st.eval()
-    tokenizer = st.tokenizer
-    sample = tokenizer(_PROBES, padding=True, return_tensors="pt")
-    inputs = list(sample.keys())
-
-    class Wrapped(torch.nn.Module):
-        def __init__(self, model):
-            super().__init__()
-            self.model = model
-
-        def forward(self, *tensors):
-            features = dict(zip(inputs, tensors, strict=True))
-            return self.model(features)["sentence_embedding"]
-
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
         raw = work / "raw.onnx"
-        axes = {k: {0: "batch", 1: "tokens"} for k in inputs}
-        with torch.no_grad():
-            torch.onnx.export(
-                Wrapped(st),
-                tuple(sample[k] for k in inputs),
-                str(raw),
-                input_names=inputs,
-                output_names=["sentence_embedding"],
-                dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,  # the dynamo exporter needs onnxscript; this one needs nothing
-            )
+        inputs = _trace(st, raw)
         model_file = work / "model.onnx"
-        model_type = getattr(config, "model_type", "")
-        if model_type == "bert":  # MiniLM and kin: the fuser's patterns were checked on it
-            fused = optimize_model(
-                str(raw),
-                model_type="bert",
-                num_heads=int(getattr(config, "num_attention_heads", 0)),
-                hidden_size=int(getattr(config, "hidden_size", 0)),
-                opt_level=1,
-            )
-            fused.save_model_to_file(str(model_file))
-        else:  # other architectures: onnxruntime's generic graph optimisations only
-            raw.replace(model_file)
-        raw.unlink(missing_ok=True)
-        if backend == "onnx-int8":
-            # Per-channel int8 weights, activations quantised per batch at run time. Per-tensor
-            # weights moved vectors to cosine 0.96 of the exact ones; per-channel keeps 0.99.
-            quantized = work / "model.int8.onnx"
-            quantize_dynamic(
-                str(model_file),
-                str(quantized),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                # fused contrib ops defeat shape inference; their outputs are all float
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-            )
-            quantized.replace(model_file)
-        tokenizer.save_pretrained(str(work))
+        _optimise(raw, model_file, config, backend)
+        st.tokenizer.save_pretrained(str(work))
         meta = {
             "model": name,
             "backend": backend,
@@ -177,6 +123,72 @@ def export_onnx(name: str, backend: str, target: Path, exact: Callable[[], Any])
         _publish(work, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _trace(st: Any, raw: Path) -> list[str]:
+    """The SentenceTransformer `st` traced to an ONNX graph at `raw`, its output the pooled,
+    normalised embedding; the graph's input names."""
+    import torch
+
+    sample = st.tokenizer(_PROBES, padding=True, return_tensors="pt")
+    inputs = list(sample.keys())
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, *tensors):
+            features = dict(zip(inputs, tensors, strict=True))
+            return self.model(features)["sentence_embedding"]
+
+    axes = {k: {0: "batch", 1: "tokens"} for k in inputs}
+    with torch.no_grad():
+        torch.onnx.export(
+            Wrapped(st),
+            tuple(sample[k] for k in inputs),
+            str(raw),
+            input_names=inputs,
+            output_names=["sentence_embedding"],
+            dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,  # the dynamo exporter needs onnxscript; this one needs nothing
+        )
+    return inputs
+
+
+def _optimise(raw: Path, model_file: Path, config: Any, backend: str) -> None:
+    """`raw` fused for onnxruntime (and for "onnx-int8" quantised) into `model_file`."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    model_type = getattr(config, "model_type", "")
+    if model_type == "bert":  # MiniLM and kin: the fuser's patterns were checked on it
+        fused = optimize_model(
+            str(raw),
+            model_type="bert",
+            num_heads=int(getattr(config, "num_attention_heads", 0)),
+            hidden_size=int(getattr(config, "hidden_size", 0)),
+            opt_level=1,
+        )
+        fused.save_model_to_file(str(model_file))
+    else:  # other architectures: onnxruntime's generic graph optimisations only
+        raw.replace(model_file)
+    raw.unlink(missing_ok=True)
+    if backend == "onnx-int8":
+        # Per-channel int8 weights, activations quantised per batch at run time. Per-tensor
+        # weights moved vectors to cosine 0.96 of the exact ones; per-channel keeps 0.99.
+        quantized = model_file.with_name("model.int8.onnx")
+        quantize_dynamic(
+            str(model_file),
+            str(quantized),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # fused contrib ops defeat shape inference; their outputs are all float
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        quantized.replace(model_file)
 
 
 @contextlib.contextmanager
