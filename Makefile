@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SHARED ?= ../shared/data
 
-.PHONY: setup run test lint format clean bench-perf bench-retrieval bench-attribution bench-load
+.PHONY: setup run test test-fast lint format clean bench-perf bench-retrieval bench-attribution bench-load
 
 setup: $(STAMP)
 
@@ -21,13 +21,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/attribot run --bootstrap-sample
 
-test: $(STAMP)
-	$(BIN)/ruff check corpus retrieval bot tests bench
+test: lint
 	$(BIN)/python -m pytest -q
 
+# The tests that need neither the embedding model nor spaCy (no `needs_model` marker): seconds.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not needs_model"
+
+# mypy checks the packages listed in pyproject.toml ([tool.mypy] files).
 lint: $(STAMP)
 	$(BIN)/ruff check corpus retrieval bot tests bench
 	$(BIN)/ruff format --check corpus retrieval bot tests bench
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format corpus retrieval bot tests bench
@@ -47,4 +52,4 @@ bench-load: $(STAMP)
 	$(BIN)/python bench/load.py --n 200
 
 clean:
-	rm -rf $(VENV) data/index .pytest_cache
+	rm -rf $(VENV) data/index .pytest_cache .mypy_cache

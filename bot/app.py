@@ -1,9 +1,12 @@
-"""The Discord application: a `commands.Bot` whose cogs answer from an AttribotService.
+"""The Discord application: a `commands.Bot` whose cogs answer from an AttribotService,
+and the loop that runs it.
 
 Building the bot (`create_bot`) touches neither the network nor the index, so tools can list
 or sync its commands cheaply and tests can drive it offline. The service (model + index) is
 created on first use, in a worker thread, and `run_bot` does that before going online so the
 first question does not wait for the model.
+
+Imports run one way: replies, concurrency, answer_log <- views <- cogs <- app.
 """
 
 from __future__ import annotations
@@ -11,11 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import signal
 import time
-import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,22 +24,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds import plain
-from bot.service import AttribotService, BadQuestion
+from bot.answer_log import ANSWER_LOG_FILE, AnswerLog, AnswerRecord
+from bot.cogs import COGS
+from bot.concurrency import IndexGate, UserCooldowns
+from bot.logs import setup_logging
+from bot.replies import NONE, report_error
+from bot.service import AttribotService
 from bot.settings import Settings
-from bot.views import ANSWER_LOG_FILE, DYNAMIC_ITEMS, AnswerLog, AnswerRecord
+from bot.views import DYNAMIC_ITEMS
 from retrieval.models import SpeakerInfo
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-NONE = discord.AllowedMentions.none()
 SPEAKER_CACHE_SECONDS = 60.0
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
-
-
-class UserFacingError(Exception):
-    """A problem the user can fix; its message is shown to them as is."""
 
 
 def intents() -> discord.Intents:
@@ -49,77 +48,11 @@ def intents() -> discord.Intents:
     return result
 
 
-class UserCooldowns:
-    """One bucket per (action, user): a busy user waits, everyone else does not."""
-
-    def __init__(self, seconds: float, rate: int = 1):
-        self.seconds = float(seconds)
-        self.rate = rate
-        self._buckets: dict[tuple[str, int], app_commands.Cooldown] = {}
-
-    def hit(self, action: str, user_id: int) -> None:
-        """Count one use; raise CommandOnCooldown (retry_after in seconds) when over the rate."""
-        if self.seconds <= 0:
-            return
-        if len(self._buckets) > 10_000:  # forget idle users so the dict cannot grow forever
-            self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens() < b.rate}
-        bucket = self._buckets.setdefault(
-            (action, user_id), app_commands.Cooldown(self.rate, self.seconds)
-        )
-        retry_after = bucket.update_rate_limit()
-        if retry_after:
-            raise app_commands.CommandOnCooldown(bucket, retry_after)
-
-    def reset(self) -> None:
-        self._buckets.clear()
-
-
-class IndexGate:
-    """Many searches at once, or one writer (ingest/reindex) alone: ingest changes the vector
-    index in place, and a FAISS search must not run while it does."""
-
-    def __init__(self) -> None:
-        self._readers = 0
-        self._writer = False
-        self._cond: asyncio.Condition | None = None
-
-    def _condition(self) -> asyncio.Condition:
-        if self._cond is None:  # created on first use so it binds to the running loop
-            self._cond = asyncio.Condition()
-        return self._cond
-
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[None]:
-        cond = self._condition()
-        async with cond:
-            await cond.wait_for(lambda: not self._writer)
-            self._readers += 1
-        try:
-            yield
-        finally:
-            async with cond:
-                self._readers -= 1
-                cond.notify_all()
-
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[None]:
-        cond = self._condition()
-        async with cond:
-            await cond.wait_for(lambda: not self._writer and self._readers == 0)
-            self._writer = True
-        try:
-            yield
-        finally:
-            async with cond:
-                self._writer = False
-                cond.notify_all()
-
-
 class AttribotTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        await self.client.report_error(interaction, error)  # type: ignore[attr-defined]
+        await report_error(interaction, error)
 
 
 class AttribotBot(commands.Bot):
@@ -144,7 +77,7 @@ class AttribotBot(commands.Bot):
         self._service_lock: asyncio.Lock | None = None
         self._answers: AnswerLog | None = None
         self._pool = asyncio.Semaphore(max(1, settings.workers))
-        self.gate = IndexGate()
+        self.index_gate = IndexGate()
         self.cooldowns = UserCooldowns(settings.cooldown_seconds)
         self._speaker_cache: tuple[float, list[SpeakerInfo]] | None = None
         self.cogs_loaded = False
@@ -154,8 +87,6 @@ class AttribotBot(commands.Bot):
         """Add the cogs (and so the app commands). Idempotent."""
         if self.cogs_loaded:
             return
-        from bot.cogs import COGS
-
         for cog_cls in COGS:
             await self.add_cog(cog_cls(self))
         self.cogs_loaded = True
@@ -223,10 +154,10 @@ class AttribotBot(commands.Bot):
             self._answers = AnswerLog(path, max_age_days=self.settings.answer_days)
         return self._answers
 
-    def remember_answer(self, *args: Any) -> AnswerRecord:
+    def remember_answer(self, answer: AnswerRecord) -> AnswerRecord:
         """`AnswerLog.add`, opening the log first if needed: blocking, so call it in a
         thread (`run_io`); the first open creates and fsyncs an SQLite file."""
-        return self.answers.add(*args)
+        return self.answers.add(answer)
 
     def recall_answer(self, key: str) -> AnswerRecord | None:
         """`AnswerLog.get`, likewise off the event loop."""
@@ -241,12 +172,12 @@ class AttribotBot(commands.Bot):
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """Model/index work: in a worker thread, at most `settings.workers` at once, never
         while an ingest is changing the index."""
-        async with self.gate.read(), self._pool:
+        async with self.index_gate.read(), self._pool:
             return await asyncio.to_thread(fn, *args)
 
     async def run_exclusive(self, fn: Callable[..., T], *args: Any) -> T:
         """Index writes (ingest, reindex): alone, after the searches in flight finish."""
-        async with self.gate.write():
+        async with self.index_gate.write():
             return await asyncio.to_thread(fn, *args)
 
     async def run_io(self, fn: Callable[..., T], *args: Any) -> T:
@@ -269,72 +200,6 @@ class AttribotBot(commands.Bot):
 
     def check_cooldown(self, action: str, user_id: int) -> None:
         self.cooldowns.hit(action, user_id)
-
-    # -- errors ---------------------------------------------------------------------------------
-    async def guarded(self, interaction: discord.Interaction, work: Awaitable[None]) -> None:
-        """Run a button's work; errors reach the user as `tree.on_error` would show them."""
-        try:
-            await work
-        except Exception as exc:  # noqa: BLE001 - every failure gets a friendly reply
-            await self.report_error(interaction, exc)
-
-    async def report_error(self, interaction: discord.Interaction, error: BaseException) -> None:
-        message = self.describe_error(error, interaction)
-        try:
-            await send_ephemeral(interaction, message)
-        except discord.HTTPException:
-            log.warning("could not report an error to the user interaction=%s", interaction.id)
-
-    def describe_error(self, error: BaseException, interaction: discord.Interaction | None) -> str:
-        """The user's words for an error; unexpected ones are logged and never shown."""
-        original = error
-        if isinstance(error, app_commands.CommandInvokeError):
-            original = error.original
-        if isinstance(original, app_commands.CommandOnCooldown):
-            return f"Slow down a little: try again in {max(1, math.ceil(original.retry_after))}s."
-        if isinstance(original, app_commands.MissingPermissions):
-            return "Only server managers (Manage Server permission) can use this command."
-        if isinstance(original, app_commands.NoPrivateMessage):
-            return "This command only works in a server."
-        if isinstance(original, app_commands.CheckFailure):
-            return "You can't use this command here."
-        if isinstance(original, BadQuestion):
-            return f"I can't answer that: {original}."
-        if isinstance(original, UserFacingError):
-            return str(original)
-        command = getattr(getattr(interaction, "command", None), "qualified_name", None)
-        log.error(
-            "command failed command=%s user=%s guild=%s\n%s",
-            command,
-            getattr(getattr(interaction, "user", None), "id", None),
-            getattr(interaction, "guild_id", None),
-            "".join(traceback.format_exception(original)),
-        )
-        return APOLOGY
-
-
-async def defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
-    """Acknowledge within Discord's 3 seconds; remembers whether the reply is private."""
-    interaction.extras["ephemeral"] = ephemeral
-    await interaction.response.defer(thinking=True, ephemeral=ephemeral)
-
-
-async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
-    text = plain(text)
-    if not interaction.response.is_done():
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
-        return
-    response_type = interaction.response.type
-    public_thinking = (
-        response_type is discord.InteractionResponseType.deferred_channel_message
-        and not interaction.extras.get("ephemeral", False)
-    )
-    if public_thinking:
-        # A public "thinking…" placeholder would turn the first follow-up public: remove it
-        # so the error can be private.
-        with contextlib.suppress(discord.HTTPException):
-            await interaction.delete_original_response()
-    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
 
 
 # -- public API -------------------------------------------------------------------------------
@@ -399,8 +264,6 @@ def run_bot(settings: Settings, service: AttribotService | None = None) -> None:
     """Run until SIGINT/SIGTERM, then close the connection and the index cleanly."""
     # Our set-up, not discord.utils.setup_logging: that one added a second root handler (every
     # line printed twice) without the token redaction.
-    from bot.logs import setup_logging
-
     setup_logging(settings.log_level, secrets=[settings.token] if settings.token else None)
     token = settings.token
     if not token:

@@ -2,6 +2,10 @@
 
 The `--json` shapes are a contract that users' scripts rely on: fields may be added, never
 renamed or removed.
+
+Each command imports what it needs inside itself, so `attribot --help` or `attribot commands`
+never loads FAISS, the index or the model libraries. None of those imports hides a cycle:
+tests/test_import_graph.py reads them as if they were at the top.
 """
 
 from __future__ import annotations
@@ -64,23 +68,35 @@ def friendly_errors(func: Callable) -> Callable:
 
 
 def load_settings(**overrides) -> Settings:
+    """The settings from the environment or `.env`, with a command's options on top.
+
+    Read once per command: the group reads them (for logging) and keeps them in click's
+    context, and each command takes a copy from there.
+    """
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.find_object(Settings) if ctx is not None else None
+    if settings is None:
+        settings = _read_settings()
+        if ctx is not None:
+            ctx.obj = settings
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    return settings.model_copy(update=changes)
+
+
+def _read_settings() -> Settings:
     try:
-        settings = Settings()
+        return Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'setting'}: {e['msg']}" for e in exc.errors()
         )
         raise Failure(f"bad setting in the environment or .env: {problems}") from None
-    for key, value in overrides.items():
-        if value is not None:
-            setattr(settings, key, value)
-    return settings
 
 
 def _service(settings: Settings, must_exist: bool = True):
     from bot.service import AttribotService
     from retrieval.errors import IndexProblem
-    from retrieval.index import DB_FILE
+    from retrieval.store import DB_FILE
 
     if must_exist and not (Path(settings.index) / DB_FILE).exists():
         raise IndexProblem(

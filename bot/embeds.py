@@ -74,9 +74,9 @@ def fit_embeds(
     while embeds_total(embeds) > total:
         excess = embeds_total(embeds) - total
         longest = max(embeds, key=lambda e: len(e.description or ""))
-        if len(longest.description or "") > 200:
-            keep = max(200, len(longest.description) - excess)
-            longest.description = cut(longest.description, keep)
+        description = longest.description or ""
+        if len(description) > 200:
+            longest.description = cut(description, max(200, len(description) - excess))
             continue
         fat = max(embeds, key=lambda e: len(e.fields))
         if fat.fields:
@@ -245,7 +245,3 @@ def stats_embed(stats: dict[str, int]) -> discord.Embed:
     for key, value in stats.items():
         embed.add_field(name=key.replace("_", " ").capitalize(), value=f"{value:,}", inline=True)
     return embed
-
-
-def notice_embed(text: str, colour: discord.Colour = COLOUR) -> discord.Embed:
-    return discord.Embed(description=cut(text, DESCRIPTION_MAX), colour=colour)

@@ -46,17 +46,6 @@ def source_label(hit: Hit) -> str:
     return " · ".join(parts)
 
 
-def unique_speakers(hit: Hit) -> list[Attribution]:
-    """One attribution per speaker (the first), so a passage lists each speaker once."""
-    seen, out = set(), []
-    for attr in hit.attributions:
-        key = (attr.speaker or "").lower()
-        if attr.speaker and key not in seen:
-            seen.add(key)
-            out.append(attr)
-    return out
-
-
 def render_hit(hit: Hit, number: int, quote_chars: int = 300) -> str:
     # The fused score is a per-question z-score: its rank matters, its value means little
     # to a reader (`ask --json` keeps it).

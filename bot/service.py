@@ -6,7 +6,6 @@ Every method here is blocking (model and index work): the Discord side calls the
 
 from __future__ import annotations
 
-import gc
 import logging
 import unicodedata
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from retrieval.models import Hit, SpeakerInfo
 from retrieval.search import Searcher
 
 log = logging.getLogger(__name__)
+
+MAX_RESULTS = 25  # passages one question can ask for; Discord's "More" pages up to it
 
 # Zero-width and bidirectional controls: invisible, and they can make two equal questions
 # look different or reorder what is shown.
@@ -73,17 +74,9 @@ class AttribotService:
         self.max_question_chars = max_question_chars
 
     def warm_up(self) -> None:
-        """Load the model, vectors and keyword index before the first question, not during it.
-
-        Then freeze what was loaded out of the garbage collector's sight: the model and its
-        libraries are millions of objects, and every full collection walked them all, holding
-        the GIL ~300 ms on 2 cores, which stalled the bot's event loop (bench/load.py).
-        """
-        self.index.vectors  # noqa: B018 - loads or repairs the vector file
-        self.index.embedder.encode_query("warm up")
+        """Load the model, vectors and keyword index before the first question, not during it
+        (`Searcher.warm_up`, which also takes them out of the garbage collector's sight)."""
         self.searcher.warm_up()
-        gc.collect()
-        gc.freeze()
 
     def ask(self, question: str, top_k: int = 5, speaker: str | None = None) -> Answer:
         """The answer line and the best passages: what `attribot ask`, `/ask`, a mention and
@@ -96,7 +89,7 @@ class AttribotService:
             if info is None:
                 raise BadQuestion(f"no speaker called '{speaker}' in the corpus")
             speaker = info.name
-        return answer(self.searcher, question, max(1, min(top_k, 25)), speaker)
+        return answer(self.searcher, question, max(1, min(top_k, MAX_RESULTS)), speaker)
 
     def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:
         return self.index.store.speakers(name_filter or None)

@@ -20,8 +20,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from retrieval.index import DB_FILE
-from retrieval.vectors import SIDECAR_FILE, VECTORS_FILE, read_sidecar
+from retrieval.index import Index
+from retrieval.store import DB_FILE
+from retrieval.vectors import SIDECAR_FILE, VECTORS_FILE, read_sidecar, vector_ids
 from retrieval.writelock import writing
 
 log = logging.getLogger(__name__)
@@ -91,21 +92,6 @@ def _open_readonly(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def vector_ids(index: faiss.Index) -> np.ndarray | None:
-    """Every id a FAISS index holds (duplicates kept), or None for an unknown index type."""
-    if isinstance(index, faiss.IndexIDMap):  # IndexIDMap2 is a subclass
-        return faiss.vector_to_array(index.id_map).astype(np.int64)
-    if isinstance(index, faiss.IndexIVF):
-        inv = index.invlists
-        parts = [
-            faiss.rev_swig_ptr(inv.get_ids(lst), inv.list_size(lst)).copy()
-            for lst in range(index.nlist)
-            if inv.list_size(lst)
-        ]
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-    return None
-
-
 def _check_database(report: CheckReport, db_path: Path) -> sqlite3.Connection | None:
     """SQLite-level checks; returns an open connection when the metadata is readable."""
     try:
@@ -135,10 +121,10 @@ def _check_database(report: CheckReport, db_path: Path) -> sqlite3.Connection | 
             return None
         fk = conn.execute("PRAGMA foreign_key_check").fetchall()
         if fk:
-            tables = sorted({r[0] for r in fk})
+            broken = sorted({r[0] for r in fk})
             report.add(
                 "db_foreign_keys",
-                f"{len(fk)} rows in {', '.join(tables)} point at rows that no longer exist",
+                f"{len(fk)} rows in {', '.join(broken)} point at rows that no longer exist",
                 False,
             )
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -302,8 +288,6 @@ def repair_index(folder: str | Path) -> CheckReport:
 
 
 def _repair(folder: Path, before: CheckReport) -> CheckReport:
-    from retrieval.index import Index
-
     done: list[str] = []
     for pattern in (VECTORS_FILE + ".*tmp", SIDECAR_FILE + ".*tmp"):
         # a save killed half-way leaves these; they are never read, just clutter
@@ -313,7 +297,7 @@ def _repair(folder: Path, before: CheckReport) -> CheckReport:
     try:
         codes = {p.code for p in before.problems}
         if codes & {"missing_embeddings", "bad_embeddings"}:
-            n = _reembed(index)
+            n = index.store.reembed(index.model_name, index.embedder.dim, index.embedder.encode)
             done.append(f"re-embedded {n} paragraphs")
         index.rebuild_vectors()
         done.append(f"rebuilt the vector file from the database ({index.vectors.ntotal} vectors)")
@@ -323,29 +307,3 @@ def _repair(folder: Path, before: CheckReport) -> CheckReport:
     after.repaired = done
     log.info("repair of %s: %s", folder, "; ".join(done))
     return after
-
-
-def _reembed(index) -> int:
-    """Embed paragraphs whose stored embedding is missing or malformed, from their text."""
-    store = index.store
-    model = index.model_name
-    dim = index.embedder.dim
-    rows = store.db.execute(
-        "SELECT DISTINCT p.text_hash, p.text FROM paragraphs p LEFT JOIN embeddings e "
-        "ON e.text_hash=p.text_hash AND e.model=? "
-        "WHERE e.vector IS NULL OR length(e.vector) != ?",
-        (model, dim * 4),
-    ).fetchall()
-    for start in range(0, len(rows), 256):
-        chunk = rows[start : start + 256]
-        vectors = index.embedder.encode([r[1] for r in chunk])
-        with store.transaction() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
-                [(model, r[0], v.tobytes()) for r, v in zip(chunk, vectors, strict=True)],
-            )
-            if store.get_meta("dim") is None:
-                store.set_meta("dim", str(dim), conn)
-            # a new generation, so running bots (Index.refresh) pick up the repaired vectors
-            store.bump_generation(conn)
-    return len(rows)

@@ -10,12 +10,10 @@ import numpy as np
 
 from retrieval.embedder import Embedder
 from retrieval.errors import IndexProblem
-from retrieval.store import Store
+from retrieval.store import DB_FILE, Store
 from retrieval.vectors import VectorFileInfo, VectorIndex, read_sidecar
 
 log = logging.getLogger(__name__)
-
-DB_FILE = "attribot.sqlite3"
 
 
 class Index:
@@ -135,13 +133,11 @@ class Index:
         after our check, it publishes its own snapshot when it ends (or the next open
         rebuilds), so a few attempts always converge.
         """
-        from retrieval.check import vector_ids
-
         with self._lock:
             for _ in range(3):
                 current = self.store.generation
                 if current != generation or not np.array_equal(
-                    np.sort(vector_ids(vectors.index)), self.store.paragraph_ids()
+                    np.sort(vectors.ids()), self.store.paragraph_ids()
                 ):
                     log.info("another writer committed meanwhile: rebuilding vectors from SQLite")
                     generation = self.store.generation

@@ -22,6 +22,7 @@ from corpus.models import Document
 from corpus.pipeline import analyse_documents
 from retrieval.index import Index
 from retrieval.store import document_hash, text_hash
+from retrieval.vectors import VectorIndex
 from retrieval.writelock import writing
 
 log = logging.getLogger(__name__)
@@ -134,19 +135,8 @@ def _ingest_documents(
     secs = summary.seconds
     for stage in ("analyse", "analyse_wait", "embed", "store", "vectors"):
         secs[stage] = 0.0
-    store = index.store
-    changed: list[Document] = []
-    hashes_as_loaded: dict[str, str] = {}
-    already_in: set[str] = set()  # changed documents that replace an older version
-    for doc in documents:
-        hashes_as_loaded[doc.doc_id] = document_hash(doc)
-        stored = store.document_hash(doc.doc_id)
-        if stored == hashes_as_loaded[doc.doc_id]:
-            summary.documents_unchanged += 1
-        else:
-            changed.append(doc)
-            if stored is not None:
-                already_in.add(doc.doc_id)
+    run = _Run(index, summary)
+    changed = run.changed(documents)
     if not changed:
         return summary
 
@@ -156,15 +146,9 @@ def _ingest_documents(
 
         bar = tqdm(total=len(changed), unit="doc", desc="ingesting", leave=False)
     vectors = index.vectors
-    embedder = index.embedder
-    model = index.model_name
-    max_tokens = embedder.max_tokens  # loads the model here, not inside the worker thread
-    count_tokens = token_counter(embedder.count_tokens, max_tokens)
-    # With overlap the first batch is small: nothing is embedded until it is analysed, so a
-    # full first batch would leave the model idle for a whole batch's attribution.
-    first = min(batch_size, max(1, batch_size // 8)) if overlap else batch_size
-    starts = [0, *range(first, len(changed), batch_size)]
-    ends = [*starts[1:], len(changed)]
+    max_tokens = index.embedder.max_tokens  # loads the model here, not inside the worker thread
+    count_tokens = token_counter(index.embedder.count_tokens, max_tokens)
+    starts, ends = _batch_bounds(len(changed), batch_size, overlap)
 
     def analyse(n: int):
         t0 = time.perf_counter()
@@ -187,54 +171,9 @@ def _ingest_documents(
             secs["analyse_wait"] += time.perf_counter() - t0
             if pool is not None and n + 1 < len(starts):
                 pending = pool.submit(analyse, n + 1)
-            hashes = {text_hash(p.text): p.text for a in analysed for p in a.paragraphs}
-            cached = store.cached_vectors(model, hashes)
-            todo = [h for h in hashes if h not in cached]
-            if todo:
-                t0 = time.perf_counter()
-                fresh = embedder.encode([hashes[h] for h in todo])
-                secs["embed"] += time.perf_counter() - t0
-                cached.update(zip(todo, fresh, strict=True))
-                summary.paragraphs_embedded += len(todo)
-            t0 = time.perf_counter()
-            removed_all: list[int] = []
-            added_all: list[int] = []
-            with store.transaction() as conn:
-                if store.get_meta("model") is None:
-                    store.set_meta("model", model, conn)
-                    store.set_meta("dim", str(embedder.dim), conn)
-                    store.set_meta("backend", embedder.backend, conn)
-                for item in analysed:
-                    removed, added = store.replace_document(
-                        conn,
-                        item.document,
-                        item.paragraphs,
-                        cached,
-                        model,
-                        hashes_as_loaded[item.document.doc_id],
-                    )
-                    removed_all += removed
-                    added_all += added
-                    if item.document.doc_id in already_in:
-                        summary.documents_updated += 1
-                    else:
-                        summary.documents_added += 1
-                store.prune_speakers(conn)
-                generation = store.bump_generation(conn)
-            secs["store"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            vectors.remove(removed_all)
-            by_id = {
-                pid: cached[text_hash(p.text)]
-                for pid, p in zip(
-                    added_all, (p for a in analysed for p in a.paragraphs), strict=True
-                )
-            }
-            if by_id:
-                vectors.add(list(by_id), np.vstack(list(by_id.values())))
-            secs["vectors"] += time.perf_counter() - t0
-            summary.paragraphs_added += len(added_all)
-            summary.paragraphs_removed += len(removed_all)
+            cached = run.embed(analysed)
+            removed, added, generation = run.commit(analysed, cached)
+            run.index_vectors(vectors, analysed, cached, removed, added)
             if bar is not None:
                 bar.update(len(batch))
             if on_progress is not None:
@@ -251,3 +190,106 @@ def _ingest_documents(
     secs["vectors"] += time.perf_counter() - t0
     log.info("ingest done: %s", summary.to_json())
     return summary
+
+
+def _batch_bounds(n: int, batch_size: int, overlap: bool) -> tuple[list[int], list[int]]:
+    """(starts, ends) of the batches. With overlap the first batch is small: nothing is
+    embedded until it is analysed, so a full first batch would leave the model idle for a
+    whole batch's attribution."""
+    first = min(batch_size, max(1, batch_size // 8)) if overlap else batch_size
+    starts = [0, *range(first, n, batch_size)]
+    return starts, [*starts[1:], n]
+
+
+class _Run:
+    """One ingest's steps over its batches, counting into `summary` as they go."""
+
+    def __init__(self, index: Index, summary: IngestSummary):
+        self.index = index
+        self.store = index.store
+        self.summary = summary
+        self.secs = summary.seconds
+        self.model = index.model_name
+        self.hashes_as_loaded: dict[str, str] = {}
+        self.already_in: set[str] = set()  # changed documents that replace an older version
+
+    def changed(self, documents: Sequence[Document]) -> list[Document]:
+        """The documents that are new or differ from their stored version."""
+        changed: list[Document] = []
+        for doc in documents:
+            self.hashes_as_loaded[doc.doc_id] = document_hash(doc)
+            stored = self.store.document_hash(doc.doc_id)
+            if stored == self.hashes_as_loaded[doc.doc_id]:
+                self.summary.documents_unchanged += 1
+            else:
+                changed.append(doc)
+                if stored is not None:
+                    self.already_in.add(doc.doc_id)
+        return changed
+
+    def embed(self, analysed: list) -> dict[str, np.ndarray]:
+        """Every paragraph's vector by text hash: stored ones reused, the rest embedded."""
+        hashes = {text_hash(p.text): p.text for a in analysed for p in a.paragraphs}
+        cached = self.store.cached_vectors(self.model, hashes)
+        todo = [h for h in hashes if h not in cached]
+        if todo:
+            t0 = time.perf_counter()
+            fresh = self.index.embedder.encode([hashes[h] for h in todo])
+            self.secs["embed"] += time.perf_counter() - t0
+            cached.update(zip(todo, fresh, strict=True))
+            self.summary.paragraphs_embedded += len(todo)
+        return cached
+
+    def commit(
+        self, analysed: list, cached: dict[str, np.ndarray]
+    ) -> tuple[list[int], list[int], int]:
+        """Commit one batch in one transaction: (removed ids, added ids, new generation)."""
+        t0 = time.perf_counter()
+        store, embedder = self.store, self.index.embedder
+        removed_all: list[int] = []
+        added_all: list[int] = []
+        with store.transaction() as conn:
+            if store.get_meta("model") is None:
+                store.set_meta("model", self.model, conn)
+                store.set_meta("dim", str(embedder.dim), conn)
+                store.set_meta("backend", embedder.backend, conn)
+            for item in analysed:
+                removed, added = store.replace_document(
+                    conn,
+                    item.document,
+                    item.paragraphs,
+                    cached,
+                    self.model,
+                    self.hashes_as_loaded[item.document.doc_id],
+                )
+                removed_all += removed
+                added_all += added
+                if item.document.doc_id in self.already_in:
+                    self.summary.documents_updated += 1
+                else:
+                    self.summary.documents_added += 1
+            store.prune_speakers(conn)
+            generation = store.bump_generation(conn)
+        self.secs["store"] += time.perf_counter() - t0
+        return removed_all, added_all, generation
+
+    def index_vectors(
+        self,
+        vectors: VectorIndex,
+        analysed: list,
+        cached: dict[str, np.ndarray],
+        removed: list[int],
+        added: list[int],
+    ) -> None:
+        """Mirror one committed batch in the in-memory vector index."""
+        t0 = time.perf_counter()
+        vectors.remove(removed)
+        by_id = {
+            pid: cached[text_hash(p.text)]
+            for pid, p in zip(added, (p for a in analysed for p in a.paragraphs), strict=True)
+        }
+        if by_id:
+            vectors.add(list(by_id), np.vstack(list(by_id.values())))
+        self.secs["vectors"] += time.perf_counter() - t0
+        self.summary.paragraphs_added += len(added)
+        self.summary.paragraphs_removed += len(removed)

@@ -8,11 +8,12 @@ better than no stemming on news questions (see bench/retrieval_eval.py).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,10 +21,13 @@ import bm25s
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
+log = logging.getLogger(__name__)
+
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOPWORDS = frozenset(STOPWORDS_EN) | {"s", "t", "said", "says", "say", "would", "could"}
 _VOWEL = re.compile(r"[aeiouy]")
 FORMAT_VERSION = 1
+META_FILE = "keyword.json"
 
 
 @lru_cache(maxsize=200_000)
@@ -213,7 +217,7 @@ class KeywordIndex:
                 "n": len(self.ids),
                 **(extra or {}),
             }
-            (tmp / "keyword.json").write_text(json.dumps(meta), encoding="utf-8")
+            (tmp / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
             np.save(tmp / "ids.npy", self.ids)
             if self._bm25 is not None:
                 self._bm25.save(tmp / "bm25", show_progress=False)
@@ -232,10 +236,45 @@ class KeywordIndex:
     @classmethod
     def load(cls, folder: str | Path, mmap: bool = False) -> KeywordIndex:
         folder = Path(folder)
-        meta = json.loads((folder / "keyword.json").read_text(encoding="utf-8"))
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
         idx = cls(k1=meta["k1"], b=meta["b"], stemming=meta["stemming"])
         idx.ids = np.load(folder / "ids.npy")
         if (folder / "bm25").exists():
             idx._bm25 = bm25s.BM25.load(folder / "bm25", mmap=mmap)
         idx._index_rows()
         return idx
+
+    @classmethod
+    def open(
+        cls,
+        folder: str | Path,
+        generation: int,
+        source: Callable[[], tuple[Sequence[int], Iterable[str]]],
+    ) -> KeywordIndex:
+        """The index saved in `folder` when it was built at the database's `generation`;
+        otherwise one built from `source()` (paragraph ids and texts) and saved there for the
+        next process. An index folder that cannot be written still answers."""
+        folder = Path(folder)
+        saved = cls._load_generation(folder, generation)
+        if saved is not None:
+            return saved
+        ids, texts = source()
+        built = cls.build(ids, texts)
+        try:
+            built.save(folder, extra={"generation": generation})
+        except OSError as exc:  # a read-only index folder
+            log.warning("cannot save keyword index: %s", exc)
+        return built
+
+    @classmethod
+    def _load_generation(cls, folder: Path, generation: int) -> KeywordIndex | None:
+        """The saved index if it records `generation` and reads back whole, else None."""
+        meta = folder / META_FILE
+        if not meta.exists():
+            return None
+        try:
+            if json.loads(meta.read_text()).get("generation") == generation:
+                return cls.load(folder)
+        except (OSError, ValueError, KeyError):
+            pass
+        return None

@@ -241,11 +241,11 @@ def _about_speech(before: str, after: str, possessive: bool) -> bool:
         return True
     if possessive:
         m = re.match(r"\s+([a-z]+)(?:\s+([a-z]+))?", after)  # "view", "latest comments"
-        return bool(m) and bool({m.group(1), m.group(2)} & _VIEW_NOUNS)
+        return m is not None and bool({m.group(1), m.group(2)} & _VIEW_NOUNS)
     m = re.match(
         r"\s+(?:[a-z]+ly\s+)?(?:(?:has|have|had|been|ever|not|really)\s+)*([a-z]+)\b", after
     )
-    return bool(m) and m.group(1) in SPEECH_VERBS
+    return m is not None and m.group(1) in SPEECH_VERBS
 
 
 def read_question(text: str, registry: SpeakerRegistry | None = None) -> ReadQuestion:

@@ -14,7 +14,6 @@ Pipeline (each step measured in bench/retrieval_eval.py or bench/perf.py):
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import re
 import threading
@@ -86,22 +85,24 @@ def retrieve(
     for boost in boosts:
         joining = boost.ids if boost.join <= 0 else top_within(vectors, q[0], boost.ids, boost.join)
         d_ids = np.concatenate([d_ids, joining[~np.isin(joining, d_ids)]])
-    use_kw = keyword is not None and len(keyword) and params.method != "dense"
-    if not use_kw:
-        bm25 = None
+    if keyword is None or not len(keyword) or params.method == "dense":
+        keyword = bm25 = None
     elif bm25 is None:
         bm25 = keyword.all_scores(query_text)  # once: top-k and re-scoring both read it
-    if use_kw:
+    ids = d_ids
+    if keyword is not None and bm25 is not None:
         k_ids, _ = keyword.top(bm25, pool, allowed=allowed)
         ids = np.concatenate([d_ids, k_ids[~np.isin(k_ids, d_ids)]])
-    else:
-        ids = d_ids
     if len(ids) == 0:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     # exact cosines for every candidate (BM25 ones were not in the dense list)
     cand = vectors.vectors_for(ids)
     dense = cand @ q[0]
-    kw = keyword.scores_at(bm25, ids) if bm25 is not None else np.zeros(len(ids), np.float32)
+    kw = (
+        keyword.scores_at(bm25, ids)
+        if keyword is not None and bm25 is not None
+        else np.zeros(len(ids), np.float32)
+    )
     hub = hubness(cand, params.hub_k) if uses_hubness(params) else None
     bonus = sum((b.weight * np.isin(ids, b.ids) for b in boosts), np.zeros(len(ids)))
     order_ids, fused = rank(ids, dense, kw, params, hub, bonus if boosts else None)
@@ -198,26 +199,11 @@ class Searcher:
     def keyword_index(self) -> KeywordIndex:
         gen = self.index.store.generation
         with self._lock:
-            if self._kw is not None and self._kw_generation == gen:
-                return self._kw
-            folder = self.index.folder / KEYWORD_DIR
-            meta = folder / "keyword.json"
-            kw = None
-            if meta.exists():
-                try:
-                    if json.loads(meta.read_text()).get("generation") == gen:
-                        kw = KeywordIndex.load(folder)
-                except (OSError, ValueError, KeyError):
-                    kw = None
-            if kw is None:
-                ids, texts = self.index.store.paragraph_texts()
-                kw = KeywordIndex.build(ids, texts)
-                try:
-                    kw.save(folder, extra={"generation": gen})
-                except OSError as exc:  # a read-only index folder still answers
-                    log.warning("cannot save keyword index: %s", exc)
-            self._kw, self._kw_generation = kw, gen
-            return kw
+            if self._kw is None or self._kw_generation != gen:
+                folder = self.index.folder / KEYWORD_DIR
+                self._kw = KeywordIndex.open(folder, gen, self.index.store.paragraph_texts)
+                self._kw_generation = gen
+            return self._kw
 
     def registry(self) -> SpeakerRegistry:
         gen = self.index.store.generation
@@ -235,9 +221,10 @@ class Searcher:
     def warm_up(self) -> None:
         """Load model, vectors and keyword index now rather than on the first question, run
         one search through every stage, then freeze what is loaded out of the garbage
-        collector's sight: the model, index and registry are hundreds of thousands of
-        long-lived objects that a full collection would otherwise walk in the middle of some
-        later question (a p99 spike, not a p50 one)."""
+        collector's sight: the model, its libraries, the index and the registry are millions of
+        long-lived objects, and every full collection walked them all, holding the GIL ~300 ms
+        on 2 cores in the middle of some later question (a p99 spike, and a stalled event loop
+        in the bot: bench/load.py)."""
         _ = self.index.vectors
         self.keyword_index()
         self.registry()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from corpus.models import Attribution, Document, Paragraph
 from retrieval.errors import IndexProblem
 from retrieval.models import Hit, SpeakerInfo
 
+DB_FILE = "attribot.sqlite3"  # the database's name inside an index folder
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -270,35 +272,37 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (document_id, para.index, para.text, para.start, para.end, h),
             )
-            pid = cur.lastrowid
+            pid = cast(int, cur.lastrowid)  # set by every INSERT
             added.append(pid)
             conn.execute(
                 "INSERT OR IGNORE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
                 (model, h, np.asarray(vectors[h], dtype=np.float32).tobytes()),
             )
             for attr in para.attributions:
-                speaker_id = self._speaker_id(conn, attr)
-                conn.execute(
-                    "INSERT INTO attributions(paragraph_id, speaker_id, quote, quote_start, "
-                    "quote_end, speaker, mention, mention_start, mention_end, role, cue, kind, "
-                    "speaker_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        pid,
-                        speaker_id,
-                        attr.quote,
-                        attr.quote_span[0],
-                        attr.quote_span[1],
-                        attr.speaker,
-                        attr.mention,
-                        attr.speaker_span[0] if attr.speaker_span else None,
-                        attr.speaker_span[1] if attr.speaker_span else None,
-                        attr.role,
-                        attr.cue,
-                        attr.kind,
-                        attr.speaker_kind,
-                    ),
-                )
+                self._insert_attribution(conn, pid, attr)
         return removed, added
+
+    def _insert_attribution(self, conn: sqlite3.Connection, pid: int, attr: Attribution) -> None:
+        conn.execute(
+            "INSERT INTO attributions(paragraph_id, speaker_id, quote, quote_start, "
+            "quote_end, speaker, mention, mention_start, mention_end, role, cue, kind, "
+            "speaker_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                pid,
+                self._speaker_id(conn, attr),
+                attr.quote,
+                attr.quote_span[0],
+                attr.quote_span[1],
+                attr.speaker,
+                attr.mention,
+                attr.speaker_span[0] if attr.speaker_span else None,
+                attr.speaker_span[1] if attr.speaker_span else None,
+                attr.role,
+                attr.cue,
+                attr.kind,
+                attr.speaker_kind,
+            ),
+        )
 
     def _speaker_id(self, conn: sqlite3.Connection, attr: Attribution) -> int | None:
         if not attr.speaker:
@@ -318,26 +322,40 @@ class Store:
             )
         return sid
 
-    def remove_documents(self, conn: sqlite3.Connection, doc_ids: Iterable[str]) -> list[int]:
-        removed: list[int] = []
-        for doc_id in doc_ids:
-            removed += [
-                r[0]
-                for r in conn.execute(
-                    "SELECT p.id FROM paragraphs p JOIN documents d ON d.id=p.document_id "
-                    "WHERE d.doc_id=?",
-                    (doc_id,),
-                )
-            ]
-            conn.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-        return removed
-
     def prune_speakers(self, conn: sqlite3.Connection) -> None:
         """Speakers whose every quote went with a replaced document are forgotten."""
         conn.execute(
             "DELETE FROM speakers WHERE id NOT IN "
             "(SELECT DISTINCT speaker_id FROM attributions WHERE speaker_id IS NOT NULL)"
         )
+
+    def reembed(
+        self, model: str, dim: int, encode: Callable[[list[str]], np.ndarray], batch: int = 256
+    ) -> int:
+        """Embed again, from the text kept here, every paragraph whose stored embedding for
+        `model` is missing or not `dim`-dimensional; how many texts were embedded.
+
+        Each batch commits with a new generation, so running bots (Index.refresh) pick up
+        the repaired vectors.
+        """
+        rows = self.db.execute(
+            "SELECT DISTINCT p.text_hash, p.text FROM paragraphs p LEFT JOIN embeddings e "
+            "ON e.text_hash=p.text_hash AND e.model=? "
+            "WHERE e.vector IS NULL OR length(e.vector) != ?",
+            (model, dim * 4),
+        ).fetchall()
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            vectors = encode([r[1] for r in chunk])
+            with self.transaction() as conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
+                    [(model, r[0], v.tobytes()) for r, v in zip(chunk, vectors, strict=True)],
+                )
+                if self.get_meta("dim") is None:
+                    self.set_meta("dim", str(dim), conn)
+                self.bump_generation(conn)
+        return len(rows)
 
     def bump_generation(self, conn: sqlite3.Connection) -> int:
         gen = int(

@@ -19,6 +19,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -44,12 +45,12 @@ def ivf_nlist(n: int) -> int:
     return int(max(64, min(16384, round(4 * np.sqrt(max(n, 1))))))
 
 
-def build_ivf(ids: np.ndarray, vectors: np.ndarray, dim: int, nprobe: int = NPROBE) -> faiss.Index:
+def build_ivf(ids: np.ndarray, vectors: np.ndarray, dim: int, nprobe: int = NPROBE) -> Any:
     """A trained IVFFlat index holding `vectors` under `ids`."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     nlist = ivf_nlist(len(vectors))
     # index_factory makes the IVF index own its quantizer (no Python-side lifetime to manage)
-    ivf = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+    ivf: Any = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
     n_train = min(len(vectors), nlist * TRAIN_PER_LIST)
     sample = (
@@ -59,10 +60,38 @@ def build_ivf(ids: np.ndarray, vectors: np.ndarray, dim: int, nprobe: int = NPRO
     )
     ivf.cp.niter = 10  # k-means converges enough for retrieval in 10 rounds; 25 is 2.5x slower
     ivf.train(sample)
-    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
     ivf.nprobe = nprobe
     ivf.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
     return ivf
+
+
+def _inverted_lists(index: Any, with_vectors: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One walk over an IVF index's inverted lists: (ids, float32 vectors flattened), the
+    vectors empty unless asked for."""
+    inv = index.invlists
+    ids_l, vec_l = [], []
+    for lst in range(index.nlist):
+        n = inv.list_size(lst)
+        if not n:
+            continue
+        ids_l.append(faiss.rev_swig_ptr(inv.get_ids(lst), n).copy())
+        if with_vectors:
+            codes = faiss.rev_swig_ptr(inv.get_codes(lst), n * index.d * 4)
+            vec_l.append(np.frombuffer(codes.copy(), dtype=np.float32))
+    ids = np.concatenate(ids_l).astype(np.int64) if ids_l else np.zeros(0, np.int64)
+    vectors = np.concatenate(vec_l) if vec_l else np.zeros(0, np.float32)
+    return ids, vectors
+
+
+def vector_ids(index: Any) -> np.ndarray | None:
+    """Every id a FAISS index holds (duplicates kept), or None for an unknown index type
+    (`attribot check` reads vector files it did not write)."""
+    if isinstance(index, faiss.IndexIDMap):  # IndexIDMap2 is a subclass
+        return faiss.vector_to_array(index.id_map).astype(np.int64)
+    if isinstance(index, faiss.IndexIVF):
+        return _inverted_lists(index, with_vectors=False)[0]
+    return None
 
 
 class VectorIndex:
@@ -71,7 +100,8 @@ class VectorIndex:
 
     def __init__(self, dim: int, index: faiss.Index | None = None):
         self.dim = dim
-        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        # Any: FAISS's stubs describe the base Index, not IndexIDMap2's or IVF's members
+        self.index: Any = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._trained_at = self.ntotal if self.is_approximate else 0
 
     @classmethod
@@ -89,19 +119,16 @@ class VectorIndex:
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         """Every (id, vector) held, for re-building as another index type."""
         if self.is_approximate:
-            inv = self.index.invlists
-            ids_l, vec_l = [], []
-            for lst in range(self.index.nlist):
-                n = inv.list_size(lst)
-                if n:
-                    ids_l.append(faiss.rev_swig_ptr(inv.get_ids(lst), n).copy())
-                    codes = faiss.rev_swig_ptr(inv.get_codes(lst), n * self.dim * 4)
-                    vec_l.append(np.frombuffer(codes.copy(), dtype=np.float32).reshape(n, -1))
-            if not ids_l:
-                return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
-            return np.concatenate(ids_l), np.vstack(vec_l)
+            ids, vectors = _inverted_lists(self.index, with_vectors=True)
+            return ids, vectors.reshape(-1, self.dim)
         ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
         return ids, self.index.index.reconstruct_n(0, self.ntotal)
+
+    def ids(self) -> np.ndarray:
+        """Every id held (duplicates kept), in storage order."""
+        found = vector_ids(self.index)
+        assert found is not None, "a VectorIndex is always IndexIDMap2 or IVF"
+        return found
 
     def _maybe_regrow(self) -> None:
         n = self.ntotal

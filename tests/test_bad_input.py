@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from retrieval.check import check_index
-from retrieval.index import DB_FILE
+from retrieval.store import DB_FILE
 from retrieval.vectors import VECTORS_FILE
 
 GOOD = (
@@ -68,6 +68,7 @@ def messy_ingest(messy, tmp_path_factory):
     return result, index
 
 
+@pytest.mark.needs_model
 def test_bad_files_are_reported_and_the_rest_goes_in(messy_ingest, messy):
     result, index = messy_ingest
     assert result.exit_code == 1  # something was skipped: scripts must notice
@@ -88,6 +89,7 @@ def test_bad_files_are_reported_and_the_rest_goes_in(messy_ingest, messy):
     assert stats["documents"] == 4 and stats["paragraphs"] == stats["vectors"]
 
 
+@pytest.mark.needs_model
 def test_human_output_names_every_skipped_file(messy, tmp_path):
     result = run("ingest", messy, "--index", tmp_path / "index")
     assert result.exit_code == 1
@@ -97,6 +99,7 @@ def test_human_output_names_every_skipped_file(messy, tmp_path):
         ), name
 
 
+@pytest.mark.needs_model
 def test_odd_unicode_document_is_searchable(messy_ingest):
     _, index = messy_ingest
     result = run("ask", "Are readers back at the library?", "--index", index, "--json")
@@ -113,6 +116,7 @@ def test_unknown_extension_named_explicitly(tmp_path):
     assert "unsupported file type '.docx'" in result.stderr
 
 
+@pytest.mark.needs_model
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_file_over_the_size_limit(tmp_path, how):
     (tmp_path / "docs").mkdir()
@@ -137,6 +141,7 @@ def test_default_size_limit_is_20_mb(monkeypatch):
     assert Settings().max_file_bytes == 20 * 1024 * 1024
 
 
+@pytest.mark.needs_model
 def test_permission_denied_file_is_skipped(tmp_path, monkeypatch):
     """We run as root, where chmod 000 denies nothing: the denial is simulated at the one
     call the loader makes to read the file."""

@@ -5,43 +5,23 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 from bot import embeds as E
-from bot.app import APOLOGY, command_payloads, create_bot
+from bot.app import command_payloads, create_bot
 from bot.render import NO_ANSWER
-from bot.service import AttribotService
-from bot.settings import Settings
+from bot.replies import APOLOGY
+from tests.conftest import QUESTION, bot_settings, final, start_bot
 from tests.discord_helpers import (
     ADMIN_ID,
     BOT_ID,
     MANAGE_GUILD,
     MEMBER_ID,
-    Harness,
     as_stored_message,
     assert_pings_nobody,
-    assert_within_discord_limits,
     attachment_payload,
 )
-
-QUESTION = "What did the minister say about ticket prices?"
-
-
-def settings_for(index: Path, **overrides) -> Settings:
-    values = {"index": index, "cooldown_seconds": 0, "workers": 2, "mention_reply": "thread"}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
-async def start_bot(service, tmp_path: Path, **overrides) -> Harness:
-    bot = create_bot(
-        settings_for(service.index.folder, **overrides),
-        service,
-        answers_path=tmp_path / "answers.sqlite3",
-    )
-    return await Harness(bot).start()
 
 
 @pytest.fixture()
@@ -49,22 +29,6 @@ async def harness(service, tmp_path):
     h = await start_bot(service, tmp_path)
     yield h
     await h.bot.close()
-
-
-@pytest.fixture()
-def writable_service(index_copy):
-    svc = AttribotService(index_copy)
-    yield svc
-    svc.index.close()
-
-
-def final(calls):
-    """The last message-carrying call, checked against Discord's limits and pings."""
-    assert_pings_nobody(calls)
-    sent = [c for c in calls if c.carries_message()]
-    for call in sent:
-        assert_within_discord_limits(call)
-    return sent[-1]
 
 
 def assert_private_error(calls, text: str) -> None:
@@ -76,7 +40,7 @@ def assert_private_error(calls, text: str) -> None:
 
 # -- commands as Discord registers them ---------------------------------------------------------
 def test_command_payloads_match_what_sync_sends(service, tmp_path):
-    bot = create_bot(settings_for(service.index.folder), service)
+    bot = create_bot(bot_settings(service.index.folder), service)
     payloads = {p["name"]: p for p in command_payloads(bot)}
     assert set(payloads) == {"ask", "quotes", "source", "speakers", "stats", "ingest", "reindex"}
     ask = {o["name"]: o for o in payloads["ask"]["options"]}
@@ -166,7 +130,7 @@ async def test_unexpected_error_is_an_apology_and_a_logged_traceback(harness, ca
         raise RuntimeError("secret internals")
 
     harness.bot._service = _Wrapped(harness.bot._service, ask=explode)
-    with caplog.at_level(logging.ERROR, logger="bot.app"):
+    with caplog.at_level(logging.ERROR, logger="bot.replies"):
         calls = await harness.command("ask", question=QUESTION)
     sent = [c for c in calls if c.carries_message()][-1]
     assert sent.content == APOLOGY and sent.ephemeral

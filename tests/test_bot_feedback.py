@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from bot import views
+from bot import answer_log
+from bot.answer_log import AnswerLog, AnswerRecord
 from bot.service import AttribotService
-from bot.views import AnswerLog
 from retrieval.store import Store
+from tests.conftest import QUESTION, bot_settings, final, start_bot
 from tests.discord_helpers import ADMIN_ID, MEMBER_ID, as_stored_message
-from tests.test_bot_commands import QUESTION, final, settings_for, start_bot
 
 DAY = 86400.0
 
@@ -27,13 +27,6 @@ CREATE TABLE feedback (
     at TEXT NOT NULL DEFAULT (datetime('now'))
 )
 """
-
-
-@pytest.fixture()
-def writable_service(index_copy):
-    svc = AttribotService(index_copy)
-    yield svc
-    svc.index.close()
 
 
 def feedback_rows(service) -> list[tuple]:
@@ -173,7 +166,7 @@ async def test_votes_on_a_migrated_index_through_the_bot(index_copy, tmp_path):
 
 # -- pruning the answer log ------------------------------------------------------------------
 def add(log: AnswerLog, question: str = "q"):
-    return log.add("ask", question, None, 5, 0, [1, 2], False)
+    return log.add(AnswerRecord("ask", question, None, 5, paragraph_ids=[1, 2]))
 
 
 def backdate(log: AnswerLog, key: str, days: float) -> None:
@@ -220,7 +213,7 @@ def test_prune_keeps_at_most_the_newest_answers(tmp_path):
 
 
 def test_inserts_prune_now_and_then(tmp_path, monkeypatch):
-    monkeypatch.setattr(views, "PRUNE_EVERY", 3)
+    monkeypatch.setattr(answer_log, "PRUNE_EVERY", 3)
     path = tmp_path / "answers.sqlite3"
     log = AnswerLog(path)
     stale = add(log)  # a process's first insert prunes; this one is then made old
@@ -280,9 +273,9 @@ async def test_buttons_on_a_pruned_answer_answer_politely_in_private(writable_se
 
 
 def test_answer_days_setting(tmp_path, monkeypatch):
-    assert settings_for(tmp_path).answer_days == 30
+    assert bot_settings(tmp_path).answer_days == 30
     monkeypatch.setenv("ATTRIBOT_ANSWER_DAYS", "3.5")
-    assert settings_for(tmp_path).answer_days == 3.5
+    assert bot_settings(tmp_path).answer_days == 3.5
     monkeypatch.setenv("ATTRIBOT_ANSWER_DAYS", "0")
     with pytest.raises(ValueError):
-        settings_for(tmp_path)
+        bot_settings(tmp_path)

@@ -23,6 +23,7 @@ def index_dir(tmp_path, sample_corpus):
     return folder
 
 
+@pytest.mark.needs_model
 def test_ingest_summary_and_idempotent_reingest(index_dir, sample_corpus):
     result = run("ingest", sample_corpus, "--index", index_dir, "--json")
     assert result.exit_code == 0
@@ -32,6 +33,7 @@ def test_ingest_summary_and_idempotent_reingest(index_dir, sample_corpus):
     assert summary["paragraphs_embedded"] == 0
 
 
+@pytest.mark.needs_model
 def test_stats_json_shape(index_dir):
     result = run("stats", "--index", index_dir, "--json")
     stats = json.loads(result.output)
@@ -41,6 +43,7 @@ def test_stats_json_shape(index_dir):
     assert stats["speakers"] >= 10
 
 
+@pytest.mark.needs_model
 def test_ask_json_contract(index_dir):
     result = run(
         "ask", "Who will pay for the new ferries?", "--index", index_dir, "--json", "--top-k", 3
@@ -58,6 +61,7 @@ def test_ask_json_contract(index_dir):
     assert "Lena Marsh" in speakers
 
 
+@pytest.mark.needs_model
 def test_ask_text_shows_speaker_role_and_source(index_dir):
     result = run("ask", "Why did the vines freeze?", "--index", index_dir)
     assert result.exit_code == 0
@@ -65,6 +69,7 @@ def test_ask_text_shows_speaker_role_and_source(index_dir):
     assert "Marguerite Vallon" in result.output or "Henrik Aas" in result.output
 
 
+@pytest.mark.needs_model
 def test_ask_batch_plain_and_jsonl(index_dir, tmp_path):
     plain = tmp_path / "q.txt"
     plain.write_text("When does the library open on Sundays?\n\nWhat will the fine pay for?\n")
@@ -79,6 +84,7 @@ def test_ask_batch_plain_and_jsonl(index_dir, tmp_path):
     assert "Ines Carvalho" in record["hits"][0]["text"]
 
 
+@pytest.mark.needs_model
 def test_run_terminal_answers_line_by_line(index_dir):
     result = run(
         "run",
@@ -93,6 +99,7 @@ def test_run_terminal_answers_line_by_line(index_dir):
     assert "documents: 7" in result.output
 
 
+@pytest.mark.needs_model
 def test_fukasawa_question_over_the_specification_article(tmp_path):
     sample = shared_path("sample")
     folder = tmp_path / "idx"
@@ -110,6 +117,7 @@ def test_fukasawa_question_over_the_specification_article(tmp_path):
     assert "shipyards" in first
 
 
+@pytest.mark.needs_model
 def test_attribute_json_spans_are_exact(tmp_path):
     sample = shared_path("sample") / "japan-us-defence-cooperation.txt"
     result = run("attribute", sample, "--json")
@@ -159,6 +167,7 @@ def test_bad_path_is_one_line_error(tmp_path):
     assert result.output.strip() == f"error: {tmp_path / 'missing.txt'}: no such file or folder"
 
 
+@pytest.mark.needs_model
 def test_ingest_reports_bad_files_and_keeps_the_rest(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -186,6 +195,7 @@ def test_sync_without_token_is_a_clear_error():
     assert "DISCORD_TOKEN is not set" in result.output
 
 
+@pytest.mark.needs_model
 def test_ask_restricted_to_a_speaker(index_dir):
     question = "What is wrong with the steel joints of the bridge?"
     result = run("ask", question, "--speaker", "okafor", "--index", index_dir, "--json")
@@ -196,3 +206,19 @@ def test_ask_restricted_to_a_speaker(index_dir):
     result = run("ask", "bridge", "--speaker", "Nobody Atall", "--index", index_dir)
     assert result.exit_code == 1
     assert result.output.strip() == "error: no speaker called 'Nobody Atall' in the corpus"
+
+
+@pytest.mark.parametrize("command", [["commands", "--json"], ["stats", "--index", "{tmp}"]])
+def test_a_command_reads_the_settings_once(command, monkeypatch, tmp_path):
+    from bot import cli as cli_module
+
+    reads = []
+
+    class CountedSettings(cli_module.Settings):
+        def __init__(self, **values):
+            reads.append(1)
+            super().__init__(**values)
+
+    monkeypatch.setattr(cli_module, "Settings", CountedSettings)
+    result = run(*[part.format(tmp=tmp_path / "none") for part in command])
+    assert len(reads) == 1, result.output

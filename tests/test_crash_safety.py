@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.check import check_index, repair_index, vector_ids
-from retrieval.index import DB_FILE, Index
+from retrieval.check import check_index, repair_index
+from retrieval.index import Index
 from retrieval.ingest import ingest_paths
-from retrieval.vectors import VECTORS_FILE
+from retrieval.store import DB_FILE
+from retrieval.vectors import VECTORS_FILE, vector_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 ATTRIBOT = Path(sys.executable).with_name("attribot")
@@ -137,6 +138,7 @@ def content(folder: Path) -> tuple[set, int, int]:
     return rows, attrs, docs
 
 
+@pytest.mark.needs_model  # the ingest subprocess embeds and parses
 def test_kill_9_during_ingest_then_rerun_completes(tmp_path):
     corpus = make_corpus(tmp_path / "corpus")
     # The reference runs beside the kill sequence (second core), not after it.

@@ -4,6 +4,7 @@ the optional packages."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -13,8 +14,9 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from retrieval import embedder as E  # noqa: E402
-from retrieval.embedder import BUNDLED_MODEL, Embedder  # noqa: E402
+from retrieval.embedder import BACKENDS, BUNDLED_MODEL, ONNX_BACKENDS, Embedder  # noqa: E402
+from retrieval.embedder import load as L  # noqa: E402
+from retrieval.embedder import onnx as O  # noqa: E402
 from retrieval.errors import ModelError  # noqa: E402
 
 PASSAGES = [
@@ -43,11 +45,20 @@ def onnx_cache(tmp_path_factory):
     folder = tmp_path_factory.mktemp("attribot-cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ATTRIBOT_CACHE", str(folder))
-        for backend in E.ONNX_BACKENDS:
-            mp.delitem(E._LOADED, (BUNDLED_MODEL, backend), raising=False)
+        for backend in ONNX_BACKENDS:
+            mp.delitem(L._LOADED, (BUNDLED_MODEL, backend), raising=False)
         yield folder
-        for backend in E.ONNX_BACKENDS:
-            E._LOADED.pop((BUNDLED_MODEL, backend), None)
+        for backend in ONNX_BACKENDS:
+            L._LOADED.pop((BUNDLED_MODEL, backend), None)
+
+
+def exports_in(caplog) -> list[str]:
+    """The cache folders this process exported into, from the loader's log."""
+    return [
+        str(r.args[-1])
+        for r in caplog.records
+        if r.name == "retrieval.embedder" and r.msg.startswith("exporting embedding model")
+    ]
 
 
 def _neighbours(emb: Embedder, k: int) -> np.ndarray:
@@ -79,40 +90,42 @@ def test_onnx_vectors_match_torch(backend, floor, k, onnx_cache):
     assert fast.model.folder.is_relative_to(onnx_cache)  # never the repo
 
 
-def test_the_export_is_cached_and_reused(onnx_cache):
-    E._load_onnx(BUNDLED_MODEL, "onnx")  # exported by the test above, or now
-    folder = E.onnx_dir(BUNDLED_MODEL, "onnx")
+def test_the_export_is_cached_and_reused(onnx_cache, caplog):
+    L._load_onnx(BUNDLED_MODEL, "onnx")  # exported by the test above, or now
+    folder = O.onnx_dir(BUNDLED_MODEL, "onnx")
     mtime = (folder / "model.onnx").stat().st_mtime_ns
-    exports = E.EXPORTS
-    model = E._load_onnx(BUNDLED_MODEL, "onnx")  # a fresh load, as a new process would
-    assert exports == E.EXPORTS
+    with caplog.at_level(logging.INFO, logger="retrieval.embedder"):
+        model = L._load_onnx(BUNDLED_MODEL, "onnx")  # a fresh load, as a new process would
+    assert not exports_in(caplog)
     assert (folder / "model.onnx").stat().st_mtime_ns == mtime
     assert model.encode(["hello"]).shape == (1, 384)
     # nothing left behind by the export but the published folders
     assert not [p for p in (onnx_cache / "onnx").iterdir() if p.name.startswith(".")]
 
 
-def test_a_damaged_or_partial_cache_is_rebuilt(onnx_cache):
-    E._load_onnx(BUNDLED_MODEL, "onnx")
-    folder = E.onnx_dir(BUNDLED_MODEL, "onnx")
+def test_a_damaged_or_partial_cache_is_rebuilt(onnx_cache, caplog):
+    L._load_onnx(BUNDLED_MODEL, "onnx")
+    folder = O.onnx_dir(BUNDLED_MODEL, "onnx")
     model_file = folder / "model.onnx"
     # garbage of the right size: the metadata check passes, onnxruntime refuses the file
     size = model_file.stat().st_size
-    model_file.write_bytes(os.urandom(1024) * (size // 1024) + b"\0" * (size % 1024))
-    exports = E.EXPORTS
-    model = E._load_onnx(BUNDLED_MODEL, "onnx")
-    assert exports + 1 == E.EXPORTS
+    garbage = os.urandom(1024) * (size // 1024) + b"\0" * (size % 1024)
+    model_file.write_bytes(garbage)
+    with caplog.at_level(logging.INFO, logger="retrieval.embedder"):
+        model = L._load_onnx(BUNDLED_MODEL, "onnx")
+    assert exports_in(caplog) == [str(folder)]
+    assert (folder / "model.onnx").read_bytes()[:1024] != garbage[:1024]
     assert model.encode(["hello"]).shape == (1, 384)
     # a half-written folder (no metadata, truncated model) is not trusted either
-    (folder / E._META).unlink()
+    (folder / O.META_FILE).unlink()
     model_file.write_bytes(b"\0" * 100)
-    assert E._read_meta(folder) is None
+    assert O.read_meta(folder) is None
 
 
 def test_missing_packages_say_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import now raises ImportError
     with pytest.raises(ModelError, match=r"pip install 'attribot\[onnx\]'"):
-        E._load_onnx(BUNDLED_MODEL, "onnx")
+        L._load_onnx(BUNDLED_MODEL, "onnx")
 
 
 def test_settings_accept_every_backend(monkeypatch):
@@ -120,7 +133,7 @@ def test_settings_accept_every_backend(monkeypatch):
 
     from bot.settings import Settings
 
-    for backend in E.BACKENDS:
+    for backend in BACKENDS:
         monkeypatch.setenv("ATTRIBOT_EMBED_BACKEND", backend)
         assert Settings(_env_file=None).embed_backend == backend
     monkeypatch.setenv("ATTRIBOT_EMBED_BACKEND", "onnx-fp16")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faiss
 import numpy as np
 import pytest
 
@@ -40,6 +41,30 @@ def test_keyword_query_restrict_and_roundtrip(tmp_path):
     kw2 = KeywordIndex.load(tmp_path / "kw")
     assert kw2.query("interest rates", k=1)[0].tolist() == [30]
     assert kw2.scores_for("interest rates", [30, 99])[1] == 0.0
+
+
+def test_a_keyword_index_is_reused_at_its_generation_and_rebuilt_at_another(tmp_path):
+    ids = [10, 20, 30, 40]
+    builds = []
+
+    def source():
+        builds.append(1)
+        return ids, TEXTS
+
+    folder = tmp_path / "keyword"
+    first = KeywordIndex.open(folder, 3, source)
+    assert len(builds) == 1 and (folder / "keyword.json").exists()
+    again = KeywordIndex.open(folder, 3, source)  # a new process at the same generation
+    assert len(builds) == 1
+    assert again.query("interest rates", k=1)[0].tolist() == [30]
+    assert first.query("interest rates", k=1)[0].tolist() == [30]
+    KeywordIndex.open(folder, 4, source)  # the database moved on: built again, and saved
+    assert len(builds) == 2
+    KeywordIndex.open(folder, 4, source)
+    assert len(builds) == 2
+    (folder / "keyword.json").write_text("{not json")  # a damaged save is rebuilt, not fatal
+    assert KeywordIndex.open(folder, 4, source).query("warships", k=1)[0].tolist() == [10]
+    assert len(builds) == 3
 
 
 def test_fusion_methods():
@@ -170,11 +195,15 @@ def test_collapse_keeps_first_of_near_duplicates():
     assert collapse(np.stack([a, a]), [TEXTS[0], TEXTS[2]]) == [0, 1]
 
 
+def unit_rows(n: int, dim: int, seed: int) -> np.ndarray:
+    """n random unit vectors."""
+    x = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
 def test_vector_index_turns_ivf_above_threshold(tmp_path, monkeypatch):
     monkeypatch.setattr(vec, "FLAT_MAX", 500)
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(3000, 32)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    x = unit_rows(3000, 32, seed=1)
     ids = np.arange(3000) * 2 + 5
     small = vec.VectorIndex.build(ids[:400], x[:400], 32)
     assert not small.is_approximate
@@ -189,3 +218,21 @@ def test_vector_index_turns_ivf_above_threshold(tmp_path, monkeypatch):
     big.save(tmp_path, vec.VectorFileInfo(1, big.ntotal, 32, "m"))
     loaded, _ = vec.VectorIndex.load(tmp_path)
     assert loaded.is_approximate and loaded.search(x[11], 1)[0][0] == ids[11]
+
+
+def test_vector_ids_list_every_id_of_flat_and_ivf_indexes(monkeypatch):
+    monkeypatch.setattr(vec, "FLAT_MAX", 500)
+    x = unit_rows(1200, 16, seed=2)
+    ids = np.arange(1200) * 3 + 1
+    flat = vec.VectorIndex.build(ids[:300], x[:300], 16)
+    ivf = vec.VectorIndex.build(ids, x, 16)
+    assert not flat.is_approximate and ivf.is_approximate
+    assert np.array_equal(np.sort(flat.ids()), ids[:300])
+    assert np.array_equal(np.sort(ivf.ids()), ids)
+    assert np.array_equal(vec.vector_ids(ivf.index), ivf.ids())
+    # re-building an IVF index (a 4x regrow) keeps every id with its own vector
+    held_ids, held = ivf._all()
+    assert np.array_equal(np.sort(held_ids), ids)
+    row = int(np.flatnonzero(held_ids == ids[42])[0])
+    assert np.allclose(held[row], x[42])
+    assert vec.vector_ids(faiss.IndexFlatIP(16)) is None  # a type no Attribot index has

@@ -24,6 +24,7 @@ from bot.app import create_bot
 from bot.service import AttribotService
 from bot.settings import Settings
 from retrieval.ingest import ingest_paths
+from tests.conftest import bot_settings
 from tests.discord_helpers import (
     ADMIN_ID,
     BOT_ID,
@@ -52,12 +53,6 @@ PINGY = (
 )
 
 
-def settings_for(index: Path, **overrides) -> Settings:
-    values = {"index": index, "cooldown_seconds": 0, "workers": 2}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
 @pytest.fixture()
 def pingy_service(index_copy, tmp_path):
     """The sample index plus an article full of mentions."""
@@ -73,7 +68,7 @@ def pingy_service(index_copy, tmp_path):
 @pytest.fixture()
 async def pingy(pingy_service, tmp_path):
     bot = create_bot(
-        settings_for(pingy_service.index.folder),
+        bot_settings(pingy_service.index.folder),
         pingy_service,
         answers_path=tmp_path / "answers.sqlite3",
     )
@@ -122,7 +117,7 @@ async def test_errors_echoing_user_text_ping_nobody(pingy):
 
 
 def test_bot_default_allowed_mentions_is_none(service):
-    bot = create_bot(settings_for(service.index.folder), service)
+    bot = create_bot(bot_settings(service.index.folder), service)
     mentions = bot.allowed_mentions
     assert mentions is not None
     payload = mentions.to_dict()

@@ -21,9 +21,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import NONE, UserFacingError, defer
 from bot.cogs.common import manager_only, require_manager
 from bot.embeds import plain
+from bot.replies import NONE, UserFacingError, defer
 from corpus.loaders import JSONL_EXTENSIONS, SUPPORTED_EXTENSIONS, load_paths
 from retrieval.errors import IndexBusy
 from retrieval.index import Index

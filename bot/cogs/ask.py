@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds as E
-from bot.app import NONE, UserFacingError, defer
+from bot.answer_log import AnswerRecord
 from bot.cogs.common import resolve_speaker, speaker_choices, user_cooldown
 from bot.render import cut
+from bot.replies import NONE, UserFacingError, defer, describe_error
 from bot.service import BadQuestion, clean_question
-from bot.views import answer_view, release, send_answer
+from bot.views import followup, send_answer
 
 if TYPE_CHECKING:
     from bot.app import AttribotBot
@@ -88,17 +91,9 @@ class AskCog(commands.Cog, name="Ask"):
             len(hits),
             (time.perf_counter() - started) * 1000,
         )
+        page = AnswerRecord("ask", question, name, top_k, private=private)
         await send_answer(
-            self.bot,
-            interaction,
-            kind="ask",
-            question=question,
-            speaker=name,
-            top_k=top_k,
-            offset=0,
-            hits=hits,
-            private=private,
-            lead=E.answer_lead(answer),
+            self.bot, followup(interaction, private), page, hits, E.answer_lead(answer)
         )
 
     @app_commands.command(name="quotes", description="What one person said, optionally on a topic")
@@ -124,17 +119,8 @@ class AskCog(commands.Cog, name="Ask"):
             bool(topic),
             len(hits),
         )
-        await send_answer(
-            self.bot,
-            interaction,
-            kind="quotes",
-            question=topic or "",
-            speaker=name,
-            top_k=top_k,
-            offset=0,
-            hits=hits,
-            private=False,
-        )
+        page = AnswerRecord("quotes", topic or "", name, top_k)
+        await send_answer(self.bot, followup(interaction, False), page, hits)
 
     @app_commands.command(
         name="source", description="A passage in its article, with the paragraphs around it"
@@ -168,7 +154,7 @@ class AskCog(commands.Cog, name="Ask"):
             self.bot.check_cooldown("ask", message.author.id)
         except (BadQuestion, app_commands.CommandOnCooldown) as exc:
             await message.reply(
-                E.plain(self.bot.describe_error(exc, None)),
+                E.plain(describe_error(exc, None)),
                 allowed_mentions=NONE,
                 mention_author=False,
             )
@@ -176,33 +162,15 @@ class AskCog(commands.Cog, name="Ask"):
         try:
             await self._answer_mention(message, question)
         except Exception as exc:  # noqa: BLE001 - the asker gets a short apology, logs the rest
-            text = self.bot.describe_error(exc, None)
+            text = describe_error(exc, None)
             await message.reply(E.plain(text), allowed_mentions=NONE, mention_author=False)
 
     async def _answer_mention(self, message: discord.Message, question: str) -> None:
+        top_k = 5
         async with message.channel.typing():
             service = await self.bot.get_service()
-            top_k = 5
             answer = await self.bot.run_blocking(service.ask, question, top_k, None)
-            hits = answer.hits
-            record = None
-            if hits:
-                record = await self.bot.run_io(
-                    self.bot.remember_answer,
-                    "ask",
-                    question,
-                    None,
-                    top_k,
-                    0,
-                    [h.paragraph_id for h in hits],
-                    False,
-                )
-        embeds = E.answer_embeds(question, hits)
-        view = answer_view(record, has_more=len(hits) >= top_k)
-        extra: dict = {"view": view} if view is not None else {}
-        lead = E.answer_lead(answer)
-        if lead:
-            extra["content"] = lead
+        hits = answer.hits
         log.info(
             "mention user=%s guild=%s hits=%d mode=%s",
             message.author.id,
@@ -210,6 +178,15 @@ class AskCog(commands.Cog, name="Ask"):
             len(hits),
             self.bot.settings.mention_reply,
         )
+        send = await self._mention_reply_to(message, question)
+        page = AnswerRecord("ask", question, None, top_k)
+        await send_answer(self.bot, send, page, hits, E.answer_lead(answer))
+
+    async def _mention_reply_to(
+        self, message: discord.Message, question: str
+    ) -> Callable[..., Awaitable[Any]]:
+        """Where a mention's answer goes: a new thread on it, or a reply (settings, or no
+        permission to make threads)."""
         if self.bot.settings.mention_reply == "thread" and isinstance(
             message.channel, discord.TextChannel
         ):
@@ -221,8 +198,5 @@ class AskCog(commands.Cog, name="Ask"):
                 # No thread permission: answer in place rather than not at all.
                 log.warning("thread creation failed status=%s: replying instead", exc.status)
             else:
-                await thread.send(embeds=embeds, allowed_mentions=NONE, **extra)
-                release(view)
-                return
-        await message.reply(embeds=embeds, allowed_mentions=NONE, mention_author=False, **extra)
-        release(view)
+                return thread.send
+        return functools.partial(message.reply, mention_author=False)

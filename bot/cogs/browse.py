@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds as E
-from bot.app import NONE, defer
+from bot.replies import NONE, defer
 from bot.views import release, speakers_view
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class BrowseCog(commands.Cog, name="Browse"):
         speakers = await self.bot.run_io(service.speakers, name_filter)
         embed, pages = E.speakers_embed(speakers, 0, name_filter)
         view = speakers_view(0, pages, name_filter)
-        extra = {"view": view} if view is not None else {}
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
         await interaction.followup.send(embed=embed, allowed_mentions=NONE, **extra)
         release(view)
 

@@ -1,0 +1,136 @@
+"""The answers shown on Discord, kept so their buttons still act on them after a restart.
+
+What a click needs beyond the custom_id's 100 characters (the question, the speaker, the
+passages shown) is kept in a small SQLite file beside the index, keyed by a random
+12-hex-digit id carried in the custom_id. The log keeps answers for `ATTRIBOT_ANSWER_DAYS`
+(and at most `MAX_ANSWERS` of them): a click on an older answer gets a polite "too old" reply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ANSWER_LOG_FILE = "discord_answers.sqlite3"
+MAX_ANSWERS = 200_000  # a flood of questions cannot grow the log without bound (~100 MB)
+PRUNE_EVERY = 500  # inserts between prunes; the first insert of a process prunes too
+_COLUMNS = "key, kind, question, speaker, top_k, offset, paragraph_ids, private"
+
+
+@dataclass(slots=True)
+class AnswerRecord:
+    """One page of an answer as shown: enough to show the next page or to rate it."""
+
+    kind: str  # ask | quotes
+    question: str  # the question, or the topic for quotes ("" for none)
+    speaker: str | None
+    top_k: int
+    offset: int = 0  # how many passages came before this page
+    private: bool = False
+    paragraph_ids: list[int] = field(default_factory=list)
+    key: str = ""  # given by AnswerLog.add
+
+
+class AnswerLog:
+    """Answers shown on Discord, so their buttons can act on them after a restart.
+
+    Every method is blocking SQLite work: the bot calls them in a thread (`run_io`).
+    """
+
+    def __init__(
+        self, path: str | Path, max_age_days: float = 30.0, max_answers: int = MAX_ANSWERS
+    ):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_age_seconds = max_age_days * 86400
+        self.max_answers = max_answers
+        self._lock = threading.Lock()
+        self._until_prune = 0  # the first insert prunes what older processes left
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+            "question TEXT NOT NULL, speaker TEXT, top_k INTEGER NOT NULL, "
+            "offset INTEGER NOT NULL, paragraph_ids TEXT NOT NULL, private INTEGER NOT NULL, "
+            "created REAL NOT NULL)"
+        )
+        # Pruning deletes the oldest rows: by index, not by scanning the table.
+        self._db.execute("CREATE INDEX IF NOT EXISTS answers_created ON answers(created)")
+        self._db.commit()
+
+    def prune(self, now: float | None = None) -> int:
+        """Forget answers older than the age limit, then the oldest beyond the count limit;
+        how many were removed."""
+        cutoff = (time.time() if now is None else now) - self.max_age_seconds
+        with self._lock, self._db:
+            removed = self._db.execute("DELETE FROM answers WHERE created < ?", (cutoff,)).rowcount
+            excess = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+            excess -= self.max_answers
+            if excess > 0:
+                removed += self._db.execute(
+                    "DELETE FROM answers WHERE key IN "
+                    "(SELECT key FROM answers ORDER BY created LIMIT ?)",
+                    (excess,),
+                ).rowcount
+            self._until_prune = PRUNE_EVERY
+        if removed:
+            log.info("answer log pruned removed=%d", removed)
+        return removed
+
+    def add(self, answer: AnswerRecord) -> AnswerRecord:
+        """Store `answer` under a new key; the stored record (with its key)."""
+        record = dataclasses.replace(answer, key=secrets.token_hex(6))
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO answers({_COLUMNS}, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.key,
+                    record.kind,
+                    record.question,
+                    record.speaker,
+                    record.top_k,
+                    record.offset,
+                    ",".join(map(str, record.paragraph_ids)),
+                    int(record.private),
+                    time.time(),
+                ),
+            )
+            self._db.commit()
+            self._until_prune -= 1
+            due = self._until_prune <= 0
+        if due:
+            self.prune()
+        return record
+
+    def get(self, key: str) -> AnswerRecord | None:
+        """The answer, or None when unknown or older than the age limit (pruned or due)."""
+        cutoff = time.time() - self.max_age_seconds
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM answers WHERE key=? AND created >= ?",
+                (key, cutoff),
+            ).fetchone()
+        if row is None:
+            return None
+        return AnswerRecord(
+            kind=row[1],
+            question=row[2],
+            speaker=row[3],
+            top_k=row[4],
+            offset=row[5],
+            private=bool(row[7]),
+            paragraph_ids=[int(x) for x in row[6].split(",") if x],
+            key=row[0],
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,99 @@
+"""How the bot speaks to a user outside an answer: acknowledgements, private notes, errors.
+
+A leaf module: it imports nothing of the bot but pure helpers, so cogs, views and the
+application all take these from here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import traceback
+from collections.abc import Awaitable
+
+import discord
+from discord import app_commands
+
+from bot.embeds import plain
+from bot.service import BadQuestion
+
+log = logging.getLogger(__name__)
+
+# Nobody is pinged by anything the bot sends: corpus text can contain "@everyone".
+NONE = discord.AllowedMentions.none()
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+class UserFacingError(Exception):
+    """A problem the user can fix; its message is shown to them as is."""
+
+
+async def defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
+    """Acknowledge within Discord's 3 seconds; remembers whether the reply is private."""
+    interaction.extras["ephemeral"] = ephemeral
+    await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+
+
+async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """A note only the user sees, whether or not the interaction was answered already."""
+    text = plain(text)
+    if not interaction.response.is_done():
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+        return
+    response_type = interaction.response.type
+    public_thinking = (
+        response_type is discord.InteractionResponseType.deferred_channel_message
+        and not interaction.extras.get("ephemeral", False)
+    )
+    if public_thinking:
+        # A public "thinking…" placeholder would turn the first follow-up public: remove it
+        # so the error can be private.
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.delete_original_response()
+    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
+
+
+def describe_error(error: BaseException, interaction: discord.Interaction | None) -> str:
+    """The user's words for an error; unexpected ones are logged and never shown."""
+    original = error
+    if isinstance(error, app_commands.CommandInvokeError):
+        original = error.original
+    if isinstance(original, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {max(1, math.ceil(original.retry_after))}s."
+    if isinstance(original, app_commands.MissingPermissions):
+        return "Only server managers (Manage Server permission) can use this command."
+    if isinstance(original, app_commands.NoPrivateMessage):
+        return "This command only works in a server."
+    if isinstance(original, app_commands.CheckFailure):
+        return "You can't use this command here."
+    if isinstance(original, BadQuestion):
+        return f"I can't answer that: {original}."
+    if isinstance(original, UserFacingError):
+        return str(original)
+    command = getattr(getattr(interaction, "command", None), "qualified_name", None)
+    log.error(
+        "command failed command=%s user=%s guild=%s\n%s",
+        command,
+        getattr(getattr(interaction, "user", None), "id", None),
+        getattr(interaction, "guild_id", None),
+        "".join(traceback.format_exception(original)),
+    )
+    return APOLOGY
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the user privately what went wrong (`describe_error`)."""
+    message = describe_error(error, interaction)
+    try:
+        await send_ephemeral(interaction, message)
+    except discord.HTTPException:
+        log.warning("could not report an error to the user interaction=%s", interaction.id)
+
+
+async def guarded(interaction: discord.Interaction, work: Awaitable[None]) -> None:
+    """Run a button's work; errors reach the user as `tree.on_error` would show them."""
+    try:
+        await work
+    except Exception as exc:  # noqa: BLE001 - every failure gets a friendly reply
+        await report_error(interaction, exc)
