@@ -59,6 +59,8 @@ def describe_error(error: BaseException, interaction: discord.Interaction | None
     original = error
     if isinstance(error, app_commands.CommandInvokeError):
         original = error.original
+    if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+        original = error.__cause__  # an argument that did not resolve (UnknownSpeaker)
     if isinstance(original, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {max(1, math.ceil(original.retry_after))}s."
     if isinstance(original, app_commands.MissingPermissions):

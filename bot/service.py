@@ -15,6 +15,7 @@ from retrieval.answer import Answer, answer
 from retrieval.index import Index
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.search import Searcher
+from retrieval.speaker_match import resolve_speaker
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,15 @@ _INVISIBLE = dict.fromkeys(
 
 class BadQuestion(ValueError):
     """A question that cannot be answered as given; the message says why."""
+
+
+class UnknownSpeaker(BadQuestion):
+    """No speaker in the corpus goes by the name given: the one message for it, everywhere."""
+
+    def __init__(self, name: str) -> None:
+        shown = " ".join(name.split())
+        shown = shown if len(shown) <= 80 else shown[:79] + "…"
+        super().__init__(f"no speaker called '{shown}' in the corpus")
 
 
 def clean_question(text: str, max_chars: int) -> str:
@@ -78,42 +88,42 @@ class AttribotService:
         (`Searcher.warm_up`, which also takes them out of the garbage collector's sight)."""
         self.searcher.warm_up()
 
-    def ask(self, question: str, top_k: int = 5, speaker: str | None = None) -> Answer:
+    def ask(
+        self, question: str, top_k: int = 5, speaker: SpeakerInfo | str | None = None
+    ) -> Answer:
         """The answer line and the best passages: what `attribot ask`, `/ask`, a mention and
-        the terminal all show, and what bench/qa_eval.py scores."""
+        the terminal all show, and what bench/qa_eval.py scores. `speaker` (a name is
+        resolved here, once) keeps to where that person is quoted."""
         question = clean_question(question, self.max_question_chars)
+        info = self.speaker(speaker) if isinstance(speaker, str) else speaker
         self.index.refresh()
-        if speaker:
-            # An unknown name must not silently widen the search to everyone.
-            info = self.find_speaker(speaker)
-            if info is None:
-                raise BadQuestion(f"no speaker called '{speaker}' in the corpus")
-            speaker = info.name
-        return answer(self.searcher, question, max(1, min(top_k, MAX_RESULTS)), speaker)
+        return answer(self.searcher, question, max(1, min(top_k, MAX_RESULTS)), info)
 
     def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:
         return self.index.store.speakers(name_filter or None)
 
-    def quotes(self, speaker: str, topic: str | None = None, top_k: int = 5) -> list[Hit]:
+    def quotes(
+        self, speaker: SpeakerInfo | str, topic: str | None = None, top_k: int = 5
+    ) -> list[Hit]:
         """What one speaker said: best match to `topic` first, else in corpus order."""
+        info = self.speaker(speaker) if isinstance(speaker, str) else speaker
+        self.index.refresh()
         if topic and topic.strip():
-            info = self.find_speaker(speaker)
-            if info is None:
-                return []
             topic = clean_question(topic, self.max_question_chars)
-            self.index.refresh()
-            return self.searcher.search(topic, top_k, info.name, widen=False)
-        info = self.find_speaker(speaker)
-        if info is None:
-            return []
+            return self.searcher.search(topic, top_k, info, widen=False)
         ids = self.index.store.speaker_paragraphs(info.speaker_id)[:top_k]
         return self.index.store.hits([(pid, 0.0) for pid in ids])
 
     def find_speaker(self, name: str) -> SpeakerInfo | None:
         """The one speaker a typed name means: full name, unambiguous surname, small typos."""
-        from retrieval.speaker_match import resolve_speaker
-
         return resolve_speaker(name, self.speakers())
+
+    def speaker(self, name: str) -> SpeakerInfo:
+        """`find_speaker`, or UnknownSpeaker: an unknown name never widens a search to all."""
+        info = self.find_speaker(name)
+        if info is None:
+            raise UnknownSpeaker(name)
+        return info
 
     def source(self, paragraph_id: int, context: int = 1) -> list[Hit]:
         return self.index.store.neighbours(paragraph_id, context, context)

@@ -44,10 +44,8 @@ def answer_line(service: AttribotService, line: str) -> str:
         )
     if command == "quotes":
         name, _, topic = rest.partition("|")
-        info = service.find_speaker(name)
-        if info is None:
-            return f"No speaker called '{name.strip()}'. Try /speakers."
-        hits = service.quotes(info.name, topic.strip() or None)
+        info = service.speaker(name)  # UnknownSpeaker: "error: no speaker called …"
+        hits = service.quotes(info, topic.strip() or None)
         if not hits:
             return NO_ANSWER
         lines = [f"What {speaker_label_for(info)} said:"]

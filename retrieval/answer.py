@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 
 from corpus.models import Attribution
 from corpus.paragraphs import split_sentences
-from retrieval.models import Hit
+from retrieval.models import Hit, SpeakerInfo
 from retrieval.search import Searcher, SearchResult
 
 QUOTE_MATCH_MIN = 0.6  # a "Who said" content and a quote agree this much (token set ratio)
@@ -177,7 +177,9 @@ def answer_line(result: SearchResult, encode: Encode | None, tokens: Tokens) -> 
     return line
 
 
-def answer(searcher: Searcher, question: str, top_k: int = 5, speaker: str | None = None) -> Answer:
+def answer(
+    searcher: Searcher, question: str, top_k: int = 5, speaker: SpeakerInfo | None = None
+) -> Answer:
     """The shipped question path: search, then the answer line. The CLI, the bot and
     bench/qa_eval.py all come through here."""
     result = searcher.search_detailed(question, top_k, speaker)

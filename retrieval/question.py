@@ -154,6 +154,7 @@ _QUOTE_EDGE = " \"“”‘’'.?"
 @dataclass(frozen=True, slots=True)
 class NamedPerson:
     name: str  # the speaker's canonical name in the corpus
+    speaker_ids: tuple[int, ...]  # their ids in the index
     written: str  # the words of the question that name them
     span: tuple[int, int]  # where in the question
     about_speech: bool  # the question asks what this person said or thinks
@@ -265,5 +266,6 @@ def read_question(text: str, registry: SpeakerRegistry | None = None) -> ReadQue
             if name is None:
                 continue
             about = who is None and _about_speech(text[:start], text[end:], possessive)
-            people.append(NamedPerson(name, " ".join(words), (start, end), about))
+            person = NamedPerson(name, registry.ids_of(name), " ".join(words), (start, end), about)
+            people.append(person)
     return ReadQuestion(text, who, phrases, tuple(people))

@@ -27,7 +27,7 @@ from retrieval.dedupe import collapse
 from retrieval.fusion import SHIPPED, FusionParams, hubness, rank, uses_hubness
 from retrieval.index import Index
 from retrieval.keyword import KeywordIndex
-from retrieval.models import Hit
+from retrieval.models import Hit, SpeakerInfo
 from retrieval.question import ReadQuestion, read_question
 from retrieval.speaker_match import SpeakerRegistry
 from retrieval.vectors import VectorIndex
@@ -45,7 +45,7 @@ LEXICAL_WEIGHT = 0.5
 QUOTE_WEIGHT = 2.0  # fused scores are z-scores (~ -1..3); a perfect quote match adds 2
 VERBATIM_WEIGHT = 3.0  # a passage holding the question's quoted words, word for word
 VERBATIM_POOL = 20  # BM25 candidates checked for each quoted phrase
-SUBJECT_WEIGHT = 3.0  # the passages of a person the question asks the words of
+SUBJECT_WEIGHT = 1.0  # the passages of a person the question asks the words of
 NAMED_WEIGHT = 0.3  # the passages of a person the question only names
 FOCUS_POOL = 50  # a named person's passages nearest the question, added to the candidates
 EXACT_ALLOWED_MAX = 5000  # restricted searches score allowed ids exactly below this many
@@ -192,7 +192,6 @@ class Searcher:
         self._kw: KeywordIndex | None = None
         self._kw_generation = -1
         self._registry: SpeakerRegistry | None = None
-        self._speaker_ids: dict[str, list[int]] = {}
         self._reg_generation = -1
 
     # -- derived structures, rebuilt when the index generation moves ------------------------
@@ -214,7 +213,6 @@ class Searcher:
                 for info in people:
                     ids.setdefault(info.name, []).append(info.speaker_id)
                 self._registry = SpeakerRegistry(ids)
-                self._speaker_ids = ids
                 self._reg_generation = gen
             return self._registry
 
@@ -234,18 +232,26 @@ class Searcher:
 
     # -- searching ------------------------------------------------------------------------
     def search(
-        self, question: str, top_k: int = 5, speaker: str | None = None, widen: bool = True
+        self,
+        question: str,
+        top_k: int = 5,
+        speaker: SpeakerInfo | None = None,
+        widen: bool = True,
     ) -> list[Hit]:
         """The best passages; [] when nothing answers (see `search_detailed`)."""
         return self.search_detailed(question, top_k, speaker, widen).hits
 
     def search_detailed(
-        self, question: str, top_k: int = 5, speaker: str | None = None, widen: bool = True
+        self,
+        question: str,
+        top_k: int = 5,
+        speaker: SpeakerInfo | None = None,
+        widen: bool = True,
     ) -> SearchResult:
         """The best passages for a question, or none when nothing answers.
 
-        `speaker` (a canonical name, chosen by the user) restricts the search to where they
-        are quoted; with `widen`, the whole corpus is searched when none of their passages
+        `speaker` (chosen by the user, resolved by the caller) restricts the search to where
+        they are quoted; with `widen`, the whole corpus is searched when none of their passages
         answers (`widened` then says so). Without it, a person the question names exactly
         is a preference: strong when it asks what they said, slight when it only names them.
         """
@@ -253,13 +259,13 @@ class Searcher:
         if not question or top_k <= 0:
             return SearchResult()
         read = read_question(question, self.registry())
-        if speaker:
-            chosen = Focus(speaker, self._paragraphs_of(speaker), 0.0)
+        if speaker is not None:
+            chosen = Focus(speaker.name, self._paragraphs_of([speaker.speaker_id]), 0.0)
             result = self._ranked(read, top_k, chosen, restrict=True)
             if result.no_answer and widen:
                 result = self._ranked(read, top_k, None)
                 result.widened = True
-            result.speaker = speaker
+            result.speaker = speaker.name
             return result
         return self._ranked(read, top_k, self._focus(read))
 
@@ -268,14 +274,12 @@ class Searcher:
         if person is None:
             return None
         weight = SUBJECT_WEIGHT if person.about_speech else NAMED_WEIGHT
-        return Focus(person.name, self._paragraphs_of(person.name), weight)
+        return Focus(person.name, self._paragraphs_of(person.speaker_ids), weight)
 
-    def _paragraphs_of(self, name: str) -> np.ndarray:
-        self.registry()
-        store = self.index.store
+    def _paragraphs_of(self, speaker_ids: Sequence[int]) -> np.ndarray:
         ids: set[int] = set()
-        for speaker_id in self._speaker_ids.get(name, []):
-            ids.update(store.speaker_paragraphs(speaker_id))
+        for speaker_id in speaker_ids:
+            ids.update(self.index.store.speaker_paragraphs(speaker_id))
         return np.array(sorted(ids), dtype=np.int64)
 
     def _ranked(

@@ -8,7 +8,7 @@ forgive typos, because there the user is choosing a speaker on purpose.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -41,7 +41,13 @@ class SpeakerRegistry:
     purpose (the `speaker` option), where small typos ("Emmanuel") should still find them.
     """
 
-    def __init__(self, names: Iterable[str], threshold: float = 88.0) -> None:
+    def __init__(
+        self, names: Iterable[str] | Mapping[str, Sequence[int]], threshold: float = 88.0
+    ) -> None:
+        """`names`: canonical names, or canonical name -> the speaker ids that bear it."""
+        self._ids = (
+            {n.strip(): tuple(v) for n, v in names.items()} if isinstance(names, Mapping) else {}
+        )
         self.names = sorted({n.strip() for n in names if n and n.strip()})
         self.threshold = threshold
         self._full: dict[str, set[str]] = {}
@@ -55,6 +61,10 @@ class SpeakerRegistry:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def ids_of(self, name: str) -> tuple[int, ...]:
+        """The speaker ids of a canonical name (empty when built from names alone)."""
+        return self._ids.get(name, ())
 
     def exact(self, words: Sequence[str]) -> str | None:
         """The one speaker these words name exactly, or None.

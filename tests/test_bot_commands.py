@@ -103,12 +103,17 @@ async def test_ask_restricted_to_a_typed_surname(harness):
         assert any("Samuel Achterberg" in f["name"] for f in embed.get("fields", [])), embed
 
 
-async def test_ask_unknown_speaker_is_a_private_error(harness):
-    calls = await harness.command("ask", question="bridge", speaker="Zebediah Quux")
+@pytest.mark.parametrize("command", ["ask", "quotes"])
+async def test_an_unknown_speaker_is_the_same_private_error_for_every_command(harness, command):
+    options = {"question": "bridge"} if command == "ask" else {}
+    calls = await harness.command(command, speaker="Zebediah Quux", **options)
     sent = [c for c in calls if c.carries_message()]
-    assert "No speaker matching" in sent[-1].content and sent[-1].ephemeral
-    # the public "thinking…" placeholder was removed so the error could be private
-    assert any(c.method == "DELETE" and c.path.endswith("@original") for c in calls)
+    assert (
+        sent[-1].content == "I can't answer that: no speaker called 'Zebediah Quux' in the corpus."
+    )
+    assert sent[-1].ephemeral
+    # resolved before the command runs: no public "thinking…" placeholder was ever shown
+    assert not any(c.payload == {"type": 5} for c in calls)
 
 
 async def test_ask_with_nothing_relevant_says_so(harness):

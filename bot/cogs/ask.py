@@ -15,9 +15,9 @@ from discord.ext import commands
 
 from bot import embeds as E
 from bot.answer_log import AnswerRecord
-from bot.cogs.common import resolve_speaker, speaker_choices, user_cooldown
+from bot.cogs.common import Speaker, user_cooldown
 from bot.render import cut
-from bot.replies import NONE, UserFacingError, defer, describe_error
+from bot.replies import NONE, defer, describe_error
 from bot.service import BadQuestion, clean_question
 from bot.views import followup, send_answer
 
@@ -38,22 +38,6 @@ class AskCog(commands.Cog, name="Ask"):
     def __init__(self, bot: AttribotBot):
         self.bot = bot
 
-    async def _resolve(self, speaker: str | None) -> str | None:
-        if not speaker or not speaker.strip():
-            return None
-        info = resolve_speaker(speaker, await self.bot.speakers_cached())
-        if info is None:
-            raise UserFacingError(
-                f"No speaker matching “{cut(speaker, 80)}” in the corpus: "
-                "pick one from the list, or see /speakers."
-            )
-        return info.name
-
-    async def speaker_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return speaker_choices(current, await self.bot.speakers_cached())
-
     @app_commands.command(
         name="ask", description="Ask the news corpus: best passages and who said what"
     )
@@ -63,14 +47,13 @@ class AskCog(commands.Cog, name="Ask"):
         speaker="Only passages where this person is quoted",
         private="Only you see the answer",
     )
-    @app_commands.autocomplete(speaker=speaker_autocomplete)
     @user_cooldown("ask")
     async def ask(
         self,
         interaction: discord.Interaction,
         question: str,
         top_k: app_commands.Range[int, 1, 10] = 5,
-        speaker: str | None = None,
+        speaker: Speaker | None = None,
         private: bool = False,
     ) -> None:
         # Validation is pure and instant, so it may come before the defer: a bad question
@@ -79,8 +62,8 @@ class AskCog(commands.Cog, name="Ask"):
         await defer(interaction, ephemeral=private)
         started = time.perf_counter()
         service = await self.bot.get_service()
-        name = await self._resolve(speaker)
-        answer = await self.bot.run_blocking(service.ask, question, top_k, name)
+        name = speaker.name if speaker is not None else None
+        answer = await self.bot.run_blocking(service.ask, question, top_k, speaker)
         hits = answer.hits
         log.info(
             "ask user=%s guild=%s top_k=%d speaker=%s hits=%d ms=%d",
@@ -100,18 +83,17 @@ class AskCog(commands.Cog, name="Ask"):
     @app_commands.describe(
         speaker="Full name, surname or part of a name", topic="Only quotes about this"
     )
-    @app_commands.autocomplete(speaker=speaker_autocomplete)
     @user_cooldown("ask")
     async def quotes(
-        self, interaction: discord.Interaction, speaker: str, topic: str | None = None
+        self, interaction: discord.Interaction, speaker: Speaker, topic: str | None = None
     ) -> None:
         if topic is not None and topic.strip():
             topic = clean_question(topic, self.bot.settings.max_question_chars)
         await defer(interaction)
         service = await self.bot.get_service()
-        name = await self._resolve(speaker)
+        name = speaker.name
         top_k = 5
-        hits = await self.bot.run_blocking(service.quotes, name, topic or None, top_k)
+        hits = await self.bot.run_blocking(service.quotes, speaker, topic or None, top_k)
         log.info(
             "quotes user=%s speaker=%s topic=%s hits=%d",
             interaction.user.id,

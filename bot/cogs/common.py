@@ -1,16 +1,19 @@
-"""What several cogs share: speaker matching for autocomplete, and server-side checks."""
+"""What several cogs share: the speaker argument, and server-side checks."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
+from bot.service import UnknownSpeaker
 from retrieval.models import SpeakerInfo
 from retrieval.speaker_match import rank_speakers, resolve_speaker
 
-__all__ = ["rank_speakers", "resolve_speaker", "speaker_choices"]
+if TYPE_CHECKING:
+    from bot.app import AttribotBot
 
 CHOICES_MAX = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_TEXT_MAX = 100  # choice name and value: 1-100 characters
@@ -29,6 +32,28 @@ def speaker_choices(query: str, speakers: Sequence[SpeakerInfo]) -> list[app_com
         if len(choices) >= CHOICES_MAX:
             break
     return choices
+
+
+class SpeakerArgument(app_commands.Transformer):
+    """A speaker option: suggestions while typing, and the typed or picked name resolved to
+    one SpeakerInfo before the command runs (full name, unambiguous surname, small typos).
+    An unknown name is UnknownSpeaker, the same message as everywhere else."""
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction, value: str
+    ) -> list[app_commands.Choice[str]]:
+        bot: AttribotBot = interaction.client  # type: ignore[assignment]
+        return speaker_choices(value, await bot.speakers_cached())
+
+    async def transform(self, interaction: discord.Interaction, value: str) -> SpeakerInfo:
+        bot: AttribotBot = interaction.client  # type: ignore[assignment]
+        info = resolve_speaker(value, await bot.speakers_cached())
+        if info is None:
+            raise UnknownSpeaker(value)
+        return info
+
+
+Speaker = app_commands.Transform[SpeakerInfo, SpeakerArgument]
 
 
 def require_manager(interaction: discord.Interaction) -> None:
