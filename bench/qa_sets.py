@@ -35,78 +35,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.attribution_eval import load_split  # noqa: E402
+from bench.attribution_eval import _PRONOUNS, load_split  # noqa: E402
 from bench.evaldata import load_realtimeqa, load_xquad  # noqa: E402
+from corpus.attribution.lexicon import TITLE_WORDS  # noqa: E402
 
-_PRONOUNS = frozenset(
-    [
-        "he",
-        "she",
-        "they",
-        "it",
-        "i",
-        "we",
-        "you",
-        "him",
-        "her",
-        "them",
-        "us",
-        "his",
-        "their",
-        "its",
-        "who",
-        "which",
-        "that",
-        "this",
-    ]
-)
-_HONORIFICS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sen",
-        "rep",
-        "gov",
-        "gen",
-        "sir",
-        "dame",
-        "lord",
-        "lady",
-        "rev",
-    ]
-)
-_SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv"])
+_SUFFIXES = frozenset("jr sr ii iii iv".split())
 _QUOTE_EDGE = " \t\n\"“”‘’'"
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _TOPIC_STOP = frozenset(
-    [
-        "thing",
-        "things",
-        "way",
-        "ways",
-        "time",
-        "times",
-        "year",
-        "years",
-        "people",
-        "lot",
-        "lots",
-        "kind",
-        "part",
-        "something",
-        "anything",
-        "everything",
-        "nothing",
-        "one",
-        "ones",
-        "day",
-        "days",
-        "fact",
-        "point",
-    ]
+    "thing things way ways time times year years people lot lots kind part something anything "
+    "everything nothing one ones day days fact point".split()
 )
 
 
@@ -118,7 +56,7 @@ def name_key(name: str | None) -> tuple[str, ...]:
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = re.sub(r"['’]s\b", "", text)
     words = [w for w in re.findall(r"[a-z]+", text)]
-    words = [w for w in words if w not in _HONORIFICS and w not in _SUFFIXES and len(w) > 1]
+    words = [w for w in words if w not in TITLE_WORDS and w not in _SUFFIXES and len(w) > 1]
     if not words:
         return ()
     return (words[0], words[-1]) if len(words) > 1 else (words[0],)
@@ -156,7 +94,7 @@ class Question:
 def _clean_person(text: str) -> str:
     text = re.sub(r"['’]s?$", "", text.strip()).strip(" ,.")
     words = text.split()
-    while words and words[0].lower().strip(".") in _HONORIFICS:
+    while words and words[0].lower().strip(".") in TITLE_WORDS:
         words = words[1:]
     return " ".join(words)
 

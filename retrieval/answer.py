@@ -183,9 +183,7 @@ def answer(
     """The shipped question path: search, then the answer line. The CLI, the bot and
     bench/qa_eval.py all come through here."""
     result = searcher.search_detailed(question, top_k, speaker)
-    embedder = searcher.index.embedder
-    encode = lambda texts: np.vstack([embedder.encode_query(t) for t in texts])  # noqa: E731
-    line = answer_line(result, encode, searcher.keyword_index().tokens)
+    line = answer_line(result, searcher.index.embedder.encode_few, searcher.keyword_index().tokens)
     evidence = {
         "best_cosine": result.best_cosine,
         "lexical": result.lexical,

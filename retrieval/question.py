@@ -24,32 +24,8 @@ from retrieval.speaker_match import SpeakerRegistry
 # Lexicon cue verbs that, in a question, ask about an action rather than about words
 # ("What did X find / show / decide / know?").
 _NOT_SPEECH_IN_QUESTIONS = frozenset(
-    [
-        "continue",
-        "find",
-        "show",
-        "point",
-        "post",
-        "question",
-        "report",
-        "answer",
-        "ask",
-        "add",
-        "decide",
-        "determine",
-        "learn",
-        "know",
-        "consider",
-        "judge",
-        "figure",
-        "sense",
-        "expect",
-        "assume",
-        "bet",
-        "trust",
-        "wish",
-        "call",
-    ]
+    "continue find show point post question report answer ask add decide determine learn "
+    "know consider judge figure sense expect assume bet trust wish call".split()
 )
 SPEECH_VERBS = frozenset(
     form
@@ -57,87 +33,18 @@ SPEECH_VERBS = frozenset(
     for form, lemma in forms.items()
     if lemma not in _NOT_SPEECH_IN_QUESTIONS
 )
-_VIEW_NOUNS = frozenset(VIEW_NOUNS) | {
-    "views",
-    "position",
-    "stance",
-    "comments",
-    "comment",
-    "remarks",
-    "response",
-    "reaction",
-    "thoughts",
-    "take",
-    "quotes",
-    "statement",
-    "message",
-}
+_VIEW_NOUNS = frozenset(VIEW_NOUNS) | frozenset(
+    "views position stance comments comment remarks response reaction thoughts take quotes "
+    "statement message".split()
+)
 # Capitalised words that start a question or sit before a name but are never part of it.
 _NOT_NAMES = frozenset(
-    [
-        "what",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "which",
-        "did",
-        "does",
-        "do",
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "the",
-        "a",
-        "an",
-        "in",
-        "on",
-        "of",
-        "about",
-        "for",
-        "to",
-        "and",
-        "or",
-        "but",
-        "according",
-        "if",
-        "after",
-        "before",
-        "since",
-        "during",
-    ]
+    "what who whom whose when where why how which did does do is are was were has have had "
+    "will would can could should the a an in on of about for to and or but according if "
+    "after before since during".split()
 )
 _PARTICLES = frozenset(
-    [
-        "de",
-        "da",
-        "del",
-        "der",
-        "di",
-        "du",
-        "la",
-        "le",
-        "van",
-        "von",
-        "bin",
-        "al",
-        "ibn",
-        "dos",
-        "das",
-        "st",
-    ]
+    {"de", "da", "del", "der", "di", "du", "la", "le", "van", "von", "bin", "al", "ibn", "st"}
 )
 _WORD = re.compile(r"[^\W\d_][\w'’.\-]*")
 _QUOTED = re.compile(r"“([^”]{3,})”|\"([^\"]{3,})\"|‘([^’]{3,})’(?!\w)|(?<!\w)'([^']{3,})'(?!\w)")

@@ -93,10 +93,15 @@ class Embedder:
         return self._query_cache(text)
 
     def _encode_query_uncached(self, text: str) -> np.ndarray:
+        vector = self.encode_few([text])
+        vector.setflags(write=False)
+        return vector
+
+    def encode_few(self, texts: list[str]) -> np.ndarray:
+        """A few short texts at question time (a question, the sentences of one passage), in
+        one batch on the question's thread budget, uncached."""
         if self.backend in ONNX_BACKENDS:  # same reasoning as below, with its own session
-            vector = self.model.encode([text], threads=self.query_threads or None)
-            vector.setflags(write=False)
-            return vector
+            return self.model.encode(list(texts), threads=self.query_threads or None)
         import torch
 
         # A 10-20 token question is too small to split across cores: with 2 threads each op
@@ -107,9 +112,7 @@ class Embedder:
         if change:
             torch.set_num_threads(self.query_threads)
         try:
-            vector = self.encode([text])
+            return self.encode(list(texts))
         finally:
             if change:
                 torch.set_num_threads(prev)
-        vector.setflags(write=False)
-        return vector
