@@ -67,7 +67,7 @@ def test_a_question_asking_what_a_person_said_puts_their_passages_first(searcher
     assert res.speaker == "Rahm Emanuel"
     assert "Rahm Emanuel" in speakers_of(res.hits[0])
     (tanabe,) = [s for s in searcher.index.store.speakers() if s.name == "Keiko Tanabe"]
-    hits = searcher.search("What did she say?", speaker=tanabe)
+    hits = searcher.search("What did she say about budgets?", speaker=tanabe)
     assert hits and all("Keiko Tanabe" in speakers_of(h) for h in hits)
 
 
@@ -108,3 +108,12 @@ def test_who_said_ranks_by_quote(searcher):
 def test_off_topic_question_gets_no_answer(searcher):
     res = searcher.search_detailed("How do I fix a segmentation fault in my C compiler?", top_k=3)
     assert res.no_answer and res.hits == []
+
+
+def test_a_chosen_speaker_whose_passages_do_not_answer_widens_to_everyone(searcher):
+    (tanabe,) = [s for s in searcher.index.store.speakers() if s.name == "Keiko Tanabe"]
+    res = searcher.search_detailed("Why are rice farmers protesting?", speaker=tanabe)
+    assert res.widened and res.speaker == "Keiko Tanabe"
+    assert "fertiliser" in res.hits[0].text
+    kept = searcher.search_detailed("Why are rice farmers protesting?", speaker=tanabe, widen=False)
+    assert kept.no_answer and kept.hits == []  # /quotes: only what she said, or nothing
