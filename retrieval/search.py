@@ -166,7 +166,6 @@ class SearchResult:
     lexical: float = 0.0  # best BM25 score in the corpus / log(1 + paragraphs): see below
     widened: bool = False  # the chosen speaker's passages did not answer: all were searched
     question: ReadQuestion | None = None
-    query_vector: np.ndarray | None = None  # what the search embedded
     verbatim: set[int] = field(default_factory=set)  # ids of hits holding quoted words
 
 
@@ -291,7 +290,6 @@ class Searcher:
         result = SearchResult(who_said=read.who_said, question=read)
         query_text = read.search_text
         qvec = self.index.embedder.encode_query(query_text)
-        result.query_vector = qvec
         vectors, keyword = self.index.vectors, self.keyword_index()
         allowed = focus.paragraphs if focus is not None and restrict else None
         verbatim = self._verbatim(read.phrases, keyword, allowed)
