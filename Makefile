@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SHARED ?= ../shared/data
 
-.PHONY: setup run test test-fast lint format clean bench-perf bench-retrieval bench-attribution bench-load
+.PHONY: setup run test test-fast lint format clean bench-perf bench-retrieval bench-qa bench-attribution bench-load
 
 setup: $(STAMP)
 
@@ -44,6 +44,10 @@ bench-perf: $(STAMP)
 
 bench-retrieval: $(STAMP)
 	$(BIN)/python bench/retrieval_eval.py --realtimeqa $(SHARED)/realtimeqa-dev --xquad $(SHARED)/xquad-en/xquad.en.json --distractors $(SHARED)/polnear/dev/text
+
+# What a user gets: questions through AttribotService.ask (the CLI's and the bot's path).
+bench-qa: $(STAMP)
+	$(BIN)/python bench/qa_eval.py --realtimeqa $(SHARED)/realtimeqa-dev --polnear $(SHARED)/polnear/dev --xquad $(SHARED)/xquad-en/xquad.en.json
 
 bench-attribution: $(STAMP)
 	$(BIN)/python bench/attribution_eval.py $(SHARED)/polnear/dev

@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "test_embedder_backends",
     "test_ingest",
     "test_load",
+    "test_qa_eval",
     "test_retrieval_eval",
     "test_retrieval_perf_paths",
     "test_retrieval_search",
