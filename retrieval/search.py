@@ -323,17 +323,18 @@ class Searcher:
         result.verbatim = {h.paragraph_id for h in hits} & set(verbatim.tolist())
         if focus is not None:
             result.speaker = focus.name
-        if self.refuse and not self._answers(result, read):
+        if self.refuse and not self._answers(result, read, restrict):
             result.no_answer = True
             return result
         result.hits = hits
         return result
 
-    def _answers(self, result: SearchResult, read: ReadQuestion) -> bool:
+    def _answers(self, result: SearchResult, read: ReadQuestion, chosen: bool) -> bool:
         """Whether the best passages answer at all. Quoted words found verbatim, or a speaker
-        of the corpus named exactly, always do; otherwise the dense and the lexical evidence
-        decide together: best cosine + LEXICAL_WEIGHT x lexical evidence >= NO_ANSWER_SCORE."""
-        if result.verbatim or read.people:
+        of the corpus named exactly, always do; so do a chosen speaker's passages that hold a
+        word of the question ("library", speaker Achterberg); otherwise the dense and the
+        lexical evidence decide together: cosine + LEXICAL_WEIGHT x lexical >= NO_ANSWER_SCORE."""
+        if result.verbatim or read.people or (chosen and result.lexical > 0):
             return True
         score = result.best_cosine + LEXICAL_WEIGHT * result.lexical
         return score >= self.no_answer_score
