@@ -34,8 +34,19 @@ FILTER_IN_ID_MAX = 60  # custom_id is at most 100 characters
 
 
 # -- buttons ---------------------------------------------------------------------------------
+class Admitted:
+    """A click is work in flight too: admitted (a shutdown waits for it), or turned away with
+    a "restarting" note while the bot shuts down. Mixed in before DynamicItem."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        bot: AttribotBot = interaction.client  # type: ignore[assignment]
+        return await bot.admit(interaction)
+
+
 class MoreButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"attribot:more:(?P<key>[0-9a-f]{12})"
+    Admitted,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"attribot:more:(?P<key>[0-9a-f]{12})",
 ):
     def __init__(self, key: str) -> None:
         super().__init__(
@@ -60,6 +71,7 @@ class MoreButton(
 
 
 class VoteButton(
+    Admitted,
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"attribot:vote:(?P<key>[0-9a-f]{12}):(?P<vote>up|down)",
 ):
@@ -86,6 +98,7 @@ class VoteButton(
 
 
 class SpeakersPageButton(
+    Admitted,
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"attribot:speakers:(?P<dir>prev|next):(?P<page>\d{1,5}):(?P<filter>.{0,60})",
 ):

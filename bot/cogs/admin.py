@@ -23,7 +23,7 @@ from discord.ext import commands
 
 from bot.cogs.common import manager_only, require_manager
 from bot.embeds import plain
-from bot.replies import NONE, UserFacingError, defer
+from bot.replies import NONE, UserFacingError, defer, deliver
 from corpus.loaders import JSONL_EXTENSIONS, SUPPORTED_EXTENSIONS, load_paths
 from retrieval.errors import IndexBusy
 from retrieval.index import Index
@@ -212,10 +212,10 @@ class ProgressReporter:
         self._pending.append(future)
 
     async def _edit(self, text: str) -> None:
-        try:
-            await self.interaction.edit_original_response(content=text, allowed_mentions=NONE)
-        except discord.HTTPException as exc:  # progress is a courtesy: never fail the ingest
-            log.warning("progress edit failed status=%s", exc.status)
+        # Progress is a courtesy: an edit that cannot be delivered (rate limit, a shutdown's
+        # closed session) is logged and never fails the ingest.
+        edit = self.interaction.edit_original_response(content=text, allowed_mentions=NONE)
+        await deliver(edit, "a progress edit")
 
     async def drain(self) -> None:
         """Wait for scheduled edits, so the final summary is the last edit."""

@@ -128,6 +128,8 @@ class AskCog(commands.Cog, name="Ask"):
         # Only a real mention of the bot: @everyone or a role mention is not a question for us.
         if not any(user.id == me.id for user in message.mentions):
             return
+        if not await self.bot.admit(message):  # shutting down: "ask again in a moment"
+            return
         question = strip_mention(message.content, me.id)
         try:
             if not question:
