@@ -21,6 +21,7 @@ import discord
 
 from bot import embeds as E
 from bot.answer_log import AnswerRecord
+from bot.render import plural
 from bot.replies import NONE, guarded, send_ephemeral
 from bot.service import MAX_RESULTS
 from retrieval.models import Hit
@@ -272,8 +273,7 @@ VOTE_REPLIES = {
 
 
 def too_old(bot: AttribotBot, action: str) -> str:
-    days = bot.settings.answer_days
-    kept = f"{days:g} day" + ("" if days == 1 else "s")
+    kept = plural(bot.settings.answer_days, "day")
     return f"Sorry, that answer is too old {action}: answers are kept for {kept}."
 
 

@@ -23,6 +23,7 @@ from discord.ext import commands
 
 from bot.cogs.common import manager_only, require_manager
 from bot.embeds import plain
+from bot.render import plural
 from bot.replies import NONE, UserFacingError, defer, deliver
 from corpus.loaders import JSONL_EXTENSIONS, SUPPORTED_EXTENSIONS, load_paths
 from retrieval.errors import IndexBusy
@@ -184,7 +185,8 @@ class AdminCog(commands.Cog, name="Admin"):
             "reindex user=%s vectors=%d seconds=%.1f", interaction.user.id, vectors.ntotal, seconds
         )
         await interaction.edit_original_response(
-            content=f"Vector index rebuilt from the database: {vectors.ntotal:,} passages in {seconds:.1f}s.",
+            content=f"Vector index rebuilt from the database: {plural(vectors.ntotal, 'passage')} "
+            f"in {seconds:.1f}s.",
             allowed_mentions=NONE,
         )
 
@@ -207,7 +209,7 @@ class ProgressReporter:
         if done < total and now - self._last < PROGRESS_EVERY_SECONDS:
             return
         self._last = now
-        text = f"Ingesting {self.name}: {done}/{total} documents…"
+        text = f"Ingesting {self.name}: {done}/{plural(total, 'document')}…"
         future = asyncio.run_coroutine_threadsafe(self._edit(text), self.loop)
         self._pending.append(future)
 
