@@ -174,11 +174,9 @@ async def drive(
 ) -> LoadResult:  # fmt: skip
     """Deliver n /ask interactions from n different users as fast as the gateway could,
     then `pairs` users asking twice back to back; return the measurements."""
-    from discord.webhook.async_ import async_context
-
     from bot.app import create_bot
     from bot.settings import Settings
-    from tests.discord_helpers import SEND_MESSAGES, Harness
+    from tests.discord_helpers import Harness
 
     settings = Settings(
         _env_file=None,
@@ -219,13 +217,11 @@ async def drive(
         probe = LagProbe()
         me = asyncio.current_task()
         probe_task = asyncio.create_task(probe.run())
-        async_context.set(h.adapter)  # tasks created from here inherit the fake network
 
         def deliver(user_id: int, question: str) -> str:
-            data = h.command_data("ask", {"question": question})
-            payload = h._interaction(2, data, user_id=user_id, permissions=SEND_MESSAGES)
+            payload = h.ask_payload(question, user_id=user_id)
             sent_at[payload["token"]] = time.perf_counter()
-            bot._connection.parse_interaction_create(payload)
+            h.deliver(payload)  # as the gateway does; its tasks inherit the fake network
             return payload["token"]
 
         started = time.perf_counter()

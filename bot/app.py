@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -26,9 +27,9 @@ from discord.ext import commands
 
 from bot.answer_log import ANSWER_LOG_FILE, AnswerLog, AnswerRecord
 from bot.cogs import COGS
-from bot.concurrency import IndexGate, UserCooldowns
+from bot.concurrency import Drain, IndexGate, UserCooldowns, WorkerPool
 from bot.logs import setup_logging
-from bot.replies import NONE, report_error
+from bot.replies import NONE, report_error, tell_restarting
 from bot.service import AttribotService
 from bot.settings import Settings
 from bot.views import DYNAMIC_ITEMS
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SPEAKER_CACHE_SECONDS = 60.0
+IO_THREADS = 4  # answer-log writes and small SQLite reads, beside the search pool
+TELL_SECONDS = 3.0  # at most this long to tell the cancelled askers, before disconnecting
 
 
 def intents() -> discord.Intents:
@@ -49,6 +52,11 @@ def intents() -> discord.Intents:
 
 
 class AttribotTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Commands and autocomplete: admitted as work in flight, or turned away while the
+        bot shuts down."""
+        return await interaction.client.admit(interaction)  # type: ignore[attr-defined]
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -76,7 +84,10 @@ class AttribotBot(commands.Bot):
         self._answers_path = answers_path
         self._service_lock: asyncio.Lock | None = None
         self._answers: AnswerLog | None = None
-        self._pool = asyncio.Semaphore(max(1, settings.workers))
+        self._pool = WorkerPool(settings.workers, "attribot-worker")
+        self._io = WorkerPool(IO_THREADS, "attribot-io")
+        self.drain = Drain()
+        self._shut_down: asyncio.Event | None = None
         self.index_gate = IndexGate()
         self.cooldowns = UserCooldowns(settings.cooldown_seconds)
         self._speaker_cache: tuple[float, list[SpeakerInfo]] | None = None
@@ -110,13 +121,52 @@ class AttribotBot(commands.Bot):
         # keeps "@Attribot who said ..." from being parsed as a command named "who".
         return
 
+    # -- shutting down -----------------------------------------------------------------------
+    async def admit(self, target: discord.Interaction | discord.Message) -> bool:
+        """Count an interaction or a mention as work in flight, so a shutdown waits for its
+        answer; while shutting down, turn it away with a short "restarting" note instead
+        (a network call only: no CPU work before Discord's 3 seconds)."""
+        if self.drain.admit(functools.partial(tell_restarting, target)):
+            return True
+        await tell_restarting(target)
+        return False
+
+    @property
+    def draining(self) -> bool:
+        return self.drain.draining
+
     async def close(self) -> None:
-        await super().close()
-        if self._answers is not None:
-            self._answers.close()
-        if self._service is not None and self._owns_service:
-            await asyncio.to_thread(self._service.index.close)
-        log.info("bot closed")
+        """Shut down without losing an answer or crashing: turn new work away, let the work in
+        flight finish (up to ATTRIBOT_DRAIN_SECONDS; what is still running then is cancelled
+        and its askers told to ask again), disconnect, wait for every worker thread, and only
+        then close the answer log and the index they use. Idempotent."""
+        if self._shut_down is not None:
+            await self._shut_down.wait()
+            return
+        self._shut_down = asyncio.Event()
+        started = time.perf_counter()
+        cancelled: list = []
+        try:
+            cancelled = await self.drain.finish(self.settings.drain_seconds)
+            if cancelled:
+                await asyncio.wait(
+                    [asyncio.create_task(tell()) for tell in cancelled], timeout=TELL_SECONDS
+                )
+            await super().close()  # the gateway and the HTTP session
+            await asyncio.to_thread(self._join_workers)
+            if self._answers is not None:
+                self._answers.close()
+            if self._service is not None and self._owns_service:
+                await asyncio.to_thread(self._service.index.close)
+        finally:
+            self._shut_down.set()
+        log.info(
+            "bot closed seconds=%.1f cancelled=%d", time.perf_counter() - started, len(cancelled)
+        )
+
+    def _join_workers(self) -> None:
+        self._pool.shutdown()
+        self._io.shutdown()
 
     # -- the service and its worker pool ------------------------------------------------------
     async def get_service(self) -> AttribotService:
@@ -172,18 +222,18 @@ class AttribotBot(commands.Bot):
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """Model/index work: in a worker thread, at most `settings.workers` at once, never
         while an ingest is changing the index."""
-        async with self.index_gate.read(), self._pool:
-            return await asyncio.to_thread(fn, *args)
+        async with self.index_gate.read():
+            return await self._pool.run(fn, *args)
 
     async def run_exclusive(self, fn: Callable[..., T], *args: Any) -> T:
         """Index writes (ingest, reindex): alone, after the searches in flight finish."""
         async with self.index_gate.write():
-            return await asyncio.to_thread(fn, *args)
+            return await self._pool.run(fn, *args)
 
     async def run_io(self, fn: Callable[..., T], *args: Any) -> T:
-        """Small SQLite reads/writes: off the event loop but outside the bounded pool, so a
+        """Small SQLite reads/writes: off the event loop but outside the search pool, so a
         queue of searches never delays a button click or an autocomplete."""
-        return await asyncio.to_thread(fn, *args)
+        return await self._io.run(fn, *args)
 
     async def speakers_cached(self) -> list[SpeakerInfo]:
         """Every speaker, cached briefly: autocomplete asks on each keystroke."""
@@ -261,7 +311,8 @@ async def sync_commands_with_token(settings: Settings, guild_id: int | None) -> 
 
 
 def run_bot(settings: Settings, service: AttribotService | None = None) -> None:
-    """Run until SIGINT/SIGTERM, then close the connection and the index cleanly."""
+    """Run until SIGINT/SIGTERM, then shut down gracefully (`AttribotBot.close`): answers in
+    flight are finished, for up to ATTRIBOT_DRAIN_SECONDS; a second signal stops waiting."""
     # Our set-up, not discord.utils.setup_logging: that one added a second root handler (every
     # line printed twice) without the token redaction.
     setup_logging(settings.log_level, secrets=[settings.token] if settings.token else None)
@@ -275,9 +326,16 @@ async def _run(settings: Settings, token: str, service: AttribotService | None) 
     bot = create_bot(settings, service)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            log.warning("second signal: not waiting for the answers in flight")
+            bot.drain.hurry()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
     async with bot:
         if service is not None:  # the CLI's service is opened lazily: warm it up now
             await asyncio.to_thread(service.warm_up)
@@ -287,7 +345,10 @@ async def _run(settings: Settings, token: str, service: AttribotService | None) 
         stopper = asyncio.create_task(stop.wait(), name="attribot-stop")
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
-            log.info("signal received: shutting down")
+            log.info(
+                "signal received: shutting down after the answers in flight (up to %gs)",
+                settings.drain_seconds,
+            )
         else:
             stopper.cancel()
         await bot.close()

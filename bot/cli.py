@@ -147,13 +147,16 @@ def ingest(paths: tuple[str, ...], index: Path | None, as_json: bool, max_file_m
     if as_json:
         click.echo(json.dumps(summary.to_json()))
     else:
+        from bot.render import plural
+
         click.echo(
-            f"{summary.documents_added} documents added, {summary.documents_updated} updated, "
-            f"{summary.documents_unchanged} unchanged; {summary.paragraphs_added} paragraphs "
-            f"added, {summary.paragraphs_removed} removed, {summary.paragraphs_embedded} embedded."
+            f"{plural(summary.documents_added, 'document')} added, "
+            f"{summary.documents_updated} updated, {summary.documents_unchanged} unchanged; "
+            f"{plural(summary.paragraphs_added, 'paragraph')} added, "
+            f"{summary.paragraphs_removed} removed, {summary.paragraphs_embedded} embedded."
         )
         if summary.ignored:
-            click.echo(f"{len(summary.ignored)} files of no supported type ignored.")
+            click.echo(f"{plural(len(summary.ignored), 'file')} of no supported type ignored.")
         for where, why in summary.skipped:
             click.echo(f"skipped {where}: {why}", err=True)
     if summary.failed:
@@ -316,10 +319,12 @@ def check(index: Path | None, repair: bool, as_json: bool):
             click.echo(f"repaired: {line}")
         c = report.counts
         if report.ok:
+            from bot.render import plural
+
             click.echo(
-                f"{settings.index}: healthy ({c.get('documents', 0)} documents, "
-                f"{c.get('paragraphs', 0)} paragraphs, {c.get('vectors') or 0} vectors, "
-                f"generation {c.get('generation', 0)})"
+                f"{settings.index}: healthy ({plural(c.get('documents') or 0, 'document')}, "
+                f"{plural(c.get('paragraphs') or 0, 'paragraph')}, "
+                f"{plural(c.get('vectors') or 0, 'vector')}, generation {c.get('generation', 0)})"
             )
         for p in report.problems:
             click.echo(f"problem: {p.message}", err=True)

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import discord
 
-from bot.render import NO_ANSWER, answer_notice, cut, display_quote, source_label, speaker_label
+from bot.render import (
+    NO_ANSWER,
+    answer_notice,
+    cut,
+    display_quote,
+    no_passage,
+    plural,
+    quotes_by_speaker,
+    source_label,
+)
 from retrieval.answer import Answer
 from retrieval.models import Hit, SpeakerInfo
 
@@ -31,6 +40,7 @@ CONTENT_MAX = 2000  # plain message content
 COLOUR = discord.Colour.from_rgb(47, 111, 181)
 NO_ANSWER_COLOUR = discord.Colour.light_grey()
 QUOTES_PER_HIT = 3
+SOURCE_QUOTES_ROOM = 1800  # /source: the passage and its neighbours take the description
 SPEAKERS_PER_PAGE = 10
 
 
@@ -91,23 +101,41 @@ def hit_heading(hit: Hit) -> str:
 
 
 def quote_fields(
-    hit: Hit, max_quotes: int, value_max: int, name_max: int = FIELD_NAME_MAX
+    hit: Hit, max_quotes: int, room: int, name_max: int = FIELD_NAME_MAX
 ) -> list[tuple[str, str]]:
-    """(“— Name, role”, “> quote”) pairs; the same quote from the same speaker shows once."""
-    seen: set[tuple[str, str]] = set()
-    out: list[tuple[str, str]] = []
-    for attr in hit.attributions:
-        key = ((attr.speaker or "").lower(), attr.quote.strip().lower())
-        if key in seen or not attr.quote.strip():
-            continue
-        seen.add(key)
-        name = cut(f"— {speaker_label(attr)}", min(FIELD_NAME_MAX, max(24, name_max)))
-        body = " ".join(display_quote(attr.quote).split())
-        value = "> " + cut(f"“{_escape(body)}”", max(20, min(FIELD_VALUE_MAX, value_max) - 2))
-        out.append((name, value))
-        if len(out) >= max_quotes:
+    """One (“— Name, role”, “> quote” lines) field per speaker of the passage: the name and
+    role once, that speaker's quotes under them (`quotes_by_speaker`). At most `max_quotes`
+    quotes in all, in about `room` characters (names and quotes): the characters a name no
+    longer repeats go to the quotes."""
+    groups: list[tuple[str, list[str]]] = []
+    left = max_quotes
+    for label, attrs in quotes_by_speaker(hit.attributions):
+        if left <= 0:
             break
+        quotes = [f"“{_escape(' '.join(display_quote(a.quote).split()))}”" for a in attrs[:left]]
+        left -= len(quotes)
+        groups.append((cut(f"— {label}", min(FIELD_NAME_MAX, max(24, name_max))), quotes))
+    quotes = [q for _, group in groups for q in group]
+    # each quote line costs "> " and a line break besides its text
+    shares = iter(fair_shares([len(q) for q in quotes], room - sum(len(n) for n, _ in groups)))
+    out = []
+    for name, group in groups:
+        most = FIELD_VALUE_MAX // len(group) - 3
+        lines = ["> " + cut(q, max(20, min(most, next(shares) - 3))) for q in group]
+        out.append((name, "\n".join(lines)))
     return out
+
+
+def fair_shares(lengths: Sequence[int], room: int) -> list[int]:
+    """Split `room` characters among texts of these lengths: a short text takes what it needs
+    and leaves the rest to the longer ones (each share is at most its text's length + 3)."""
+    shares = [0] * len(lengths)
+    left = max(0, room)
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    for rank, i in enumerate(order):
+        shares[i] = min(lengths[i] + 3, left // (len(order) - rank))
+        left -= shares[i]
+    return shares
 
 
 def hit_embed(hit: Hit, number: int | None, budget: int, show_score: bool = True) -> discord.Embed:
@@ -119,15 +147,15 @@ def hit_embed(hit: Hit, number: int | None, budget: int, show_score: bool = True
     title = cut(
         f"{number}. {heading}" if number is not None else heading, min(TITLE_MAX, budget // 6)
     )
-    tail = f" · id {hit.paragraph_id}"
+    tail = ""
     if show_score and hit.score > 0:  # fused scores can be negative: noise to a reader
         tail += f" · score {hit.score:.2f}"
-    tail += f" — /source id:{hit.paragraph_id}"
+    tail += f" · /source id:{hit.paragraph_id}"  # the id, once, as the command that uses it
     footer = cut(source_label(hit), max(20, min(FOOTER_MAX, budget // 4) - len(tail))) + tail
     room = budget - len(title) - len(footer)
     # Quotes get up to 40% of the room; the passage takes the rest (and what quotes leave).
     quote_room = int(room * 0.4)
-    quotes = quote_fields(hit, QUOTES_PER_HIT, quote_room // 2, name_max=quote_room // 6)
+    quotes = quote_fields(hit, QUOTES_PER_HIT, quote_room, name_max=quote_room // 6)
     while quotes and sum(len(n) + len(v) for n, v in quotes) > quote_room:
         quotes.pop()
     quote_chars = sum(len(n) + len(v) for n, v in quotes)
@@ -181,13 +209,10 @@ def source_embed(paragraph_id: int, context: Sequence[Hit]) -> discord.Embed:
     """A passage in its article: the paragraphs around it, the passage itself highlighted."""
     target = next((h for h in context if h.paragraph_id == paragraph_id), None)
     if target is None:
-        return discord.Embed(
-            description=f"No passage with id {paragraph_id} in the corpus.",
-            colour=NO_ANSWER_COLOUR,
-        )
+        return discord.Embed(description=no_passage(paragraph_id), colour=NO_ANSWER_COLOUR)
     before = [h for h in context if h.paragraph_index < target.paragraph_index]
     after = [h for h in context if h.paragraph_index > target.paragraph_index]
-    quotes = quote_fields(target, 5, 700)
+    quotes = quote_fields(target, 5, SOURCE_QUOTES_ROOM)
     room = DESCRIPTION_MAX - 40
     main = cut(_escape(" ".join(target.text.split())), min(room, 2600))
     side = max(0, (room - len(main)) // 2 - 30)
@@ -228,7 +253,7 @@ def speakers_embed(
     lines = []
     for info in chunk:
         roles = ", ".join(info.roles[:3]) + (" …" if len(info.roles) > 3 else "")
-        count = f"{info.quote_count} quote" + ("" if info.quote_count == 1 else "s")
+        count = plural(info.quote_count, "quote")
         line = f"**{_escape(info.name)}**" + (f" — {_escape(roles)}" if roles else "")
         lines.append(cut(f"{line} · {count}", 380))
     embed = discord.Embed(
@@ -236,7 +261,7 @@ def speakers_embed(
         description=cut("\n".join(lines), DESCRIPTION_MAX),
         colour=COLOUR,
     )
-    embed.set_footer(text=f"Page {page + 1}/{pages} · {len(speakers)} speakers")
+    embed.set_footer(text=f"Page {page + 1}/{pages} · {plural(len(speakers), 'speaker')}")
     return embed, pages
 
 

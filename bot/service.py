@@ -1,7 +1,7 @@
 """What the bot and the terminal both answer with: one object over one index.
 
-Every method here is blocking (model and index work): the Discord side calls them through
-`asyncio.to_thread` / the bounded worker pool, never on the event loop.
+Every method here is blocking (model and index work): the Discord side calls them in its
+worker threads (bot/concurrency.py `WorkerPool`), never on the event loop.
 """
 
 from __future__ import annotations

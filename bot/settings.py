@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(default=5.0, alias="ATTRIBOT_COOLDOWN_SECONDS")
     mention_reply: str = Field(default="thread", alias="ATTRIBOT_MENTION_REPLY")  # thread | reply
     workers: int = Field(default=2, alias="ATTRIBOT_WORKERS")
+    # On SIGTERM/SIGINT, how long the answers in flight may take to finish before the bot
+    # stops anyway (their askers are then told to ask again).
+    drain_seconds: float = Field(default=10.0, ge=0, alias="ATTRIBOT_DRAIN_SECONDS")
     # How long an answer's buttons (More, 👍/👎) keep working; older answers are pruned.
     answer_days: float = Field(default=30.0, gt=0, alias="ATTRIBOT_ANSWER_DAYS")
     # None: whatever the index was built with (exact "torch" for a new one); "int8" is 1.4-1.5x

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TextIO
 
-from bot.render import NO_ANSWER, display_quote, render_answer, render_hit
+from bot.render import NO_ANSWER, display_quote, no_passage, plural, render_answer, render_hit
 from bot.service import AttribotService, BadQuestion
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ def answer_line(service: AttribotService, line: str) -> str:
         if not speakers:
             return "No speakers match." if rest else "No speakers yet."
         return "\n".join(
-            f"{s.name}" + (f" ({'; '.join(s.roles)})" if s.roles else "") + f" — {s.quote_count}"
-            f" quote{'s' if s.quote_count != 1 else ''}"
+            f"{s.name}"
+            + (f" ({'; '.join(s.roles)})" if s.roles else "")
+            + f" — {plural(s.quote_count, 'quote')}"
             for s in speakers
         )
     if command == "quotes":
@@ -61,7 +62,7 @@ def answer_line(service: AttribotService, line: str) -> str:
             return "Usage: /source ID (the id shown after each passage)"
         hits = service.source(int(rest))
         if not hits:
-            return f"No passage with id {rest}."
+            return no_passage(rest)
         return "\n\n".join(render_hit(h, h.paragraph_index + 1) for h in hits)
     return f"Unknown command /{command}. {HELP}"
 

@@ -21,6 +21,7 @@ import discord
 
 from bot import embeds as E
 from bot.answer_log import AnswerRecord
+from bot.render import plural
 from bot.replies import NONE, guarded, send_ephemeral
 from bot.service import MAX_RESULTS
 from retrieval.models import Hit
@@ -34,8 +35,19 @@ FILTER_IN_ID_MAX = 60  # custom_id is at most 100 characters
 
 
 # -- buttons ---------------------------------------------------------------------------------
+class Admitted:
+    """A click is work in flight too: admitted (a shutdown waits for it), or turned away with
+    a "restarting" note while the bot shuts down. Mixed in before DynamicItem."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        bot: AttribotBot = interaction.client  # type: ignore[assignment]
+        return await bot.admit(interaction)
+
+
 class MoreButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"attribot:more:(?P<key>[0-9a-f]{12})"
+    Admitted,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"attribot:more:(?P<key>[0-9a-f]{12})",
 ):
     def __init__(self, key: str) -> None:
         super().__init__(
@@ -60,6 +72,7 @@ class MoreButton(
 
 
 class VoteButton(
+    Admitted,
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"attribot:vote:(?P<key>[0-9a-f]{12}):(?P<vote>up|down)",
 ):
@@ -86,6 +99,7 @@ class VoteButton(
 
 
 class SpeakersPageButton(
+    Admitted,
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"attribot:speakers:(?P<dir>prev|next):(?P<page>\d{1,5}):(?P<filter>.{0,60})",
 ):
@@ -259,8 +273,7 @@ VOTE_REPLIES = {
 
 
 def too_old(bot: AttribotBot, action: str) -> str:
-    days = bot.settings.answer_days
-    kept = f"{days:g} day" + ("" if days == 1 else "s")
+    kept = plural(bot.settings.answer_days, "day")
     return f"Sorry, that answer is too old {action}: answers are kept for {kept}."
 
 

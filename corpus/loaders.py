@@ -6,12 +6,14 @@ import json
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.errors import CorpusError
 from corpus.models import Document
+from corpus.paragraphs import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,9 @@ JSONL_EXTENSIONS = {".jsonl", ".ndjson"}
 TRANSCRIPT_EXTENSIONS = {".srt", ".vtt"}
 SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | JSONL_EXTENSIONS | TRANSCRIPT_EXTENSIONS
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+TITLE_CASE_SAMPLE = 100_000  # characters of a text read to restore its file name's case
+_SLUG_SEPARATORS = re.compile(r"[-_\s]+")
+_TEXT_WORD = re.compile(r"\w+")
 
 # A transcript line: a short speaker label, a colon, then speech ("EMANUEL: We will ...").
 _SPEAKER_LINE = re.compile(r"^[A-Z][\w .'\-]{0,40}:\s+\S")
@@ -114,9 +119,37 @@ def _markdown_title(text: str) -> str | None:
     return None
 
 
-def _title_from_path(path: Path) -> str:
-    stem = re.sub(r"[-_]+", " ", path.stem).strip()
-    return stem[:1].upper() + stem[1:] if stem else path.name
+def _title_from_path(path: Path, text: str = "") -> str:
+    """A title from a file name: "japan-us-defence-cooperation.txt" becomes "Japan US defence
+    cooperation". A slug has lost its words' case, so an all-lowercase word takes the case
+    the document's own text gives it mid-sentence, most often ("US", "Japan", but "defence");
+    a word with capitals in the name keeps them ("iPhone", "NATO"). Only an all-lowercase
+    first word gets a capital."""
+    words = [w for w in _SLUG_SEPARATORS.split(path.stem) if w]
+    if not words:
+        return path.name
+    cased = _case_in_text({w for w in words if w.islower()}, text[:TITLE_CASE_SAMPLE])
+    words = [cased.get(w, w) for w in words]
+    if words[0].islower():
+        words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words)
+
+
+def _case_in_text(words: set[str], text: str) -> dict[str, str]:
+    """How `text` most often writes each of `words` (lowercase) where case carries meaning:
+    not as a sentence's first word. Ties keep the lowercase form."""
+    seen: dict[str, Counter[str]] = {}
+    if not words:
+        return {}
+    for start, end in split_sentences(text):
+        for match in list(_TEXT_WORD.finditer(text, start, end))[1:]:
+            form = match.group()
+            if form.lower() in words:
+                seen.setdefault(form.lower(), Counter())[form] += 1
+    return {
+        word: max(forms, key=lambda form: (forms[form], form == word))
+        for word, forms in seen.items()
+    }
 
 
 def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadReport:
@@ -140,17 +173,19 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadReport:
         if not main.strip():
             raise CorpusError(f"{path}: no readable text in this HTML page")
         report.documents.append(
-            Document(doc_id, main, str(path), title=title or _title_from_path(path))
+            Document(doc_id, main, str(path), title=title or _title_from_path(path, main))
         )
     elif suffix in TRANSCRIPT_EXTENSIONS:
         report.documents.append(
-            Document(doc_id, text, str(path), title=_title_from_path(path), kind="transcript")
+            Document(doc_id, text, str(path), title=_title_from_path(path, text), kind="transcript")
         )
     else:
         kind = "transcript" if looks_like_transcript(text) else "article"
         title = _markdown_title(text) if suffix in {".md", ".markdown"} else None
         report.documents.append(
-            Document(doc_id, text, str(path), title=title or _title_from_path(path), kind=kind)
+            Document(
+                doc_id, text, str(path), title=title or _title_from_path(path, text), kind=kind
+            )
         )
     return report
 

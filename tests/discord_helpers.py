@@ -6,7 +6,8 @@ parse_interaction_create`, exactly as the gateway would; what the bot sends back
 through discord.py's own webhook and HTTP code down to the two places that would touch the
 network: `AsyncWebhookAdapter.request` (interaction responses, follow-ups, edits) and
 `HTTPClient.request` / `get_from_cdn` (channel messages, threads, attachments). Both record
-every call, so tests can assert on the exact JSON Discord would receive.
+every call, so tests can assert on the exact JSON Discord would receive, and both fail as
+aiohttp does once the bot's HTTP session is closed (RuntimeError "Session is closed").
 """
 
 from __future__ import annotations
@@ -153,6 +154,12 @@ class FakeDiscord:
     cdn: dict[str, bytes] = field(default_factory=dict)
     cdn_fetches: list[str] = field(default_factory=list)
     thread_fails: bool = False
+    session_closed: bool = False  # as after the bot's HTTP session was closed
+
+    def refuse_if_closed(self, session: Any = None) -> None:
+        """What aiohttp raises for a request on a closed session."""
+        if self.session_closed or getattr(session, "closed", False):
+            raise RuntimeError("Session is closed")
 
     def record(self, method: str, path: str, url: str, payload: dict | None) -> Call:
         call = Call(method, path, url, payload)
@@ -162,6 +169,10 @@ class FakeDiscord:
     def reply_for(self, call: Call) -> Any:
         if call.method == "DELETE" or "typing" in call.path:
             return None
+        if call.path == "/users/@me":  # login
+            return user_payload(BOT_ID, "attribot", bot=True)
+        if call.path == "/oauth2/applications/@me":  # login: the application's info
+            return application_payload()
         if "/callback" in call.path:
             return {"interaction": {"id": str(snowflake()), "type": 2}}
         if call.path.endswith("/threads"):
@@ -221,6 +232,7 @@ class FakeWebhookAdapter(AsyncWebhookAdapter):
         self.fake = fake
 
     async def request(self, route, session=None, *, payload=None, multipart=None, **kwargs):
+        self.fake.refuse_if_closed(session)
         if multipart:  # files: the JSON part travels as "payload_json"
             payload = json.loads(multipart[0]["value"])
         call = self.fake.record(route.method, route.path, route.url, payload)
@@ -231,6 +243,7 @@ def install_fake_http(bot: discord.Client, fake: FakeDiscord) -> None:
     """Replace the bot's REST client at its network boundary."""
 
     async def request(route, *, files=None, form=None, **kwargs):
+        fake.refuse_if_closed(getattr(bot.http, "_HTTPClient__session", None))
         payload = kwargs.get("json")
         if form:
             payload = json.loads(next(f["value"] for f in form if f["name"] == "payload_json"))
@@ -257,6 +270,12 @@ class Harness:
     async def start(self) -> Harness:
         await self.bot._async_setup_hook()  # binds the loop, as login() does
         await self.bot.setup_hook()
+        self.populate()
+        return self
+
+    def populate(self) -> None:
+        """What the gateway's READY and GUILD_CREATE would tell: who the bot is, one server
+        with one text channel."""
         state = self.bot._connection
         state.user = discord.ClientUser(state=state, data=user_payload(BOT_ID, "attribot", True))
         state.application_id = APP_ID
@@ -271,7 +290,6 @@ class Harness:
         )
         guild._add_channel(channel)
         self.guild, self.channel = guild, channel
-        return self
 
     async def settle(self) -> None:
         """Wait until every task the bot started (command invokers, views) has finished."""
@@ -389,22 +407,55 @@ class Harness:
         return await self._dispatch(payload)
 
     async def _dispatch(self, payload: dict) -> list[Call]:
-        async_context.set(self.adapter)  # tasks created below inherit the fake network
         start = len(self.fake.calls)
-        self.bot._connection.parse_interaction_create(payload)
+        self.deliver(payload)
         await self.settle()
         return self.fake.calls[start:]
+
+    def deliver(self, payload: dict) -> None:
+        """Hand an interaction to the bot as the gateway does (INTERACTION_CREATE), without
+        waiting for what it starts."""
+        async_context.set(self.adapter)  # tasks created below inherit the fake network
+        self.bot._connection.parse_interaction_create(payload)
+
+    def ask_payload(self, question: str, *, user_id: int = MEMBER_ID, **options: Any) -> dict:
+        """An /ask interaction as the gateway delivers it."""
+        data = self.command_data("ask", {"question": question, **options})
+        return self._interaction(2, data, user_id=user_id, permissions=SEND_MESSAGES)
+
+    def calls_for(self, payload: dict) -> list[Call]:
+        """What the bot sent in answer to one interaction (its token is in every URL)."""
+        return [c for c in self.fake.calls if payload["token"] in c.url]
 
     # -- channel messages ---------------------------------------------------------------------
     async def post(self, content: str, *, mention_bot: bool = True) -> list[Call]:
         """A member posts in the channel (MESSAGE_CREATE from the gateway)."""
+        start = len(self.fake.calls)
+        self.deliver_message(content, mention_bot=mention_bot)
+        await self.settle()
+        return self.fake.calls[start:]
+
+    def deliver_message(self, content: str, *, mention_bot: bool = True) -> dict:
+        """Hand a member's message to the bot without waiting for what it starts; its payload."""
         mentions = [user_payload(BOT_ID, "attribot", True)] if mention_bot else []
         payload = message_payload(content=content, author_id=MEMBER_ID, mentions=mentions)
         payload["member"] = {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False}
-        start = len(self.fake.calls)
         self.bot._connection.parse_message_create(payload)
-        await self.settle()
-        return self.fake.calls[start:]
+        return payload
+
+
+def application_payload() -> dict:
+    return {
+        "id": str(APP_ID),
+        "name": "attribot",
+        "description": "",
+        "icon": None,
+        "bot_public": False,
+        "bot_require_code_grant": False,
+        "owner": user_payload(ADMIN_ID, "admin"),
+        "verify_key": "0" * 64,
+        "flags": 0,
+    }
 
 
 def as_stored_message(call: Call, flags: int | None = None) -> dict:

@@ -4,6 +4,7 @@ CommandTree and views. Only Discord's network is faked (see tests/discord_helper
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 
 import pytest
@@ -63,9 +64,10 @@ async def test_ask_defers_then_answers_with_passages_quotes_and_ids(harness):
     assert embeds[0]["author"]["name"] == f"Q: {QUESTION}"
     texts = " ".join(e["description"] for e in embeds)
     assert "Season tickets will not rise" in texts
-    assert all(
-        "/source id:" in e["footer"]["text"] and "paragraph" in e["footer"]["text"] for e in embeds
-    )
+    for embed in embeds:  # where it is from, and its id once, as /source takes it
+        footer = embed["footer"]["text"]
+        assert "paragraph" in footer and re.fullmatch(r"[^/]* · /source id:\d+", footer), footer
+        assert len(re.findall(r"\bid\b", footer)) == 1, footer
     ids = answer.custom_ids
     assert any(i.startswith("attribot:vote:") and i.endswith(":up") for i in ids)
     assert any(i.startswith("attribot:vote:") and i.endswith(":down") for i in ids)
@@ -77,6 +79,20 @@ async def test_ask_shows_quotes_with_speaker_and_role(harness):
     fields = [f for e in final(calls).embeds for f in e.get("fields", [])]
     assert any(f["name"].startswith("— Dana Okafor, chief engineer") for f in fields), fields
     assert all(f["value"].startswith("> “") for f in fields)
+
+
+async def test_each_passage_names_a_speaker_and_role_once_with_their_quotes_under_them(harness):
+    calls = await harness.command("ask", question="What did Dana Okafor say about the bridge?")
+    embeds = final(calls).embeds
+    for embed in embeds:
+        names = [f["name"] for f in embed.get("fields", [])]
+        assert len(names) == len(set(names)), names
+    # paragraph 2 of the bridge article: three quotes of hers, under one name and role
+    (okafor,) = [f for f in embeds[0]["fields"] if f["name"].startswith("— Dana Okafor")]
+    assert okafor["name"] == "— Dana Okafor, chief engineer of the Kestrel Transport Authority"
+    lines = okafor["value"].split("\n")
+    assert len(lines) == 3 and all(line.startswith("> “") for line in lines)
+    assert "We found rust where we expected paint" in okafor["value"]
 
 
 async def test_ask_leads_with_the_answer_line_above_the_passages(harness):
@@ -167,7 +183,9 @@ async def test_cooldown_per_user(service, tmp_path):
 async def test_speaker_autocomplete_is_fuzzy(harness, typed):
     choices = await harness.autocomplete("quotes", "speaker", speaker=typed)
     assert choices[0]["value"] == "Dana Okafor"
-    assert choices[0]["name"].startswith("Dana Okafor, chief engineer")
+    assert (
+        choices[0]["name"] == "Dana Okafor, chief engineer of the Kestrel Transport Authority (4)"
+    )
     assert len(choices) <= 25
 
 
@@ -200,6 +218,9 @@ async def test_speakers_pages_with_buttons(harness, monkeypatch):
     assert page2.embeds[0]["description"] != embed["description"]
     filtered = final(await harness.command("speakers", filter="okafor"))
     assert "Dana Okafor" in filtered.embeds[0]["description"] and not filtered.custom_ids
+    assert filtered.embeds[0]["footer"]["text"] == "Page 1/1 · 1 speaker"  # not "1 speakers"
+    (raman,) = final(await harness.command("speakers", filter="raman")).embeds
+    assert raman["description"].endswith("· 1 quote")
 
 
 async def test_source_shows_the_passage_in_its_article(harness):
@@ -210,8 +231,14 @@ async def test_source_shows_the_passage_in_its_article(harness):
     assert embed["title"] == "Press briefing"
     assert f"id {pid}" in embed["footer"]["text"]
     assert "**¶" in embed["description"] and "-# ¶" in embed["description"]  # neighbours
-    missing = final(await harness.command("source", **{"id": 999_999})).embeds[0]
-    assert "No passage with id 999999" in missing["description"]
+
+
+async def test_source_of_an_unknown_id_is_a_private_error(harness):
+    calls = await harness.command("source", **{"id": 999_999})
+    (note,) = [c for c in calls if c.carries_message()]
+    assert note.ephemeral and note.content == "No passage with id 999999 in the corpus."
+    # the public "thinking…" it deferred with is removed, so nothing shows in the channel
+    assert [c.method for c in calls if "messages/@original" in c.path] == ["DELETE"]
 
 
 async def test_stats(harness, service):

@@ -1,16 +1,17 @@
-"""The bot's concurrency helpers on their own: per-user cooldowns and the index gate
-(many searches at once, or one writer alone)."""
+"""The bot's concurrency helpers on their own: per-user cooldowns, the index gate (many
+searches at once, or one writer alone), the worker pool and the shutdown's drain."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
 from discord import app_commands
 
 from bot import concurrency
-from bot.concurrency import IndexGate, UserCooldowns
+from bot.concurrency import Drain, IndexGate, UserCooldowns, WorkerPool
 
 
 def test_a_second_use_within_the_cooldown_is_refused_with_the_wait():
@@ -93,3 +94,77 @@ async def test_a_writer_waits_for_searches_in_flight_and_searches_wait_for_it():
     started.set()
     await asyncio.gather(search("first", started), ingest(), search("second", writing))
     assert events == ["first in", "first out", "write in", "write out", "second in", "second out"]
+
+
+async def test_a_drain_waits_for_the_work_in_flight_and_admits_nothing_new():
+    drain = Drain()
+
+    async def work(seconds: float) -> bool:
+        admitted = drain.admit(lambda: asyncio.sleep(0))
+        await asyncio.sleep(seconds)
+        return admitted
+
+    first = asyncio.create_task(work(0.1))
+    await asyncio.sleep(0)
+    assert drain.in_flight == 1
+    cancelled = await drain.finish(5.0)
+    assert cancelled == [] and first.done() and first.result() is True
+    assert await work(0) is False  # after the signal: turned away
+
+
+async def test_work_past_the_deadline_is_cancelled_and_its_note_returned():
+    drain = Drain()
+
+    async def note() -> None:
+        return None
+
+    async def slow() -> None:
+        drain.admit(note)
+        await asyncio.sleep(30)
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0)
+    started = time.monotonic()
+    assert await drain.finish(0.1) == [note]
+    assert task.cancelled() and time.monotonic() - started < 1
+
+
+async def test_hurry_stops_waiting_at_once():
+    drain = Drain()
+
+    async def slow() -> None:
+        drain.admit(lambda: asyncio.sleep(0))
+        await asyncio.sleep(30)
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.05, drain.hurry)  # a second signal
+    started = time.monotonic()
+    assert len(await drain.finish(30)) == 1
+    assert task.cancelled() and time.monotonic() - started < 1
+
+
+async def test_the_worker_pool_runs_at_most_its_size_and_shutdown_joins_its_threads():
+    pool = WorkerPool(2, "test-worker")
+    running, most, finished = 0, 0, 0
+    lock = threading.Lock()
+
+    def work() -> str:
+        nonlocal running, most, finished
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+            finished += 1
+        return threading.current_thread().name
+
+    names = await asyncio.gather(*(pool.run(work) for _ in range(6)))
+    assert most == 2 and all(n.startswith("test-worker") for n in names)
+    started = [asyncio.ensure_future(pool.run(work)) for _ in range(2)]
+    await asyncio.sleep(0.01)  # both running now
+    await asyncio.to_thread(pool.shutdown)
+    assert finished == 8 and running == 0  # shutdown returned after the running work
+    await asyncio.gather(*started)

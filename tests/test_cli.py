@@ -175,7 +175,7 @@ def test_ingest_reports_bad_files_and_keeps_the_rest(tmp_path):
     (docs / "bad.txt").write_bytes(b"\xff\xfe\xfa")
     result = run("ingest", docs, "--index", tmp_path / "idx")
     assert result.exit_code == 1
-    assert "1 documents added" in result.output
+    assert "1 document added" in result.output  # not "1 documents"
     assert "bad.txt: not valid UTF-8" in result.output
 
 

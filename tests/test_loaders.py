@@ -15,6 +15,33 @@ def test_txt_read_exactly_as_stored(tmp_path):
     assert doc.title == "A"
 
 
+JAPAN_US = (
+    "Japan and the US signed the pact on Monday. Officials from the US said defence "
+    'cooperation with Japan would deepen. "It helps us all," one said. Defence ministers meet '
+    "in Tokyo next week, and US defence planners will join them."
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "title"),
+    [
+        # a slug's lowercase words take the case the text gives them mid-sentence
+        ("japan-us-defence-cooperation.txt", JAPAN_US, "Japan US defence cooperation"),
+        # capitals in the name are kept as written, the first letter of a mixed word too
+        ("Japan-US-defence-cooperation.txt", "", "Japan US defence cooperation"),
+        ("iPhone-sales_2024.txt", "Sales rose.", "iPhone sales 2024"),
+        ("NATO_summit.md", "The summit opened.", "NATO summit"),
+        # no evidence in the text: as the name says, first letter raised
+        ("storm-closes-port.txt", "The port closed. Storm damage was light.", "Storm closes port"),
+        ("g7-talks.vtt", "WEBVTT\n\n00:00.000 --> 00:02.000\nThe G7 talks began.\n", "G7 talks"),
+    ],
+)
+def test_title_from_a_file_name_keeps_or_restores_case(tmp_path, name, text, title):
+    path = tmp_path / name
+    path.write_text(text or "Some text here.")
+    assert load_file(path).documents[0].title == title
+
+
 def test_markdown_title_from_heading(tmp_path):
     path = tmp_path / "note.md"
     path.write_text("# Storm closes port\n\nThe port closed.\n")

@@ -23,7 +23,8 @@ from discord.ext import commands
 
 from bot.cogs.common import manager_only, require_manager
 from bot.embeds import plain
-from bot.replies import NONE, UserFacingError, defer
+from bot.render import plural
+from bot.replies import NONE, UserFacingError, defer, deliver
 from corpus.loaders import JSONL_EXTENSIONS, SUPPORTED_EXTENSIONS, load_paths
 from retrieval.errors import IndexBusy
 from retrieval.index import Index
@@ -184,7 +185,8 @@ class AdminCog(commands.Cog, name="Admin"):
             "reindex user=%s vectors=%d seconds=%.1f", interaction.user.id, vectors.ntotal, seconds
         )
         await interaction.edit_original_response(
-            content=f"Vector index rebuilt from the database: {vectors.ntotal:,} passages in {seconds:.1f}s.",
+            content=f"Vector index rebuilt from the database: {plural(vectors.ntotal, 'passage')} "
+            f"in {seconds:.1f}s.",
             allowed_mentions=NONE,
         )
 
@@ -207,15 +209,15 @@ class ProgressReporter:
         if done < total and now - self._last < PROGRESS_EVERY_SECONDS:
             return
         self._last = now
-        text = f"Ingesting {self.name}: {done}/{total} documents…"
+        text = f"Ingesting {self.name}: {done}/{plural(total, 'document')}…"
         future = asyncio.run_coroutine_threadsafe(self._edit(text), self.loop)
         self._pending.append(future)
 
     async def _edit(self, text: str) -> None:
-        try:
-            await self.interaction.edit_original_response(content=text, allowed_mentions=NONE)
-        except discord.HTTPException as exc:  # progress is a courtesy: never fail the ingest
-            log.warning("progress edit failed status=%s", exc.status)
+        # Progress is a courtesy: an edit that cannot be delivered (rate limit, a shutdown's
+        # closed session) is logged and never fails the ingest.
+        edit = self.interaction.edit_original_response(content=text, allowed_mentions=NONE)
+        await deliver(edit, "a progress edit")
 
     async def drain(self) -> None:
         """Wait for scheduled edits, so the final summary is the last edit."""

@@ -16,8 +16,8 @@ from discord.ext import commands
 from bot import embeds as E
 from bot.answer_log import AnswerRecord
 from bot.cogs.common import Speaker, user_cooldown
-from bot.render import cut
-from bot.replies import NONE, defer, describe_error
+from bot.render import cut, no_passage
+from bot.replies import NONE, UserFacingError, defer, describe_error
 from bot.service import BadQuestion, clean_question
 from bot.views import followup, send_answer
 
@@ -115,6 +115,8 @@ class AskCog(commands.Cog, name="Ask"):
         await defer(interaction)
         service = await self.bot.get_service()
         context = await self.bot.run_blocking(service.source, paragraph_id, 1)
+        if not any(hit.paragraph_id == paragraph_id for hit in context):
+            raise UserFacingError(no_passage(paragraph_id))  # private, as every error
         await interaction.followup.send(
             embed=E.source_embed(paragraph_id, context), allowed_mentions=NONE
         )
@@ -127,6 +129,8 @@ class AskCog(commands.Cog, name="Ask"):
             return
         # Only a real mention of the bot: @everyone or a role mention is not a question for us.
         if not any(user.id == me.id for user in message.mentions):
+            return
+        if not await self.bot.admit(message):  # shutting down: "ask again in a moment"
             return
         question = strip_mention(message.content, me.id)
         try:

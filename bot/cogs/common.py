@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.render import cut
 from bot.service import UnknownSpeaker
 from retrieval.models import SpeakerInfo
 from retrieval.speaker_match import rank_speakers, resolve_speaker
@@ -24,14 +25,21 @@ def speaker_choices(query: str, speakers: Sequence[SpeakerInfo]) -> list[app_com
     for info, _ in rank_speakers(query, speakers, CHOICES_MAX * 2):
         if len(info.name) > CHOICE_TEXT_MAX:
             continue  # a value Discord would reject; such a name is a parsing accident anyway
-        role = f", {info.roles[0]}" if info.roles else ""
-        label = f"{info.name}{role} ({info.quote_count})"
-        if len(label) > CHOICE_TEXT_MAX:
-            label = label[: CHOICE_TEXT_MAX - 1] + "…"
-        choices.append(app_commands.Choice(name=label, value=info.name))
+        choices.append(app_commands.Choice(name=choice_label(info), value=info.name))
         if len(choices) >= CHOICES_MAX:
             break
     return choices
+
+
+def choice_label(info: SpeakerInfo) -> str:
+    """ "Name, role (quote count)" in Discord's 100 characters: a long role is cut between
+    words ("…"), never the count; a name too long for both loses the role, then its tail."""
+    count = f" ({info.quote_count})"
+    room = CHOICE_TEXT_MAX - len(info.name) - len(count) - len(", ")
+    role = cut(info.roles[0], room, whole_words=True) if info.roles and room > 0 else ""
+    if role:
+        return f"{info.name}, {role}{count}"
+    return cut(info.name, CHOICE_TEXT_MAX - len(count)) + count
 
 
 class SpeakerArgument(app_commands.Transformer):
