@@ -272,7 +272,10 @@ class Searcher:
         # A scope holding every paragraph restricts nothing: the usual one-collection index
         # pays nothing for scopes. (`_ranked` still drops a hit outside the scope, should an
         # ingest into another collection commit between this and the search.)
-        return None if len(ids) == self.index.store.counts()["paragraphs"] else ids
+        if len(ids) == self.index.store.counts()["paragraphs"]:
+            return None
+        ids.flags.writeable = False  # shared by every question of the scope (and see rows_of)
+        return ids
 
     def warm_up(self) -> None:
         """Load model, vectors and keyword index now rather than on the first question, run

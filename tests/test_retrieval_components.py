@@ -252,3 +252,17 @@ def test_vectors_for_gives_each_ids_vector_and_zeros_for_unknown_ids(monkeypatch
     assert not got[[1, 2, 5]].any()  # never held, removed, beyond every id
     assert index.vectors_for([]).shape == (0, 16)
     assert np.allclose(index.vectors_for(ids[30:40].tolist()), x[30:40])
+
+
+def test_rows_of_a_read_only_id_array_are_remembered_and_a_writable_ones_never():
+    index = KeywordIndex.build([10, 20, 30, 40], TEXTS)
+    scope = np.array([20, 40, 50], dtype=np.int64)
+    scope.flags.writeable = False  # what the Searcher caches per scope
+    first = index.rows_of(scope)
+    assert first.tolist() == [1, 3, -1] and index.rows_of(scope) is first
+    assert index.rows_of(scope.copy()) is not first  # an equal array, but one that may change
+    changing = np.array([20, 40], dtype=np.int64)
+    assert index.rows_of(changing).tolist() == [1, 3]
+    changing[0] = 10
+    assert index.rows_of(changing).tolist() == [0, 3]
+    assert index.top(index.all_scores("warships"), 5, allowed=scope)[0].tolist() == [40]
