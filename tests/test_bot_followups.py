@@ -5,9 +5,12 @@ corpus; only Discord's network is faked (tests/discord_helpers.py)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from bot.conversation import MAX_TURNS
+from bot.conversation import MAX_TURNS, Conversation
+from bot.terminal import NEW_CONVERSATION, answer_line, chat
 from retrieval.ingest import ingest_paths
 from tests.conftest import final, start_bot
 from tests.discord_helpers import (
@@ -223,3 +226,39 @@ async def test_a_threads_conversation_survives_a_restart_and_stays_bounded(servi
         assert kept.last.question == f"what did she say about delays {MAX_TURNS + 1}?"
     finally:
         await second.bot.close()
+
+
+# -- the terminal chat keeps the same context, and /new resets it ---------------------------------
+def test_the_terminal_follows_up_and_new_starts_afresh(service):
+    lines = [
+        OKAFOR_QUESTION,
+        "what did she say about the buses?",
+        "who else commented?",
+        "/new",
+        "what did she say about the buses?",
+    ]
+    out = io.StringIO()
+    assert chat(service, io.StringIO("\n".join(lines) + "\n"), out) == 0
+    before, after = out.getvalue().split(NEW_CONVERSATION)
+    # each reply's first line: the context used, in parentheses, then the answer line
+    assert (
+        "\n\n(About Dana Okafor, continuing from “What did Dana Okafor say about the bridge?”)"
+        "\nDana Okafor, chief engineer of the Kestrel Transport Authority, said: “buses"
+    ) in before
+    assert (
+        "\n\n(Speakers other than Dana Okafor on “the buses”, continuing from "
+        "“what did Dana Okafor say about the buses?”)\n"
+    ) in before
+    assert "(About" not in after and "(Speakers" not in after  # after /new: no context
+
+
+def test_a_terminal_line_without_a_conversation_stands_alone(service):
+    conversation = Conversation()
+    answer_line(service, OKAFOR_QUESTION, conversation)
+    followed = answer_line(service, "what did she say about the buses?", conversation)
+    alone = answer_line(service, "what did she say about the buses?")
+    assert followed.startswith("(About Dana Okafor") and not alone.startswith("(")
+    assert len(conversation.turns) == 2
+    assert answer_line(service, "/new", conversation) == NEW_CONVERSATION
+    assert conversation.last is None
+    assert "/new" in answer_line(service, "/help")
