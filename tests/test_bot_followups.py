@@ -11,7 +11,6 @@ import pytest
 
 from bot.conversation import MAX_TURNS, Conversation
 from bot.terminal import NEW_CONVERSATION, answer_line, chat
-from retrieval.ingest import ingest_paths
 from tests.conftest import final, start_bot
 from tests.discord_helpers import (
     BOT_ID,
@@ -152,11 +151,9 @@ async def test_two_turns_in_a_thread_resolve_she_to_the_previous_answers_speaker
 async def test_what_else_did_she_say_shows_only_her_passages_not_shown_before(
     writable_service, tmp_path
 ):
-    (tmp_path / "port").mkdir()
-    (tmp_path / "port" / "port-expansion.txt").write_text(PORT)
-    ingest_paths(writable_service.index, [tmp_path / "port"])
     h = await start_bot(writable_service, tmp_path)
     try:
+        assert "1 added" in await upload(h, "port-expansion.txt", PORT, GUILD_ID)
         first, thread = await start_conversation(
             h, "What did Ingrid Solberg say about the dredging?"
         )
