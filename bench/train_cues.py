@@ -31,7 +31,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from attribution_eval import _chars, dice_matches, load_split  # noqa: E402
+from attribution_eval import (  # noqa: E402
+    _chars,
+    dice_matches,
+    group_chars,
+    group_indices,
+    load_split,
+)
 
 from corpus.attribution import Attributor  # noqa: E402
 from corpus.attribution.gate import GATE_PATH, CueGate  # noqa: E402
@@ -42,12 +48,8 @@ WORD = re.compile(r"[A-Za-z]+")
 
 def matched_groups(golds, ps) -> list[tuple[list[int], bool]]:
     """Group outputs as the scorer does; return (member indices, matched) per group."""
-    groups: dict[object, list[int]] = {}
-    for i, p in enumerate(ps):
-        key = (p.speaker_span, p.cue) if p.speaker_span is not None else i
-        groups.setdefault(key, []).append(i)
-    glist = list(groups.values())
-    pchars = [set().union(*(range(*ps[i].quote_span) for i in g)) for g in glist]
+    glist = group_indices(ps)
+    pchars = group_chars(ps, glist)
     gchars = [_chars(g.content) for g in golds]
     up = set(dice_matches(gchars, pchars).values())
     return [(g, pi in up) for pi, g in enumerate(glist)]

@@ -43,6 +43,7 @@ class _Item:
     kind: str = "indirect"
     key: str = ""  # "rule|word" of the candidate it came from
     feats: list[str] | None = None  # its gate features (traced for training)
+    how: str = ""  # construction that produced it (Attribution.construction)
 
 
 def _in_quote(quotes: list[QuoteSpan], pos: int) -> bool:
@@ -116,7 +117,7 @@ class Attributor:
         texts = list(texts)
         plans = []
         jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
-        pre: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
+        pre: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
         views: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
         for ti, text in enumerate(texts):
             paras = paragraph_bounds(text)
@@ -127,7 +128,7 @@ class Attributor:
                 if ":" in par and not _in_quote(quotes, ps):
                     lab = label_attribution(par)
                     if lab is not None:
-                        pre[ti].append((lab, ps))
+                        pre[ti].append((lab, ps, "label"))
                 for ss, se in split_sentences(text, ps, pe):
                     sent = text[ss:se].rstrip()
                     if not sent:
@@ -142,7 +143,7 @@ class Attributor:
                     if hits and not all(_in_quote(quotes, ss + h) for h in hits):
                         fast = fast_attributions(sent)
                         if fast is not None:
-                            pre[ti].extend((r, ss) for r in fast)
+                            pre[ti].extend((r, ss, "fast") for r in fast)
                         else:
                             jobs.append((ti, ss, sent))
                     elif self._parse_all:
@@ -151,19 +152,22 @@ class Attributor:
         offsets: list[list[int]] = [[] for _ in texts]
         gate = self._gate
         feats: list[list[list[str]]] = [[] for _ in texts]
+        hows: list[list[str]] = [[] for _ in texts]
         for ti, found in enumerate(pre):
-            for r, off in found:
+            for r, off, how in found:
                 f = _features(r, texts[ti], off)
                 if gate is None or gate.keep(f):
                     raws[ti].append(r)
                     offsets[ti].append(off)
                     feats[ti].append(f)
+                    hows[ti].append(how)
         # "In X's view, ..." is not a cue the gate was trained on: always kept.
         for ti, found in enumerate(views):
             for r, off in found:
                 raws[ti].append(r)
                 offsets[ti].append(off)
                 feats[ti].append(_features(r, texts[ti], off))
+                hows[ti].append("view")
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
@@ -180,8 +184,11 @@ class Attributor:
                 feats[ti].append(f)
                 raws[ti].append(r)
                 offsets[ti].append(off)
+                hows[ti].append(r.rule)
         return [
-            self._assemble(texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i])
+            self._assemble(
+                texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
+            )
             for i in range(len(texts))
         ]
 
@@ -195,10 +202,11 @@ class Attributor:
         raws: list[RawAttribution],
         offs: list[int],
         feats: list[list[str]],
+        hows: list[str],
     ) -> list[Attribution]:
         items: list[_Item] = []
         bare: list[_Item] = []
-        for r, off, f in zip(raws, offs, feats, strict=True):
+        for r, off, f, how in zip(raws, offs, feats, hows, strict=True):
             cue = (r.cue[0] + off, r.cue[1] + off)
             if _in_quote(quotes, cue[0]):
                 continue  # nested inside someone's quote: the quote is the attribution
@@ -212,6 +220,7 @@ class Attributor:
                 src,
                 key=f"{r.rule}|{r.lemma.lower()}",
                 feats=f,
+                how=how,
             )
             (bare if r.bare else items).append(it)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
@@ -246,6 +255,7 @@ class Attributor:
                 close = q.close_at + 1 if q.close_at is not None else q.end
                 if q.open_at <= s and e <= close + 1 and s < q.end:
                     it.content, it.kind = (q.start, q.end), "direct"
+                    it.how += "+quote"
                     consumed.add(qi)
                     break
                 if q.start < e and s < q.end:
@@ -264,6 +274,7 @@ class Attributor:
                         # "X listed the rules: “A,” he said": the cue after the quote is
                         # about the quote, not the clause introducing it.
                         it.content, it.kind = (q.start, q.end), "direct"
+                        it.how += "+quote"
                         consumed.add(qi)
                         break
                     it.kind = "mixed"
@@ -300,6 +311,7 @@ class Attributor:
                 q = quotes[best]
                 consumed.add(best)
                 b.content, b.kind = (q.start, q.end), "direct"
+                b.how += "+quote"
                 items.append(b)
         # "“A,” he said. “B.”": a quote right after an attributed quote continues it.
         items.sort(key=lambda a: a.content[0])
@@ -349,7 +361,16 @@ class Attributor:
                 and len(text[q.start : q.end].split()) >= 3
             ):
                 items.append(
-                    _Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct", a.key, a.feats)
+                    _Item(
+                        (q.start, q.end),
+                        a.cue,
+                        a.cue_text,
+                        a.source,
+                        "direct",
+                        a.key,
+                        a.feats,
+                        "continue",
+                    )
                 )
                 consumed.add(qi)
         return self._resolve(text, items)
@@ -390,6 +411,7 @@ class Attributor:
                     kind=it.kind,
                     speaker_kind=skind,
                     mention=mention,
+                    construction=it.how,
                 )
             )
             keys.append(it.feats)
