@@ -13,7 +13,7 @@ prints the content figures of bench/attribution_eval.py from that same run.
 Gold canonical names (derived from the annotation and the article; no coreference is
 annotated in PolNeAR, so the antecedent rules below are part of the benchmark):
 - Person names in the article are spaCy's PERSON entities (en_core_web_sm NER over the whole
-  article), cleaned: a trailing possessive, parenthetical or suffix (Jr., III) and leading
+  article, less its first line, the headline: "Obama Says ..." is no name), cleaned: a trailing possessive, parenthetical or suffix (Jr., III) and leading
   titles and lower-case words ("Sen.", "President", "former") are dropped. A person is
   identified by (given name, surname), initials ignored; the fullest form of that person is
   the cleaned form with the most words ("Donald J. Trump" over "Donald Trump").
@@ -57,6 +57,7 @@ one quote grouped as in bench/attribution_eval.py):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -76,6 +77,7 @@ from attribution_eval import (  # noqa: E402
     load_split,
     score,
 )
+from evaldata import cache_dir  # noqa: E402
 
 from corpus.attribution import Attributor  # noqa: E402
 from corpus.attribution.engine import MODEL_NAME  # noqa: E402
@@ -201,7 +203,10 @@ class Article:
         self.full: dict[tuple[str, str], list[str]] = {}  # (first, last) -> fullest words
         self.firsts: dict[str, set[str]] = {}  # surname -> given names seen with it
         self.lasts: set[str] = set()
+        title_end = text.find("\n")  # the first line is the headline ("Obama Says ...")
         for s, e in ents:
+            if s < title_end:
+                continue
             words = clean_name(text[s:e])
             if not words:
                 continue
@@ -417,6 +422,22 @@ def _pronoun(art: Article, golds, out, order, i: int, g: str) -> PersonGold:
 
 
 def person_ents(texts: list[str]) -> list[list[tuple[int, int]]]:
+    """PERSON entity spans of each text, cached on disk (bench/evaldata.cache_dir) by the
+    texts' hash: NER over PolNeAR train takes about a minute."""
+    h = hashlib.sha256(MODEL_NAME.encode())
+    for t in texts:
+        h.update(hashlib.sha256(t.encode("utf-8")).digest())
+    path = cache_dir() / f"person-ents-{h.hexdigest()[:24]}.json"
+    if path.exists():
+        return [[tuple(x) for x in doc] for doc in json.loads(path.read_text())]
+    found = _run_ner(texts)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(found))
+    tmp.replace(path)
+    return found
+
+
+def _run_ner(texts: list[str]) -> list[list[tuple[int, int]]]:
     import spacy
 
     nlp = spacy.load(

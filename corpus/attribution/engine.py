@@ -373,11 +373,11 @@ class Attributor:
                     )
                 )
                 consumed.add(qi)
-        return self._resolve(text, items)
+        return self._resolve(text, items, quotes)
 
-    def _resolve(self, text: str, items: list[_Item]) -> list[Attribution]:
+    def _resolve(self, text: str, items: list[_Item], quotes: list[QuoteSpan]) -> list[Attribution]:
         resolver = SpeakerResolver()
-        resolver.index_names(text)
+        resolver.index_names(text, [(q.start, q.end) for q in quotes])
         out: list[Attribution] = []
         keys: list[list[str] | None] = []
         seen: set[tuple[int, int]] = set()
@@ -397,7 +397,6 @@ class Attributor:
             span = mention = None
             if it.source is not None:
                 speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
-                role = role or it.source.role
                 span = it.source.rel_span or it.source.span
                 mention = it.source.rel_text or it.source.text
             out.append(

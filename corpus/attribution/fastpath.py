@@ -13,7 +13,7 @@ import re
 
 from .lexicon import COGNITION_FORMS, GROUP_NOUNS, SPEECH_FORMS
 from .rules import RawAttribution
-from .speakers import MentionInfo, classify_noun_phrase, is_titleish
+from .speakers import MentionInfo, classify_noun_phrase, split_name
 
 # The frequent end-of-sentence speech verbs (and present/perfect forms).
 _CUE = (
@@ -192,22 +192,22 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
         if kind == "person" and head.lower() in ROLE_NOUNS and not role:
             role = head.lower()
         return MentionInfo((s, e), text, kind, role=role, plural=plural, head_lower=head.lower())
-    # Capitalised run: last two words are the name, earlier ones a title/role.
+    # Capitalised run: the name at its end, a title or description before it.
     kind = classify_noun_phrase(words, head, "NNP", True)
-    if kind != "person":
+    split = split_name(text) if kind == "person" else None
+    if split is None:
         return MentionInfo((s, e), text, kind, name=text, head_lower=head.lower())
-    keep = 2
-    if len(words) >= 3 and (len(words[-2]) <= 2 or words[-2].endswith(".")):
-        keep = 3
-    pre = words[:-keep] if len(words) > keep else []
-    while pre and is_titleish(pre[-1]) and pre[-1].lower().rstrip(".") in {"mr", "mrs", "ms", "dr"}:
-        pre = pre[:-1]
-    name_words = words[len(words) - min(keep, len(words)) :]
-    ns = s + text.rfind(" ".join(name_words)) if pre else s
-    name = sent[ns:e]
-    if pre and not role:
-        role = " ".join(pre)
-    return MentionInfo((ns, e), name, "person", name=name, role=role, head_lower=head.lower())
+    ns, ne = s + split.start, s + split.end
+    name = sent[ns:ne]
+    return MentionInfo(
+        (ns, ne),
+        name,
+        "person",
+        name=name,
+        role=role or split.role,
+        head_lower=name.split()[-1].lower(),
+        gender=split.gender,
+    )
 
 
 # "In Whitlock's view, C." / "In the view of Dr. Henrik Aas, a soil scientist at ..., C."
@@ -228,7 +228,6 @@ _IN_VIEW_OF_PLAIN = re.compile(
     r"(?P<content>[^\s“”\"].{8,}?)\s*[.!?]?\s*$",
     re.DOTALL,
 )
-_HONORIFICS = {"mr", "mrs", "ms", "dr", "prof"}
 _ROLE_SUFFIX = ("ist", "er", "or", "ian", "ant", "ent", "man", "woman", "ee")
 
 
@@ -276,13 +275,7 @@ def view_attribution(sent: str) -> RawAttribution | None:
             head_lower=low,
         )
     else:
-        mention = _mention(sent, ss, se, appos)
-        words = mention.text.split()
-        if mention.name and len(words) > 2 and words[0].lower().rstrip(".") in _HONORIFICS:
-            # "Dr. Henrik Aas": the name is "Henrik Aas".
-            ns = mention.span[0] + mention.text.index(words[1])
-            mention.span, mention.text = (ns, mention.span[1]), sent[ns : mention.span[1]]
-            mention.name = mention.text
+        mention = _mention(sent, ss, se, appos)  # "Dr. Henrik Aas": the name "Henrik Aas"
     return RawAttribution((cs, ce), m.span("cue"), "view", mention, "view", rule="view")
 
 

@@ -32,7 +32,7 @@ from .lexicon import (
     WEAK_CUES,
     XCOMP_FORMS,
 )
-from .speakers import MentionInfo, classify_noun_phrase, is_titleish
+from .speakers import MentionInfo, classify_noun_phrase, split_name
 
 PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "him", "them", "us", "me"}
 EXPLETIVES = {"it", "there", "this", "that", "which", "what"}
@@ -144,10 +144,12 @@ def mention_for(head: Token) -> MentionInfo:
         if c.dep_ == "appos" and appos is None:
             appos = c
             break
-        if c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"} and head.tag_ not in {
-            "NNP",
-            "NNPS",
-        }:
+        if (
+            c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"}
+            and head.tag_ not in {"NNP", "NNPS"}
+            # "Trump, in Kentucky, said": an adjunct after a comma is no part of the phrase
+            and not any(t.is_punct for t in doc[head.i + 1 : c.i])
+        ):
             right = max(right, c.right_edge.i)
         elif c.dep_ == "punct":
             continue
@@ -160,56 +162,25 @@ def mention_for(head: Token) -> MentionInfo:
     name: str | None = None
     span = _span_chars(core)
     text = _text(doc)[span[0] : span[1]]
-    proper = head.tag_ in {"NNP", "NNPS"} and head.text[:1].isupper()
-    if proper:
-        # Name = maximal run of capitalised proper-noun tokens ending at the head.
-        i = head.i
-        while (
-            i - 1 >= left
-            and doc[i - 1].text[:1].isupper()
-            and doc[i - 1].tag_ in {"NNP", "NNPS"}
-            and not is_titleish(doc[i - 1].text)
-        ):
-            i -= 1
-        run = list(doc[i : head.i + 1])
-        # Keep "First Last" (or "First M. Last"); earlier capitalised words are the role
-        # ("US Ambassador to Japan Rahm Emanuel" -> role "US Ambassador to Japan").
-        if len(run) > 2:
-            keep = (
-                3
-                if (
-                    len(run[-2].text) <= 2
-                    or run[-2].text.endswith(".")
-                    or run[-2].lower_ in {"de", "van", "von", "bin", "al"}
-                )
-                else 2
-            )
-            if (
-                i == left
-                and not any(is_titleish(t.text) or t.lower_ in ROLE_NOUNS for t in run[:-keep])
-                and len(run) <= 3
-            ):
-                keep = len(run)
-            run = run[-keep:]
-        name_span = _span_chars(run)
-        name = _text(doc)[name_span[0] : name_span[1]]
-        pre = [t for t in doc[left : run[0].i] if t.lower_ not in {"the", "a", "an"}]
-        if pre and not all(t.is_punct for t in pre):
-            pre_text = _text(doc)[pre[0].idx : run[0].idx].strip(" ,")
-            if pre_text.lower() not in {"mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr"}:
-                role = pre_text
-        words = [t.text for t in core]
-        kind = classify_noun_phrase(words, head.text, head.tag_, True)
-        if kind != "person" or any(t.lower_ == "the" for t in doc[left : run[0].i]):
-            # "The New York Post", "the Justice Department": the whole phrase is the name.
+    gender = None
+    if _is_proper(head):
+        phrase_start = doc[left].idx
+        phrase = _text(doc)[phrase_start : head.idx + len(head.text)]
+        split = split_name(phrase)
+        kind = classify_noun_phrase([t.text for t in core], head.text, head.tag_, True)
+        # "The New York Post", "the Justice Department": the whole phrase is the name.
+        the_name = doc[left].lower_ == "the" and all(
+            t.text[:1].isupper() or t.is_punct for t in doc[left + 1 : head.i + 1]
+        )
+        if split is None or kind != "person" or the_name:
             name = _text(doc)[span[0] : span[1]]
             if name.lower().startswith("the "):
                 name = name[4:]
-            role = None
             kind = "organisation" if kind == "person" else kind
         else:
-            span = name_span
-            text = name
+            span = (phrase_start + split.start, phrase_start + split.end)
+            name = text = _text(doc)[span[0] : span[1]]
+            role, gender = split.role, split.gender
     elif appos is not None and appos.tag_ == "NNP" and head.lower_ in ROLE_NOUNS:
         # "The minister, Ines Morales, said": the appositive is the name, the head the role.
         inner = mention_for(appos)
@@ -233,7 +204,37 @@ def mention_for(head: Token) -> MentionInfo:
             role = _text(doc)[s:e]
     plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
     return MentionInfo(
-        span, text, kind, name=name, role=role, plural=plural, head_lower=head.lower_
+        span,
+        text,
+        kind,
+        name=name,
+        role=role,
+        plural=plural,
+        head_lower=head.lower_,
+        gender=gender,
+    )
+
+
+def _is_proper(head: Token) -> bool:
+    """A proper-noun head: tagged so, the lower-case end of a hyphenated name ("Moon
+    Jae-in" ends in the token "in"), or a capitalised singular noun inside the sentence
+    (the tagger takes "Trump" for the noun now and then)."""
+    if head.tag_ in {"NNP", "NNPS"}:
+        return head.text[:1].isupper()
+    doc = head.doc
+    if head.i >= 2 and doc[head.i - 1].text == "-":
+        hyph, before = doc[head.i - 1], doc[head.i - 2]
+        return (
+            before.text[:1].isupper()
+            and hyph.idx == before.idx + len(before.text)
+            and head.idx == hyph.idx + 1
+        )
+    return (
+        head.tag_ == "NN"
+        and head.text[:1].isupper()
+        and head.text[1:].islower()
+        and head.i > 0
+        and not doc[head.i - 1].is_punct
     )
 
 
