@@ -8,6 +8,8 @@ full name seen earlier in the same document, a role noun only to a person who he
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -54,6 +56,7 @@ _ROLE_AFTER = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def speaker_key(name: str) -> str:
     """Normalised registry key: the same full name in several documents maps to one key.
 
@@ -109,6 +112,8 @@ def _headline_lines(text: str) -> list[tuple[int, int]]:
     Perez raises his profile"). Their capitalised runs are not taken for names."""
     out = []
     for m in re.finditer(r"[^\n]+", text):
+        if m.end() - m.start() > 250:
+            continue  # a paragraph, not a headline
         words = _HEADLINE_WORD.findall(m.group())
         title_case = len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
         if title_case or (len(words) <= 20 and not _SENTENCE_END.search(m.group())):
@@ -119,6 +124,8 @@ def _headline_lines(text: str) -> list[tuple[int, int]]:
 def _sentence_pieces(start: int, run: str) -> list[tuple[int, str]]:
     """A capitalised run cut where a sentence ends inside it ("for Marco Rubio. He's"): a
     full stop after a word that is no initial, title or suffix."""
+    if "." not in run:
+        return [(start, run)]
     out, pos = [], 0
     for m in re.finditer(r"(\S+)\.[ \t]+", run):
         w = m.group(1) + "."
@@ -153,9 +160,10 @@ class PersonMention:
     word: str
     salient: bool = False  # first person named in its sentence, not as a possessive
     known: bool = False  # a known first name or an honorific says this is a person
+    resolved: bool = False  # `canonical` worked out (SpeakerResolver._mention_name)
+    canonical: str | None = None
 
 
-_CAP_WORD = re.compile(r"\b[A-Z][\w'’-]+")
 _BOUNDARY = re.compile(r"[.!?…][\"”’')\]]*\s|\n")
 
 
@@ -168,12 +176,17 @@ def _person_mentions(
 ) -> list[PersonMention]:
     """Every mention of an indexed person outside headlines and quotes, in text order."""
     found = [PersonMention(n.pos, n.pos + len(n.full), n.full, n.surname) for n in names]
-    surnames = {n.surname for n in names}
-    spans = [(m.pos, m.end) for m in found]
-    for m in _CAP_WORD.finditer(text):
-        word = re.sub(r"[’']s$", "", m.group())
-        if word.lower() in surnames and not any(s <= m.start() < e for s, e in spans):
-            found.append(PersonMention(m.start(), m.end(), None, word))
+    surnames = {_written_surname(n.full.split()) for n in names}
+    starts = [m.pos for m in found]  # names are indexed in text order
+    alone = (
+        re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(surnames))) + r")\b")
+        if surnames
+        else None
+    )
+    for m in alone.finditer(text) if alone else ():
+        k = bisect.bisect_right(starts, m.start()) - 1
+        if k < 0 or found[k].end <= m.start():  # not inside a full name
+            found.append(PersonMention(m.start(), m.end(), None, m.group()))
     # "Islamic State", "Middle East" are capitalised pairs too: a known first name or an
     # honorific says "person" (else only a speaker of that name does, see _antecedent).
     known = {n.surname for n in names if n.given in _FIRST_NAMES} | honorific
@@ -202,6 +215,10 @@ def _person_mentions(
 
 def _single_name_word(text: str) -> bool:
     return bool(re.fullmatch(r"[A-Z][a-z][\w'’-]*", text))
+
+
+def _written_surname(words: list[str]) -> str:
+    return words[-2] if len(words) > 1 and words[-1].lower().rstrip(".") in _SUFFIXES else words[-1]
 
 
 def surname_of(words: list[str]) -> str:
@@ -387,6 +404,7 @@ class SpeakerResolver:
         self.mentions = _person_mentions(
             text, self.names, set(self.titled), headlines, quotes or []
         )
+        self._mention_pos = [m.pos for m in self.mentions]
 
     def _vote(self, surname: str, gender: str, weight: int) -> None:
         v = self.votes.setdefault(surname, {})
@@ -485,12 +503,14 @@ class SpeakerResolver:
             ):
                 best, best_pos = e, e.last_pos
         fallback: str | None = None
-        for m in getattr(self, "mentions", []):
+        mentions = getattr(self, "mentions", [])
+        first = bisect.bisect_left(self._mention_pos, pos - window) if mentions else 0
+        for m in mentions[first:]:
             if m.pos >= pos:
                 break
-            if pos - m.pos > window or (m.salient and m.pos <= best_pos):
+            if m.salient and m.pos <= best_pos:
                 continue
-            full = m.full or self._surname_person(m.word, m.pos)
+            full = self._mention_name(m)
             if full is None or self._name_gender(full) not in (gender, None):
                 continue
             if not m.known and not any(e.canonical == full for e in self.entities):
@@ -503,9 +523,16 @@ class SpeakerResolver:
             best = self._person(fallback)
         return best
 
-    def _surname_person(self, word: str, pos: int) -> str | None:
-        e = self._by_name_word(word.lower(), pos)
-        return e.canonical if e is not None else None
+    def _mention_name(self, m: PersonMention) -> str | None:
+        """The canonical name of a person mention, worked out once."""
+        if not m.resolved:
+            if m.full:
+                m.canonical = self.canonical_name(m.full)
+            else:
+                e = self._by_name_word(m.word.lower(), m.pos)
+                m.canonical = e.canonical if e is not None else None
+            m.resolved = True
+        return m.canonical
 
     def _known_name_word(self, word: str) -> bool:
         low = word.lower()
@@ -740,6 +767,7 @@ def _three_word_name(words: list[str], preceded: bool) -> int:
     return 2 if preceded else 3
 
 
+@functools.lru_cache(maxsize=4096)
 def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None:
     """The person's name at the end of `phrase`, and what comes before it.
 
