@@ -4,11 +4,13 @@ resolution, producing `Attribution` records with offsets into the given text."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from corpus.models import Attribution
+from corpus.paragraphs import unwrap
 
 from . import lexicon
 from .fastpath import fast_attributions, label_attribution, view_attribution
@@ -30,6 +32,8 @@ _GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|")
 # Title and initial abbreviations ("Mr. Jones", "Dennis B. Ross") do not end a sentence.
 _ABBREV_DOT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Jr|Sr|St|Rev|Prof|[A-Z])\.")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
+# The rest of a bare cue's paragraph, then the next paragraph's opening quote mark.
+_NEXT_PARAGRAPH_QUOTE = re.compile(r"^[^\n“”\"]{0,60}?[.:,]?[ \t]*\n\s*$")
 
 
 @dataclass(slots=True)
@@ -44,6 +48,54 @@ class _Item:
     key: str = ""  # "rule|word" of the candidate it came from
     feats: list[str] | None = None  # its gate features (traced for training)
     how: str = ""  # construction that produced it (Attribution.construction)
+
+
+def _as_written(text: str, attrs: list[Attribution]) -> list[Attribution]:
+    """Quotes and mentions as the original text writes them (line breaks kept)."""
+    for a in attrs:
+        a.quote = text[a.quote_span[0] : a.quote_span[1]]
+        if a.speaker_span is not None:
+            a.mention = text[a.speaker_span[0] : a.speaker_span[1]]
+    return attrs
+
+
+def _continue_paragraphs(
+    text: str,
+    paras: list[tuple[int, int]],
+    quotes: list[QuoteSpan],
+    consumed: set[int],
+    items: list[_Item],
+) -> list[_Item]:
+    """A paragraph that is one quote and nothing else continues the speaker of the
+    paragraph before, when that paragraph ends with their attribution ("“A,” Smith
+    said.\n“B.”"): the news convention for a speaker quoted over several paragraphs."""
+    out = []
+    starts = [p[0] for p in paras]
+    for qi, q in enumerate(quotes):
+        if qi in consumed:
+            continue
+        k = bisect.bisect_right(starts, q.open_at) - 1
+        if k < 1 or text[paras[k][0] : q.open_at].strip():
+            continue  # not at the start of a paragraph, or the first paragraph
+        ps, pe = paras[k]
+        after = text[q.close_at + 1 : pe] if q.close_at is not None else ""
+        if any(ps <= a.cue[0] < pe for a in items) or after.strip(" .,;:!?”\"'’"):
+            continue  # the paragraph has a cue of its own, or more than the quote
+        prev_s, prev_e = paras[k - 1]
+        before = [a for a in items if prev_s <= a.cue[0] < prev_e and a.source is not None]
+        if not before or len(text[q.start : q.end].split()) < 3:
+            continue
+        a = max(before, key=lambda x: max(x.cue[1], x.content[1], x.source.span[1]))
+        tail = text[max(a.cue[1], a.content[1], a.source.span[1]) : prev_e]
+        if len(tail) > 80 or any(c in tail for c in '“”"') or cue_word_positions(tail):
+            continue  # the paragraph goes on after the attribution
+        out.append(
+            _Item(
+                (q.start, q.end), a.cue, a.cue_text, a.source, "direct", a.key, a.feats, "paragraph"
+            )
+        )
+        consumed.add(qi)
+    return out
 
 
 def _in_quote(quotes: list[QuoteSpan], pos: int) -> bool:
@@ -114,7 +166,9 @@ class Attributor:
 
     def extract_many(self, texts: Iterable[str], batch_size: int = 256) -> list[list[Attribution]]:
         """Batched extraction: only candidate sentences of all texts go through nlp.pipe."""
-        texts = list(texts)
+        originals = list(texts)
+        # Hard-wrapped paragraphs read as one line each (offsets unchanged).
+        texts = [unwrap(t) for t in originals]
         plans = []
         jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
         pre: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
@@ -188,6 +242,13 @@ class Attributor:
         return [
             self._assemble(
                 texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
+            )
+            if texts[i] is originals[i]
+            else _as_written(
+                originals[i],
+                self._assemble(
+                    texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
+                ),
             )
             for i in range(len(texts))
         ]
@@ -307,6 +368,12 @@ class Attributor:
                 ):
                     best = qi
                     break
+                elif q.open_at >= be and _NEXT_PARAGRAPH_QUOTE.match(text[be : q.open_at]):
+                    # "Smith said after the game.\n“We never gave up.”": the cue ends its
+                    # paragraph and the next paragraph opens with the quote.
+                    if not cue_word_positions(text[be : q.open_at]):
+                        best = qi
+                    break
             if best is not None:
                 q = quotes[best]
                 consumed.add(best)
@@ -373,6 +440,7 @@ class Attributor:
                     )
                 )
                 consumed.add(qi)
+        items += _continue_paragraphs(text, paras, quotes, consumed, items)
         return self._resolve(text, items, quotes)
 
     def _resolve(self, text: str, items: list[_Item], quotes: list[QuoteSpan]) -> list[Attribution]:

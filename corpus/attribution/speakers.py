@@ -49,6 +49,8 @@ _SENTENCE_END = re.compile(r"[.!?:;\"”’')]\s*$")
 # "Harbour master Ada Whitlock": a lower-case role head right before the name, optionally
 # after a capitalised modifier.
 _ROLE_BEFORE = re.compile(r"(?:\b([A-Z][a-z]+)\s+)?\b([a-z][a-z-]{2,})\s+$")
+# "The mayor, Ines Morales, said": a role noun, then the name as its appositive.
+_ROLE_APPOSED = re.compile(r"(?:\b([A-Za-z][a-z]+)\s+)?\b([a-z][a-z-]{2,}),\s+$")
 # "Masaki Tanaka, the commissioner of the Port Agency,": the appositive's head noun.
 _ROLE_AFTER = re.compile(
     r",\s+(?:the|a|an)\s+(?:[\w'’-]+\s+){0,3}?([a-z][a-z-]{2,})"
@@ -159,7 +161,6 @@ class PersonMention:
     full: str | None  # the name as written in full, else None (`word` is a surname)
     word: str
     salient: bool = False  # first person named in its sentence, not as a possessive
-    known: bool = False  # a known first name or an honorific says this is a person
     resolved: bool = False  # `canonical` worked out (SpeakerResolver._mention_name)
     canonical: str | None = None
 
@@ -170,7 +171,6 @@ _BOUNDARY = re.compile(r"[.!?…][\"”’')\]]*\s|\n")
 def _person_mentions(
     text: str,
     names: list[PersonName],
-    honorific: set[str],
     skip: list[tuple[int, int]],
     quotes: list[tuple[int, int]],
 ) -> list[PersonMention]:
@@ -187,11 +187,6 @@ def _person_mentions(
         k = bisect.bisect_right(starts, m.start()) - 1
         if k < 0 or found[k].end <= m.start():  # not inside a full name
             found.append(PersonMention(m.start(), m.end(), None, m.group()))
-    # "Islamic State", "Middle East" are capitalised pairs too: a known first name or an
-    # honorific says "person" (else only a speaker of that name does, see _antecedent).
-    known = {n.surname for n in names if n.given in _FIRST_NAMES} | honorific
-    for m in found:
-        m.known = m.word.lower() in known
     out = sorted(
         (
             m
@@ -401,9 +396,7 @@ class SpeakerResolver:
                 g = "m" if p.group(1).lower() in {"he", "him", "his", "himself"} else "f"
                 self._vote(surname_of(m.group().split()), g, 1)
         self._fullest = _fullest_names(self.names)
-        self.mentions = _person_mentions(
-            text, self.names, set(self.titled), headlines, quotes or []
-        )
+        self.mentions = _person_mentions(text, self.names, headlines, quotes or [])
         self._mention_pos = [m.pos for m in self.mentions]
 
     def _vote(self, surname: str, gender: str, weight: int) -> None:
@@ -438,6 +431,9 @@ class SpeakerResolver:
         pre = _ROLE_BEFORE.search(text, max(0, start - 40), start)
         if pre and (pre.group(2) in ROLE_NOUNS or pre.group(1)):
             heads.append((pre.group(2), pre.group().strip().lower()))
+        pre = _ROLE_APPOSED.search(text, max(0, start - 40), start)
+        if pre and pre.group(2) in ROLE_NOUNS:
+            heads.append((pre.group(2), pre.group().strip(" ,").lower()))
         app = _ROLE_AFTER.match(text, start + len(run))
         if app:
             heads.append((app.group(1), app.group(1)))
@@ -511,9 +507,15 @@ class SpeakerResolver:
             if m.salient and m.pos <= best_pos:
                 continue
             full = self._mention_name(m)
-            if full is None or self._name_gender(full) not in (gender, None):
+            if full is None:
                 continue
-            if not m.known and not any(e.canonical == full for e in self.entities):
+            # A name that has not spoken must be a person's ("Islamic State" and "Middle
+            # East" are capitalised pairs too): a known first name, a title or a role says so.
+            spoke = any(e.canonical == full for e in self.entities)
+            if not spoke and not self._is_person(full):
+                continue
+            g = self._name_gender(full)
+            if g != gender and not (g is None and spoke):
                 continue
             if m.salient:
                 best, best_pos = self._person(full), m.pos
@@ -537,6 +539,15 @@ class SpeakerResolver:
     def _known_name_word(self, word: str) -> bool:
         low = word.lower()
         return any(n.surname == low or n.given == low for n in getattr(self, "names", []))
+
+    def _is_person(self, full: str) -> bool:
+        words = full.split()
+        surname = surname_of(words)
+        return (
+            (len(words) > 1 and words[0].lower() in _FIRST_NAMES)
+            or surname in getattr(self, "titled", {})
+            or any(surname_of(r[2].split()) == surname for r in getattr(self, "roles", []))
+        )
 
     def _name_gender(self, full: str, role: str | None = None) -> str | None:
         """A title in the name, then Mr./Mrs./Ms. before the surname anywhere in the text
