@@ -50,6 +50,17 @@ class _Item:
     how: str = ""  # construction that produced it (Attribution.construction)
 
 
+def _finite_cues(text: str) -> int:
+    """Cue words in `text` that could start another attribution: participles and "asked"
+    ("she said, describing ...", "he said when asked about ...") are the same speaker's."""
+    n = 0
+    for i in cue_word_positions(text):
+        m = re.match(r"[A-Za-z]+", text[i:])
+        if m and not m.group().endswith("ing") and m.group().lower() != "asked":
+            n += 1
+    return n
+
+
 def _as_written(text: str, attrs: list[Attribution]) -> list[Attribution]:
     """Quotes and mentions as the original text writes them (line breaks kept)."""
     for a in attrs:
@@ -389,6 +400,17 @@ class Attributor:
             if not prev:
                 continue
             a = max(prev, key=lambda x: x.content[1])
+            if a.kind != "direct" and a.source is not None:
+                # "“A,” she said, describing X. “B.”": B goes on with quote A, not with
+                # the participle's content.
+                quoted = [
+                    x
+                    for x in prev
+                    if x.kind == "direct"
+                    and x.source is not None
+                    and x.source.span == a.source.span
+                ]
+                a = max(quoted, key=lambda x: x.content[1]) if quoted else a
             region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
             gap = text[region_end : q.open_at]
             # "“A,” said Ross, a former adviser to Mr. Obama. “B.”": the gap holds the
@@ -418,7 +440,7 @@ class Attributor:
                 and len(tail) < 200
                 and "\n" not in tail
                 and not any(c in tail for c in '“”"')
-                and len(cue_word_positions(tail)) <= 1
+                and _finite_cues(tail) <= 1
                 and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
                 and not re.search(free, tail_p)
             )
@@ -443,6 +465,14 @@ class Attributor:
         items += _continue_paragraphs(text, paras, quotes, consumed, items)
         return self._resolve(text, items, quotes)
 
+    def _shown_anonymous(self, it: _Item) -> bool:
+        """Whether an attribution nobody can be named for, and not a quotation, is kept: only
+        where the gate scores it above its stricter anonymous threshold (gate.py)."""
+        gate = self._gate
+        if gate is None or it.feats is None or self._trace is not None:
+            return True
+        return gate.score(it.feats) >= gate.anonymous_threshold
+
     def _resolve(self, text: str, items: list[_Item], quotes: list[QuoteSpan]) -> list[Attribution]:
         resolver = SpeakerResolver()
         resolver.index_names(text, [(q.start, q.end) for q in quotes])
@@ -459,7 +489,6 @@ class Attributor:
                 e -= 1
             if e - s < 2 or (s, e) in seen:
                 continue
-            seen.add((s, e))
             speaker = role = None
             skind = "unknown"
             span = mention = None
@@ -467,6 +496,9 @@ class Attributor:
                 speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
                 span = it.source.rel_span or it.source.span
                 mention = it.source.rel_text or it.source.text
+            if speaker is None and it.kind != "direct" and not self._shown_anonymous(it):
+                continue
+            seen.add((s, e))
             out.append(
                 Attribution(
                     quote=text[s:e],

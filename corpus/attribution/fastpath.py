@@ -9,6 +9,7 @@ back to the parse rules.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from .lexicon import COGNITION_FORMS, GROUP_NOUNS, SPEECH_FORMS
@@ -75,6 +76,13 @@ _SECOND_CUE = re.compile(
     r"\b(?:and|but)\s+(?:also\s+|then\s+|later\s+)?(?:"
     + "|".join(sorted(SPEECH_FORMS | COGNITION_FORMS, key=len, reverse=True))
     + r")\b"
+)
+
+
+# A described source holds no finite verb ("the flag was removed" is said, not saying).
+_VERBISH = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|will|would|could|should|can|may|might|must|"
+    r"did|does|do)\b"
 )
 
 
@@ -279,8 +287,49 @@ def view_attribution(sent: str) -> RawAttribution | None:
     return RawAttribution((cs, ce), m.span("cue"), "view", mention, "view", rule="view")
 
 
+# "“A,” she said, “B.”" / "“A,” said X, a role, “B.”": one quote interrupted by its cue.
+_INTERRUPT_CUE = (
+    r"(?:said|says|added|adds|continued|explained|argued|warned|insisted|noted|wrote|"
+    r"recalled|asked|told\s+(?:reporters|[A-Z][\w.]+))"
+)
+_Q_OPEN = r"(?:“|\"|'')"
+_Q_CLOSE = r"(?:”|\"|''|“)"
+INTERRUPTED = re.compile(
+    rf"^{_Q_OPEN}(?P<q1>[^“”\"]*?[^\s“”\"])[,?!]?{_Q_CLOSE}[,?!]?\s+"
+    rf"(?:(?P<src>{_PRON}|{_NAME}|{_DESC})\s+{_AUX}(?P<cue>{_INTERRUPT_CUE})"
+    rf"|(?P<cue2>{_INTERRUPT_CUE})\s+(?P<src2>{_DESC}|{_NAME}))"
+    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?[,:]\s+"
+    rf"{_Q_OPEN}(?P<q2>[^“”\"]*?[^\s“”\"]){_Q_CLOSE}?\s*$",
+    re.DOTALL,
+)
+
+
+def interrupted_attributions(sent: str) -> list[RawAttribution] | None:
+    """The two pieces of a quote interrupted by its cue, one record each (same source and
+    cue), or None."""
+    m = INTERRUPTED.match(sent)
+    if m is None:
+        return None
+    src, cue = ("src", "cue") if m.group("src") else ("src2", "cue2")
+    ss, se = m.span(src)
+    if sent[ss:se].split()[0].lower() in _NOT_SOURCE:
+        return None
+    appos = m.span("appos") if m.group("appos") else None
+    mention = _mention(sent, ss, se, appos)
+    word = m.group(cue)
+    # Each piece gets its own mention: the engine shifts mention spans in place.
+    return [
+        RawAttribution(m.span(q), m.span(cue), word, copy.copy(mention), word.split()[0])
+        for q in ("q1", "q2")
+    ]
+
+
 def fast_attributions(sent: str) -> list[RawAttribution] | None:
     """Attributions for `sent` if it has one of the regular shapes, else None (parse it)."""
+    if sent[:1] in "“\"'":
+        found = interrupted_attributions(sent)
+        if found is not None:
+            return found
     for rx in (CONTENT_FIRST, INVERTED, ACCORDING_END, ACCORDING_START, CUE_FIRST):
         m = rx.match(sent)
         if not m:
@@ -289,6 +338,8 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
         src = sent[src_s:src_e].strip()
         if not src or src.split()[0].lower() in _NOT_SOURCE:
             return None
+        if _VERBISH.search(src):
+            return None  # "..., said the flag was removed": a clause, not a source
         cs, ce = m.span("content")
         content = sent[cs:ce]
         if rx is CUE_FIRST and content.split()[0].lower() in _NOT_CONTENT_START:

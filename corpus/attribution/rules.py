@@ -335,6 +335,28 @@ def _conjoined_cue(clause: Token) -> Token | None:
     )
 
 
+def _as_phrase(v: Token, obj: Token) -> list[Token]:
+    """The "as Y" / "of Y" / "for Y" after verb `v`'s object: what is said of the object."""
+    return [
+        x
+        for c in v.rights
+        if c.dep_ == "prep" and c.i > obj.i and c.lower_ in {"of", "as", "for"}
+        for x in c.subtree
+    ]
+
+
+def _reduced_passive(v: Token) -> bool:
+    """ "he said when asked about X", "told of the plan, she ...": a passive participle with
+    no subject or agent of its own. Whoever asked or told is not in the sentence, and the
+    main clause's subject is the one addressed."""
+    return (
+        v.tag_ == "VBN"
+        and v.dep_ in {"advcl", "acl", "conj"}
+        and not any(c.dep_ in {"nsubj", "nsubjpass", "agent", "auxpass", "aux"} for c in v.children)
+        and v.lower_ in {"asked", "told", "questioned", "pressed", "informed", "reminded"}
+    )
+
+
 def _passive_object(v: Token) -> Token | None:
     """The passive subject of a cue verb that has an agent ("the plan was criticised by
     unions as ..."): it plays the object's part in the content."""
@@ -641,6 +663,8 @@ def sentence_attributions(
                 if r is not None:
                     out.append(r)
             continue
+        if _reduced_passive(t):
+            continue
         lemma = CUE_FORMS.get(low) or XCOMP_FORMS.get(low, low)
         content_toks: list[Token] | None = None
         how = "ccomp"
@@ -700,7 +724,9 @@ def sentence_attributions(
             ):
                 sub = list(dobj.subtree)
                 if len(sub) >= 3 or any(x.text in '"“”' for x in sub):
-                    content_toks = sub
+                    # "described the closure as regrettable": what was said of the object
+                    sub += _as_phrase(t, dobj) if lemma in OBJECT_LEMMAS else []
+                    content_toks = sorted(sub, key=lambda x: x.i)
                     how = "dobj"
         if content_toks is None and lemma in OBJECT_LEMMAS:
             dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
@@ -718,13 +744,9 @@ def sentence_attributions(
                 to = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "to"), None)
                 dobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
             if dobj is not None and dobj.lower_ not in EXPLETIVES:
-                content_toks = list(dobj.subtree)
-                how = "obj"
                 # "accused X of Y", "described X as Y", "blamed X for Y"
-                for c in t.rights:
-                    if c.dep_ == "prep" and c.i > dobj.i and c.lower_ in {"of", "as", "for"}:
-                        content_toks += list(c.subtree)
-                content_toks.sort(key=lambda x: x.i)
+                content_toks = sorted(list(dobj.subtree) + _as_phrase(t, dobj), key=lambda x: x.i)
+                how = "obj"
         if content_toks is None and low in PREP_CONTENT and PREP_CONTENT[low]:
             content_toks = _prep_object(t, PREP_CONTENT[low])
             if content_toks is not None:
