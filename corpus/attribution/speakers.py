@@ -17,7 +17,11 @@ from dataclasses import dataclass, field
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .lexicon import GENDER_HONORIFICS, GROUP_NOUNS, ORG_NOUNS, ROLE_NOUNS, TITLE_WORDS
+from .orgs import OrgIndex, description_kind, org_like_name
 
+# Kinds of organisation that speak often enough for "the company said" to mean the
+# organisation that spoke last (orgs.py).
+_SPEAKING_KINDS = {"company", "union", "agency", "organisation", "bank", "association"}
 _DETS = {"the", "a", "an", "this", "that", "these", "those", "its", "his", "her", "their"}
 _NAME_PARTICLES = {"de", "van", "von", "der", "bin", "al", "da", "di", "le", "la", "du", "del"}
 _NEWS_ORGS = {
@@ -376,9 +380,9 @@ class SpeakerResolver:
         self.names: list[PersonName] = []
         # (offset, role head, full name, role phrase)
         self.roles: list[tuple[int, str, str, str]] = []
-        # (offset, lower-cased words, full name) of organisations named in full, so that
-        # "according to the authority" can become "Kestrel Transport Authority".
-        self.orgs: list[tuple[int, list[str], str]] = []
+        # Organisations named in full, so that "according to the authority" can become
+        # "Kestrel Transport Authority" (orgs.py).
+        self.orgs = OrgIndex(text)
         # Gender evidence by surname: honorifics ("Mrs. Clinton") and the pronoun that
         # follows a name before the next name ("he"/"his" votes male).
         self.votes: dict[str, dict[str, int]] = {}
@@ -404,11 +408,6 @@ class SpeakerResolver:
         v[gender] = v.get(gender, 0) + weight
 
     def _index_run(self, text: str, start: int, run: str) -> None:
-        words = run.split()
-        if words[-1].lower() in ORG_NOUNS:
-            org = words[1:] if words[0].lower() in _DETS else words  # "The X Agency"
-            if len(org) >= 2:
-                self.orgs.append((start, [w.lower() for w in org], " ".join(org)))
         before = re.search(r"(\w+)\s*$", text[max(0, start - 12) : start])
         split = split_name(run, bool(before and before.group(1) in _PREPOSITIONS))
         if split is None:
@@ -438,6 +437,16 @@ class SpeakerResolver:
         if app:
             heads.append((app.group(1), app.group(1)))
         self.roles.extend((start, h, name, r) for h, r in heads)
+
+    def _named_org(self, name: str) -> Entity:
+        key = speaker_key(name)
+        for e in self.entities:
+            if speaker_key(e.canonical) == key:
+                e.kind = "organisation"
+                return e
+        e = Entity(name, "organisation", None, name.lower().split())
+        self.entities.append(e)
+        return e
 
     def _person(self, full: str) -> Entity:
         """The entity of a person known by full name, created on first use."""
@@ -580,18 +589,33 @@ class SpeakerResolver:
         self.entities.append(e)
         return e
 
-    def _by_org_description(self, words: list[str], pos: int) -> str | None:
-        """The full name of the only organisation named before `pos` whose head noun is this
-        description's and which has all its words ("the transport authority")."""
-        low = [w.lower() for w in words]
-        if not low or any(w[:1].isupper() for w in words):
-            return None  # "the Authority" style names stay as written
-        names = {
-            full
-            for off, org_words, full in getattr(self, "orgs", [])
-            if off < pos and org_words[-1] == low[-1] and set(low) <= set(org_words)
-        }
-        return names.pop() if len(names) == 1 else None
+    def _organisation(self, m: MentionInfo, pos: int, window: int = 1200) -> str | None:
+        """The organisation a description ("the company") or a statement ("a statement
+        from Acme", "the statement") at `pos` stands for (orgs.py), or None."""
+        orgs = getattr(self, "orgs", None)
+        if orgs is None or m.name:
+            return None
+        who = orgs.issuer(m.text, pos)
+        if who is not None and who.startswith("the "):
+            who = orgs.by_description(who, pos) or self._last_org_speaker(pos, window)
+        if who is None and description_kind(m.text) is not None:
+            who = orgs.by_description(m.text, pos)
+            if who is None and description_kind(m.text) in _SPEAKING_KINDS:
+                who = self._last_org_speaker(pos, window)
+        return who
+
+    def _last_org_speaker(self, pos: int, window: int) -> str | None:
+        """ "Facebook said ... The company said": the last speaker, if it was within the
+        window and is named the way organisations are (one word or an acronym, no
+        person's name of the article)."""
+        last = max(
+            (e for e in self.entities if 0 <= pos - e.last_pos <= window),
+            key=lambda e: e.last_pos,
+            default=None,
+        )
+        if last is None or last.kind == "group" or not org_like_name(last.canonical):
+            return None
+        return None if self._known_name_word(last.canonical) else last.canonical
 
     def _has_role(self, head: str, pos: int) -> bool:
         return any(r[1] == head and r[0] < pos for r in getattr(self, "roles", []))
@@ -643,6 +667,11 @@ class SpeakerResolver:
                     self._remember(e, pos)
                     return e.canonical, e.kind, e.role
             return None, "unknown", None
+        org = self._organisation(m, pos)
+        if org is not None:
+            e = self._named_org(org)
+            self._remember(e, pos)
+            return e.canonical, "organisation", None
         name = m.name
         if name is None and _single_name_word(m.text) and self._known_name_word(m.text):
             # "Trump" or "Sanders" tagged as a common noun: a person the article names.
@@ -692,8 +721,6 @@ class SpeakerResolver:
         if words and words[0].lower() in _DETS:
             words = words[1:]
         canon = " ".join(words) if words else m.text
-        if definite and m.kind == "organisation" and not m.plural:
-            canon = self._by_org_description(words, pos) or canon
         key = speaker_key(canon)
         for e in self.entities:
             if speaker_key(e.canonical) == key:
