@@ -32,7 +32,7 @@ from .lexicon import (
     WEAK_CUES,
     XCOMP_FORMS,
 )
-from .speakers import MentionInfo, classify_noun_phrase, split_name
+from .speakers import MentionInfo, classify_noun_phrase, is_titleish, split_name
 
 PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "him", "them", "us", "me"}
 EXPLETIVES = {"it", "there", "this", "that", "which", "what"}
@@ -163,11 +163,18 @@ def mention_for(head: Token) -> MentionInfo:
     span = _span_chars(core)
     text = _text(doc)[span[0] : span[1]]
     gender = None
+    if appos is not None and appos.tag_ == "NNP" and is_titleish(head.text):
+        # "The Podesta Group's CEO, Kimberley Fritts,": the appositive is the name.
+        inner = mention_for(appos)
+        inner.role = _text(doc)[doc[left].idx : span[1]].removeprefix("The ").removeprefix("the ")
+        return inner
     if _is_proper(head):
         phrase_start = doc[left].idx
         phrase = _text(doc)[phrase_start : head.idx + len(head.text)]
         split = split_name(phrase)
-        kind = classify_noun_phrase([t.text for t in core], head.text, head.tag_, True)
+        # Classified by the name itself: "Fox Business moderator Gerard Baker" is a person.
+        named = phrase[split.start : split.end].split() if split else [t.text for t in core]
+        kind = classify_noun_phrase(named, head.text, head.tag_, True)
         # "The New York Post", "the Justice Department": the whole phrase is the name.
         the_name = doc[left].lower_ == "the" and all(
             t.text[:1].isupper() or t.is_punct for t in doc[left + 1 : head.i + 1]

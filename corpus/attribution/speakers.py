@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from .lexicon import GENDER_HONORIFICS, GROUP_NOUNS, ORG_NOUNS, ROLE_NOUNS, TITLE_WORDS
+from .lexicon import CUE_FORMS, GENDER_HONORIFICS, GROUP_NOUNS, ORG_NOUNS, ROLE_NOUNS, TITLE_WORDS
 from .orgs import OrgIndex, description_kind, org_like_name
 
 # Kinds of organisation that speak often enough for "the company said" to mean the
@@ -210,6 +210,64 @@ def _person_mentions(
         )
         prev_end = m.end
     return out
+
+
+# Abbreviated titles by the role noun they stand for ("Sen. X" is "the senator").
+_TITLE_ROLES = {
+    "sen": "senator",
+    "rep": "representative",
+    "gov": "governor",
+    "gen": "general",
+    "pres": "president",
+    "prof": "professor",
+    "lt": "lieutenant",
+    "col": "colonel",
+    "capt": "captain",
+    "sgt": "sergeant",
+    "supt": "superintendent",
+    "insp": "inspector",
+    "det": "detective",
+    "const": "constable",
+    "cst": "constable",
+    "coun": "councillor",
+    "atty": "attorney",
+}
+
+
+def _role_head(word: str) -> str:
+    low = word.lower().rstrip(".,")
+    return _TITLE_ROLES.get(low, low)
+
+
+def _role_noun(word: str) -> bool:
+    """A lower-case word before a name that can be its role ("actress America Ferrera"):
+    a role noun, or a noun-looking word that is no verb, adverb or function word."""
+    if word in ROLE_NOUNS:
+        return True
+    return (
+        word not in STOP_WORDS
+        and not word.endswith(("ed", "ing", "ly"))
+        and word not in CUE_FORMS
+        and word not in _NOT_ROLES
+    )
+
+
+_NOT_ROLES = {"according", "says", "said", "told", "asked", "thanks", "like", "unlike"}
+
+
+# Words of place and institution names: "New York", "Islamic State", "Western Europe" are
+# capitalised pairs that speak now and then (a mis-parse) but are nobody's "he".
+_PLACE_TEXT = """new north south east west northern southern eastern western central upper lower
+    united saint st fort mount mt port lake city county state states island islands valley
+    beach park street avenue square bay river hill hills heights midtown downtown uptown
+    republic kingdom union america europe africa asia world democratic republican
+    democrats republicans americans day year week house hall center centre tower
+    watch news"""
+_PLACE_WORDS = frozenset(_PLACE_TEXT.split())
+
+
+def _place_like(name: str) -> bool:
+    return any(w.lower().rstrip(".") in _PLACE_WORDS for w in name.split())
 
 
 def _single_name_word(text: str) -> bool:
@@ -425,14 +483,14 @@ class SpeakerResolver:
         # "X, the commissioner of ...". Kept as (offset, role head, full name).
         heads = []
         stripped = run[: split.start].split()
-        if stripped and stripped[-1].lower() in ROLE_NOUNS:
-            heads.append((stripped[-1].lower(), " ".join(stripped).lower()))
+        if stripped and _role_head(stripped[-1]) in ROLE_NOUNS | _TITLES_UNDOTTED:
+            heads.append((_role_head(stripped[-1]), " ".join(stripped)))
         pre = _ROLE_BEFORE.search(text, max(0, start - 40), start)
-        if pre and (pre.group(2) in ROLE_NOUNS or pre.group(1)):
-            heads.append((pre.group(2), pre.group().strip().lower()))
+        if pre and (_role_noun(pre.group(2)) or pre.group(1)):
+            heads.append((pre.group(2), pre.group().strip()))
         pre = _ROLE_APPOSED.search(text, max(0, start - 40), start)
-        if pre and pre.group(2) in ROLE_NOUNS:
-            heads.append((pre.group(2), pre.group().strip(" ,").lower()))
+        if pre and _role_noun(pre.group(2)):
+            heads.append((pre.group(2), pre.group().strip(" ,")))
         app = _ROLE_AFTER.match(text, start + len(run))
         if app:
             heads.append((app.group(1), app.group(1)))
@@ -505,6 +563,7 @@ class SpeakerResolver:
                 and 0 <= pos - e.last_pos <= window
                 and e.last_pos > best_pos
                 and self._gender(e) in (gender, None)
+                and not _place_like(e.canonical)
             ):
                 best, best_pos = e, e.last_pos
         fallback: str | None = None
@@ -516,7 +575,7 @@ class SpeakerResolver:
             if m.salient and m.pos <= best_pos:
                 continue
             full = self._mention_name(m)
-            if full is None:
+            if full is None or _place_like(full):
                 continue
             # A name that has not spoken must be a person's ("Islamic State" and "Middle
             # East" are capitalised pairs too): a known first name, a title or a role says so.
@@ -567,16 +626,20 @@ class SpeakerResolver:
             return next(iter(titled))
         return name_gender(full, role, getattr(self, "votes", {}).get(surname))
 
-    def _by_role(self, head: str, pos: int = 10**9) -> Entity | None:
+    def _by_role(self, head: str, pos: int = 10**9, mods: tuple[str, ...] = ()) -> Entity | None:
+        """The one person introduced with role `head` before `pos` ("the commissioner");
+        the description's other words decide between several ("the Florida senator")."""
         hits = [
             e
             for e in self.entities
-            if e.kind == "person" and e.role and head in e.role.lower().split()
+            if e.kind == "person" and e.role and head in map(_role_head, e.role.split())
         ]
         names = {speaker_key(e.canonical): (e.canonical, e.role) for e in hits}
         for off, h, full, phrase in getattr(self, "roles", []):
             if h == head and off < pos:
                 names.setdefault(speaker_key(full), (full, phrase))
+        if len(names) > 1 and mods:
+            names = {k: v for k, v in names.items() if set(mods) <= set(v[1].lower().split())}
         # Two different people with that role: ambiguous, so no guess.
         if len(names) != 1:
             return None
@@ -701,8 +764,11 @@ class SpeakerResolver:
             return e.canonical, e.kind, m.role
         # Common-noun phrase.
         if m.kind == "person" and not m.plural:
+            mods = tuple(
+                w.lower() for w in m.text.split()[1:] if w.lower() not in {m.head_lower, "of"}
+            )
             e = (
-                self._by_role(m.head_lower, pos)
+                self._by_role(m.head_lower, pos, mods)
                 if m.head_lower in ROLE_NOUNS or self._has_role(m.head_lower, pos)
                 else None
             )
@@ -769,8 +835,10 @@ _CALENDAR = frozenset(_CALENDAR_TEXT.split())
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 _PREPOSITIONS = frozenset({"of", "to", "for", "at", "in", "from", "on", "with"})
 # A name word: capitalised, with apostrophes and hyphenated parts ("O'Brien", "Jae-in",
-# "Ocasio-Cortez"), or an initial ("J.", "G.K.").
-_NAME_WORD = re.compile(r"(?:[A-Z][\w'’]*(?:-[A-Za-z][\w'’]*)*\.?|(?:[A-Z]\.){1,3})$")
+# "Ocasio-Cortez", "al-Assad"), or an initial ("J.", "G.K.").
+_NAME_WORD = re.compile(
+    r"(?:(?:al|el|bin|ibn|abu|ben)-)?(?:[A-Z][\w'’]*(?:-[A-Za-z][\w'’]*)*\.?|(?:[A-Z]\.){1,3})$"
+)
 
 
 @dataclass(slots=True)
@@ -782,7 +850,11 @@ class NameSplit:
 
 
 def _is_opener(word: str) -> bool:
-    return word.lower() in _OPENERS and not word.isupper()  # "US" is a name
+    """A clause-opening word: a stop word or a sentence adverb ("Interestingly")."""
+    low = word.lower()
+    if word.isupper():
+        return False  # "US" is a name
+    return low in _OPENERS or (low.endswith("ly") and len(low) > 5 and low not in _FIRST_NAMES)
 
 
 def _is_initial(word: str) -> bool:
@@ -796,7 +868,7 @@ def _three_word_name(words: list[str], preceded: bool) -> int:
     after a description ("US Ambassador to Japan Rahm Emanuel") and 3 when the run is the
     whole phrase ("Hans Joachim Schellnhuber")."""
     a, b = (w.lower().rstrip(".") for w in words[-3:-1])
-    if _is_initial(words[-2]) or b in _NAME_PARTICLES or _is_initial(words[-3]):
+    if _is_initial(words[-2]) or words[-2] in _NAME_PARTICLES or _is_initial(words[-3]):
         return 3
     if b in _FIRST_NAMES and a not in _FIRST_NAMES:
         return 2
@@ -825,19 +897,21 @@ def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None
         return None
     s, e, w = words[-1]
     if w.endswith(".") and not _is_initial(w) and w.lower().rstrip(".") not in _SUFFIXES:
-        words[-1] = (s, e - 1, w[:-1])
+        s, e, w = words[-1] = (s, e - 1, w[:-1])
+    if w.endswith(("’s", "'s")) and len(w) > 3:
+        words[-1] = (s, e - 2, w[:-2])  # "Speaker Paul Ryan’s office": the possessor
     suffix = 1 if len(words) > 1 and words[-1][2].lower().rstrip(".") in _SUFFIXES else 0
     # The run of name words (and particles between them) ending the phrase.
     i = len(words) - suffix
     while i > 0:
         w = words[i - 1][2]
         name_word = _NAME_WORD.match(w) and not re.search(r"[’']s$|,$", w)
-        inner_particle = w.lower() in _NAME_PARTICLES and 1 < i < len(words) - suffix
+        inner_particle = w in _NAME_PARTICLES and 1 < i < len(words) - suffix
         if not (name_word or inner_particle):
             break
         i -= 1
     run = list(range(i, len(words) - suffix))
-    if not run or not words[run[-1]][2][:1].isupper():
+    if not run or not any(c.isupper() for c in words[run[-1]][2]):
         return None
     gender = None
     role_from, start = 0, run[0]
@@ -852,7 +926,7 @@ def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None
             start = role_from = k + 1  # "Although Trump", "ABSTRACT. Mr. Putin": dropped
         elif is_titleish(w) or low in ROLE_NOUNS:
             start = k + 1  # "Police Chief Mark Saunders": the title goes to the role
-    while start < run[-1] and words[start][2].lower() in _NAME_PARTICLES:
+    while start < run[-1] and words[start][2] in _NAME_PARTICLES:
         start += 1
     core = [words[k][2] for k in range(start, run[-1] + 1)]
     if len(core) >= 3:
