@@ -17,6 +17,8 @@ annotated in PolNeAR, so the antecedent rules below are part of the benchmark):
   titles and lower-case words ("Sen.", "President", "former") are dropped. A person is
   identified by (given name, surname), initials ignored; the fullest form of that person is
   the cleaned form with the most words ("Donald J. Trump" over "Donald Trump").
+- A surname the NER found only alone gets the one capitalised word the article writes
+  before it, if that word is no title or stop word ("Cecile Richards").
 - Source that contains a name (a PERSON entity, or a capitalised word that is the surname or
   given name of a person in the article) and ends with it, or with it plus an appositive, a
   parenthetical or a relative clause: that person. A name followed by another word ("the
@@ -78,6 +80,7 @@ from attribution_eval import (  # noqa: E402
     score,
 )
 from evaldata import cache_dir  # noqa: E402
+from spacy.lang.en.stop_words import STOP_WORDS  # noqa: E402
 
 from corpus.attribution import Attributor  # noqa: E402
 from corpus.attribution.engine import MODEL_NAME  # noqa: E402
@@ -220,6 +223,7 @@ class Article:
             best = self.full.get(key)
             if best is None or len(words) > len(best):
                 self.full[key] = words
+        self._complete_names(text, title_end)
         self.by_first: dict[str, set[tuple[str, str]]] = {}
         for first, last in self.full:
             if first is not None:
@@ -231,6 +235,26 @@ class Article:
                 self.mentions.append(Mention(m.start(), m.end(), [m.group()]))
         self.mentions.sort(key=lambda x: x.start)
         self._gender: dict[tuple[str | None, str], str | None] = {}
+
+    def _complete_names(self, text: str, title_end: int) -> None:
+        """A surname the NER only found alone gets the given name the article writes
+        before it, if there is one such capitalised word (not a title or a stop word):
+        "Cecile Richards" where NER tagged only "Richards"."""
+        for last in [k[1] for k in self.full if k[0] is None]:
+            if self.firsts.get(last):
+                continue
+            given = set()
+            for m in re.finditer(r"\b([A-Z][a-z]+)\s+([A-Z][\w'’-]+)", text[title_end + 1 :]):
+                if fold(re.sub(r"[’']s$", "", m.group(2))) != last:
+                    continue
+                first = m.group(1)
+                if first.lower() not in _TITLES and first.lower() not in STOP_WORDS:
+                    given.add(first)
+            if len(given) == 1:
+                first = given.pop()
+                key = (fold(first), last)
+                self.firsts.setdefault(last, set()).add(key[0])
+                self.full[key] = [first, *self.full.pop((None, last))]
 
     def identity(self, words: list[str], hint: str | None = None) -> tuple[str | None, str] | None:
         """(first, last) of the person a name mention refers to, or None if ambiguous."""
@@ -465,7 +489,7 @@ def evaluate(docs, preds, ents, show: str = "") -> tuple[dict, list[str]]:
         hit_groups = {pi: gi for gi, pi in matched.items()}
         for pi, grp in enumerate(groups):
             p = ps[grp[0]]
-            c = cons.setdefault(p.construction or "-", Counter())
+            c = cons.setdefault(getattr(p, "construction", "") or "-", Counter())
             c["n"] += 1
             c["hit"] += pi in hit_groups
             nospk["pred_none"] += p.speaker is None
@@ -495,7 +519,7 @@ def evaluate(docs, preds, ents, show: str = "") -> tuple[dict, list[str]]:
             h = by_how.setdefault(gold.how, Counter())
             h["n"] += 1
             h["ok"] += ok
-            c = cons.setdefault(p.construction or "-", Counter())
+            c = cons.setdefault(getattr(p, "construction", "") or "-", Counter())
             c["name_n"] += 1
             c["name_ok"] += ok
             if not ok and show in {"names", gold.how}:

@@ -298,7 +298,28 @@ def _subject(v: Token) -> Token | None:
         if cur.dep_ == "prep":
             cur = cur.head
             continue
+        if cur.dep_ == "acomp":
+            cur = cur.head  # "voters were likely to say": the subject of "were"
+            continue
+        if cur.dep_ == "acl" and cur.tag_ == "VBG" and cur.head.tag_.startswith("NN"):
+            noun = cur.head
+            if noun.lower_ in _DOCUMENTS and _issued(noun) is not None:
+                cur = _issued(noun)  # "X issued a statement saying": X
+                continue
+            return noun  # "super PACs backing X", "those describing themselves"
         break
+    return None
+
+
+_DOCUMENTS = {"statement", "statements", "release", "letter", "note", "memo", "email", "post"}
+
+
+def _issued(noun: Token) -> Token | None:
+    """The verb whose object `noun` is ("issued a statement", "in a letter"), or None."""
+    if noun.dep_ == "dobj":
+        return noun.head
+    if noun.dep_ == "pobj" and noun.head.dep_ == "prep":
+        return noun.head.head
     return None
 
 

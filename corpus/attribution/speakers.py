@@ -618,11 +618,16 @@ class SpeakerResolver:
         )
 
     def _name_gender(self, full: str, role: str | None = None) -> str | None:
-        """A title in the name, then Mr./Mrs./Ms. before the surname anywhere in the text
-        (if only one of them is used), then name_gender."""
-        surname = surname_of(full.split())
+        """A title in the name or a known first name (name_gender), then Mr./Mrs./Ms. before
+        the surname anywhere in the text (if only one of them is used: "Mr. Trump" says
+        nothing of Ivanka Trump), then the pronouns after the name."""
+        words = full.split()
+        surname = surname_of(words)
+        known = name_gender(full, role)
+        if known is not None:
+            return known
         titled = getattr(self, "titled", {}).get(surname, set())
-        if len(titled) == 1 and not any(w.lower() in _TITLE_GENDER for w in full.split()):
+        if len(titled) == 1:
             return next(iter(titled))
         return name_gender(full, role, getattr(self, "votes", {}).get(surname))
 
