@@ -169,6 +169,23 @@ _NOT_SOURCE = {
 }
 
 
+def _described_name(text: str) -> tuple[int, int, str] | None:
+    """(start, end, description) of a person's name ending a described source ("his
+    campaign manager Jeff Weaver", "the Post’s Chris Cillizza"), or None. Words must come
+    between the determiner and the name: "the Associated Press" is a name itself."""
+    split = split_name(text)
+    if split is None or len(text[split.start : split.end].split()) < 2:
+        return None
+    before = text[: split.start].split()
+    if len(before) < 2:
+        return None
+    name = text[split.start : split.end].split()
+    if classify_noun_phrase(name, name[-1], "NNP", True) != "person":
+        return None
+    desc = " ".join(before[1:]) if before[0].lower() in {"the", "a", "an"} else " ".join(before)
+    return split.start, split.end, desc
+
+
 def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) -> MentionInfo:
     text = sent[s:e]
     low = text.lower()
@@ -188,6 +205,18 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
         r = role.split()
         if r and r[0].lower() in {"the", "a", "an"}:
             role = " ".join(r[1:]) or None
+    named = _described_name(text) if words[0].lower() in _DETS else None
+    if named is not None:
+        # "his campaign manager Jeff Weaver": the name, with the description as its role
+        ns, ne, desc = named
+        return MentionInfo(
+            (s + ns, s + ne),
+            text[ns:ne],
+            "person",
+            name=text[ns:ne],
+            role=role or desc,
+            head_lower=text[ns:ne].split()[-1].lower(),
+        )
     if (
         words[0].lower() in _DETS
         or not head[:1].isupper()

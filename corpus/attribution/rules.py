@@ -134,6 +134,12 @@ def mention_for(head: Token) -> MentionInfo:
             plural=low in {"they", "them", "we", "us", "their"},
             head_lower=low,
         )
+    if low in _VOICED:
+        owner = next((c for c in head.children if c.dep_ == "poss"), None)
+        if owner is not None and (
+            owner.tag_ in {"NNP", "NNPS"} or owner.lower_ in PRONOUNS | {"his", "their"}
+        ):
+            return mention_for(owner)  # "Sanders's argument", "his remarks": Sanders, he
     doc = head.doc
     # Core NP: left part of the subtree plus right-hand "of/at/for" modifiers of common nouns,
     # but not appositives, relative clauses or participial modifiers (those carry the role).
@@ -188,8 +194,9 @@ def mention_for(head: Token) -> MentionInfo:
             span = (phrase_start + split.start, phrase_start + split.end)
             name = text = _text(doc)[span[0] : span[1]]
             role, gender = split.role, split.gender
-    elif appos is not None and appos.tag_ == "NNP" and head.lower_ in ROLE_NOUNS:
-        # "The minister, Ines Morales, said": the appositive is the name, the head the role.
+    elif appos is not None and appos.tag_ == "NNP" and _person_appositive(appos):
+        # "The minister, Ines Morales, said", "an Israeli blogger, Tal Schneider": the
+        # appositive is the name, the head the role.
         inner = mention_for(appos)
         core_toks = [t for t in core if t.lower_ not in {"the", "a", "an"}]
         inner.role = _text(doc)[core_toks[0].idx : span[1]] if core_toks else head.lower_
@@ -220,6 +227,13 @@ def mention_for(head: Token) -> MentionInfo:
         head_lower=head.lower_,
         gender=gender,
     )
+
+
+def _person_appositive(appos: Token) -> bool:
+    """An appositive that names a person: a name of two words or more, not an
+    organisation's."""
+    inner = mention_for(appos)
+    return inner.kind == "person" and inner.name is not None and len(inner.name.split()) >= 2
 
 
 def _is_proper(head: Token) -> bool:
@@ -266,7 +280,13 @@ def _subject(v: Token) -> Token | None:
                 return pobj
         if subj is not None:
             if subj.tag_ in {"WP", "WDT"}:  # "Smith, who said ..." -> Smith
-                return cur.head if cur.dep_ == "relcl" else None
+                if cur.dep_ != "relcl":
+                    return None
+                noun = cur.head
+                if noun.lower_ in _SPOKEN and _issued(noun) is not None:
+                    # "Trump gave a speech that attacked X": the speech is Trump's words
+                    return _subject(_issued(noun))
+                return noun
             if subj.lower_ in EXPLETIVES:
                 # "It said on Friday that ...", "“...,” it added": the active subject of a
                 # speech or thought verb is a referring "it" (a company, a report), not the
@@ -308,10 +328,78 @@ def _subject(v: Token) -> Token | None:
                 continue
             return noun  # "super PACs backing X", "those describing themselves"
         break
+    return _subject_before(cur) if cur.tag_ in {"VBD", "VBZ", "VBP"} else None
+
+
+def _subject_before(v: Token) -> Token | None:
+    """A finite verb the parser left without a subject ("Alarmed by X, Senator Reid, the
+    minority leader, said" hangs "Reid" off "X"): the name or pronoun right before it, past
+    one parenthetical between commas ("the minority leader", "44", "exasperated")."""
+    doc = v.doc
+    i = v.i - 1
+    while i >= 0 and doc[i].tag_ in {"RB", "MD"}:
+        i -= 1  # "Clinton, exasperated, famously responded"
+    if i >= 0 and doc[i].text == ",":
+        j = i - 1
+        while j >= 0 and doc[j].text != "," and i - j <= 12:
+            j -= 1
+        if j < 0 or doc[j].text != ",":
+            return None
+        i = j - 1
+    if i < 0:
+        return None
+    t = doc[i]
+    if t.tag_ in {"NNP", "NNPS"} and t.text[:1].isupper() or t.lower_ in {"he", "she", "they"}:
+        return t
     return None
 
 
 _DOCUMENTS = {"statement", "statements", "release", "letter", "note", "memo", "email", "post"}
+# A person's words or views as a subject: "X's argument suggests" is X's.
+_VOICED = {
+    "argument",
+    "arguments",
+    "comment",
+    "comments",
+    "remark",
+    "remarks",
+    "response",
+    "reply",
+    "message",
+    "contention",
+    "claim",
+    "claims",
+    "assertion",
+    "language",
+    "words",
+    "statement",
+    "tweet",
+    "tweets",
+    "speech",
+    "testimony",
+    "position",
+    "view",
+    "views",
+    "answer",
+    "letter",
+}
+# What people say or write, whose words are theirs ("a speech that ...").
+_SPOKEN = _DOCUMENTS | {
+    "speech",
+    "remarks",
+    "address",
+    "interview",
+    "tweet",
+    "tweets",
+    "ad",
+    "advertisement",
+    "op-ed",
+    "essay",
+    "column",
+    "book",
+    "message",
+    "video",
+}
 
 
 def _issued(noun: Token) -> Token | None:

@@ -147,9 +147,12 @@ _NOT_DESCRIPTIONS = frozenset(STOP_WORDS) | {"others", "anyone", "everyone", "so
 
 def describe(text: str, head: str) -> str | None:
     """A person described, not named ("A source close to him" -> "a source close to
-    him"), as the speaker a reader is shown; None for a bare quantifier or pronoun."""
+    him", "some of her followers"), as the speaker a reader is shown; None for bare
+    quantifiers and pronouns ("some", "many of you", "the two")."""
     words = text.split()
-    if not words or head in _NOT_DESCRIPTIONS or not head.isalpha():
+    if not words or not re.search(r"[A-Za-z]", head):
+        return None
+    if all(re.sub(r"\W", "", w).lower() in _NOT_DESCRIPTIONS or w.isdigit() for w in words):
         return None
     if words[0].lower() in _DETS or words[0].lower() in {"one", "another"}:
         words[0] = words[0].lower()
@@ -271,7 +274,7 @@ def _place_like(name: str) -> bool:
 
 
 def _single_name_word(text: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z][a-z][\w'’-]*", text))
+    return bool(re.fullmatch(r"[A-Z](?:[a-z]|['’][A-Z])[\w'’-]*", text))  # "O’Malley"
 
 
 def _written_surname(words: list[str]) -> str:
@@ -553,7 +556,9 @@ class SpeakerResolver:
         """The person a "he"/"she" at `pos` refers to: the most recent, within `window`
         characters, of a compatible gender, among earlier speakers and people named first
         in their sentence (the subject, mostly: "Smith criticised Jones. He said" is
-        Smith); failing those, the most recent person named at all."""
+        Smith); failing those, the most recent person named at all. Names must be
+        people's: "Islamic State" and "Homeland Security" are capitalised pairs too, so a
+        name of unknown gender needs a known first name, a title or a role."""
         best: Entity | None = None
         best_pos = -1
         for e in self.entities:
@@ -562,8 +567,9 @@ class SpeakerResolver:
                 and not e.plural
                 and 0 <= pos - e.last_pos <= window
                 and e.last_pos > best_pos
-                and self._gender(e) in (gender, None)
                 and not _place_like(e.canonical)
+                and self._gender(e) in (gender, None)
+                and (self._gender(e) == gender or self._is_person(e.canonical))
             ):
                 best, best_pos = e, e.last_pos
         fallback: str | None = None
@@ -577,8 +583,6 @@ class SpeakerResolver:
             full = self._mention_name(m)
             if full is None or _place_like(full):
                 continue
-            # A name that has not spoken must be a person's ("Islamic State" and "Middle
-            # East" are capitalised pairs too): a known first name, a title or a role says so.
             spoke = any(e.canonical == full for e in self.entities)
             if not spoke and not self._is_person(full):
                 continue
