@@ -50,7 +50,9 @@ one quote grouped as in bench/attribution_eval.py):
   gold name, compared on (first word, last word) after case, accents, honorifics, initials and
   suffixes are dropped ("Trump" for "Donald Trump" is wrong; no speaker is wrong);
 - no-speaker rate: found attributions whose gold has a Source but whose prediction has no
-  speaker, over all found attributions with a gold Source (and over found direct quotes);
+  speaker, over all found attributions with a gold Source; also over those whose Source the
+  text can name (not "I", "we", "you" or a bare quantifier such as "some" or "both": the
+  writer, the reader, nobody in particular), and over found direct quotes;
 - precision by construction: matched / predicted for each `Attribution.construction`, with
   the name accuracy of its found person-gold attributions;
 - precision of predictions without a speaker.
@@ -445,6 +447,25 @@ def _pronoun(art: Article, golds, out, order, i: int, g: str) -> PersonGold:
     return PersonGold(None, "pronoun")
 
 
+# Third-person pronouns and relatives have antecedents: they stay nameable.
+_REFERRING = {"he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their"}
+_UNNAMEABLE = {"i", "me", "my", "we", "us", "our", "you", "your"} | set(STOP_WORDS) - _REFERRING - {
+    "who",
+    "whom",
+    "whose",
+    "which",
+    "that",
+    "this",
+}
+
+
+def nameable(source: str) -> bool:
+    """A gold source the text itself can name: not the writer or the reader ("I", "we",
+    "you") and not a bare quantifier ("some", "many", "both")."""
+    words = [w.lower().strip(",.") for w in source.split()]
+    return bool(words) and not all(w in _UNNAMEABLE for w in words)
+
+
 def person_ents(texts: list[str]) -> list[list[tuple[int, int]]]:
     """PERSON entity spans of each text, cached on disk (bench/evaldata.cache_dir) by the
     texts' hash: NER over PolNeAR train takes about a minute."""
@@ -504,6 +525,9 @@ def evaluate(docs, preds, ents, show: str = "") -> tuple[dict, list[str]]:
                 if g.kind == "direct":
                     nospk["found_direct"] += 1
                     nospk["none_direct"] += p.speaker is None
+                if nameable(" ".join(text[a:b] for a, b in g.source)):
+                    nospk["found_nameable"] += 1
+                    nospk["none_nameable"] += p.speaker is None
                 if p.speaker is None and show == "nospeaker":
                     src = " ".join(text[a:b] for a, b in g.source)
                     examples.append(f"{doc_name} src={src!r} [{p.construction}] {p.quote[:100]!r}")
@@ -541,6 +565,8 @@ def evaluate(docs, preds, ents, show: str = "") -> tuple[dict, list[str]]:
         "undetermined_person_gold_found": dict(sorted(undetermined.items())),
         "no_speaker_rate": rate(nospk["none"], nospk["found_src"]),
         "no_speaker_n": nospk["found_src"],
+        "no_speaker_rate_nameable": rate(nospk["none_nameable"], nospk["found_nameable"]),
+        "no_speaker_nameable_n": nospk["found_nameable"],
         "no_speaker_rate_direct": rate(nospk["none_direct"], nospk["found_direct"]),
         "no_speaker_direct_n": nospk["found_direct"],
         "unknown_speaker_predictions": nospk["pred_none"],
@@ -601,7 +627,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"no speaker on found attributions with a source {res['no_speaker_rate']:.1%} "
-        f"(n={res['no_speaker_n']}); on found direct quotes {res['no_speaker_rate_direct']:.1%} "
+        f"(n={res['no_speaker_n']}); with a source the text can name "
+        f"{res['no_speaker_rate_nameable']:.1%} (n={res['no_speaker_nameable_n']}); "
+        f"on found direct quotes {res['no_speaker_rate_direct']:.1%} "
         f"(n={res['no_speaker_direct_n']})"
     )
     print(

@@ -159,6 +159,8 @@ def mention_for(head: Token) -> MentionInfo:
             right = max(right, c.right_edge.i)
         elif c.dep_ == "punct":
             continue
+        elif c.dep_ in {"relcl", "acl"} and low in _QUANTIFIERS and c.left_edge.i == head.i + 1:
+            right = max(right, c.right_edge.i)  # "those surveyed", "those who back her"
         elif c.dep_ in {"relcl", "acl", "cc", "conj"}:
             break
     while left < head.i and doc[left].is_punct:
@@ -328,7 +330,10 @@ def _subject(v: Token) -> Token | None:
                 continue
             return noun  # "super PACs backing X", "those describing themselves"
         break
-    return _subject_before(cur) if cur.tag_ in {"VBD", "VBZ", "VBP"} else None
+    finite = cur.tag_ in {"VBD", "VBZ", "VBP"} or any(
+        c.dep_ in {"aux", "auxpass"} for c in cur.children
+    )
+    return _subject_before(cur) if finite else None
 
 
 def _subject_before(v: Token) -> Token | None:
@@ -337,7 +342,7 @@ def _subject_before(v: Token) -> Token | None:
     one parenthetical between commas ("the minority leader", "44", "exasperated")."""
     doc = v.doc
     i = v.i - 1
-    while i >= 0 and doc[i].tag_ in {"RB", "MD"}:
+    while i >= 0 and (doc[i].tag_ in {"RB", "MD"} or doc[i].dep_ in {"aux", "auxpass", "neg"}):
         i -= 1  # "Clinton, exasperated, famously responded"
     if i >= 0 and doc[i].text == ",":
         j = i - 1
@@ -355,6 +360,8 @@ def _subject_before(v: Token) -> Token | None:
 
 
 _DOCUMENTS = {"statement", "statements", "release", "letter", "note", "memo", "email", "post"}
+# Heads that say nothing without their modifier ("those surveyed").
+_QUANTIFIERS = {"those", "some", "many", "most", "all", "few", "several", "others", "anyone"}
 # A person's words or views as a subject: "X's argument suggests" is X's.
 _VOICED = {
     "argument",

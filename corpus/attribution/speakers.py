@@ -178,12 +178,14 @@ _BOUNDARY = re.compile(r"[.!?…][\"”’')\]]*\s|\n")
 def _person_mentions(
     text: str,
     names: list[PersonName],
+    titled: set[str],
     skip: list[tuple[int, int]],
     quotes: list[tuple[int, int]],
 ) -> list[PersonMention]:
-    """Every mention of an indexed person outside headlines and quotes, in text order."""
+    """Every mention of an indexed person outside headlines and quotes, in text order:
+    full names, and surnames of full names or of a Mr./Mrs./Ms. (`titled`, as written)."""
     found = [PersonMention(n.pos, n.pos + len(n.full), n.full, n.surname) for n in names]
-    surnames = {_written_surname(n.full.split()) for n in names}
+    surnames = {_written_surname(n.full.split()) for n in names} | titled
     starts = [m.pos for m in found]  # names are indexed in text order
     alone = (
         re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(surnames))) + r")\b")
@@ -448,6 +450,7 @@ class SpeakerResolver:
         # follows a name before the next name ("he"/"his" votes male).
         self.votes: dict[str, dict[str, int]] = {}
         self.titled: dict[str, set[str]] = {}  # surname -> genders of its Mr./Mrs./Ms.
+        self.titled_words: set[str] = set()  # those surnames as written
         runs = list(_NAME_RUN.finditer(text))
         headlines = _headline_lines(text)
         for m in runs:
@@ -461,7 +464,9 @@ class SpeakerResolver:
                 g = "m" if p.group(1).lower() in {"he", "him", "his", "himself"} else "f"
                 self._vote(surname_of(m.group().split()), g, 1)
         self._fullest = _fullest_names(self.names)
-        self.mentions = _person_mentions(text, self.names, headlines, quotes or [])
+        self.mentions = _person_mentions(
+            text, self.names, self.titled_words, headlines, quotes or []
+        )
         self._mention_pos = [m.pos for m in self.mentions]
 
     def _vote(self, surname: str, gender: str, weight: int) -> None:
@@ -479,6 +484,7 @@ class SpeakerResolver:
             return
         if split.gender:
             self.titled.setdefault(surname_of(nwords), set()).add(split.gender)
+            self.titled_words.add(_written_surname(nwords))
         if len(nwords) - (nwords[-1].lower().rstrip(".") in _SUFFIXES) < 2:
             return
         self.names.append(PersonName(start + split.start, name))
@@ -605,6 +611,8 @@ class SpeakerResolver:
             else:
                 e = self._by_name_word(m.word.lower(), m.pos)
                 m.canonical = e.canonical if e is not None else None
+                if e is None and m.word.lower() in getattr(self, "titled", {}):
+                    m.canonical = m.word  # "Mr. Obama", never named in full
             m.resolved = True
         return m.canonical
 
@@ -661,7 +669,7 @@ class SpeakerResolver:
         self.entities.append(e)
         return e
 
-    def _organisation(self, m: MentionInfo, pos: int, window: int = 1200) -> str | None:
+    def _organisation(self, m: MentionInfo, pos: int, window: int = 2000) -> str | None:
         """The organisation a description ("the company") or a statement ("a statement
         from Acme", "the statement") at `pos` stands for (orgs.py), or None."""
         orgs = getattr(self, "orgs", None)
@@ -706,12 +714,12 @@ class SpeakerResolver:
         return ent
 
     def resolve(
-        self, m: MentionInfo, pos: int, window: int = 1200
+        self, m: MentionInfo, pos: int, window: int = 2000
     ) -> tuple[str | None, str, str | None]:
         """(canonical speaker or None, speaker_kind, role) for mention `m` at offset `pos`.
 
         `window` is how far back (in characters) a pronoun may look for its antecedent:
-        about two news paragraphs.
+        about three news paragraphs (1,200 resolved 0.3 points fewer PolNeAR train speakers).
         """
         if m.pronoun:
             w = m.text.lower()
@@ -738,6 +746,12 @@ class SpeakerResolver:
                 ):
                     self._remember(e, pos)
                     return e.canonical, e.kind, e.role
+                # "Twitter said X. It added Y": a one-word name that is nobody's person
+                name = self._last_org_speaker(pos, window)
+                if name is not None and self._name_gender(name) is None:
+                    e = self._named_org(name)
+                    self._remember(e, pos)
+                    return e.canonical, "organisation", e.role
             return None, "unknown", None
         org = self._organisation(m, pos)
         if org is not None:
