@@ -9,11 +9,12 @@ back to the parse rules.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from .lexicon import COGNITION_FORMS, GROUP_NOUNS, SPEECH_FORMS
 from .rules import RawAttribution
-from .speakers import MentionInfo, classify_noun_phrase, is_titleish
+from .speakers import MentionInfo, classify_noun_phrase, split_name
 
 # The frequent end-of-sentence speech verbs (and present/perfect forms).
 _CUE = (
@@ -75,6 +76,13 @@ _SECOND_CUE = re.compile(
     r"\b(?:and|but)\s+(?:also\s+|then\s+|later\s+)?(?:"
     + "|".join(sorted(SPEECH_FORMS | COGNITION_FORMS, key=len, reverse=True))
     + r")\b"
+)
+
+
+# A described source holds no finite verb ("the flag was removed" is said, not saying).
+_VERBISH = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|will|would|could|should|can|may|might|must|"
+    r"did|does|do)\b"
 )
 
 
@@ -161,6 +169,23 @@ _NOT_SOURCE = {
 }
 
 
+def _described_name(text: str) -> tuple[int, int, str] | None:
+    """(start, end, description) of a person's name ending a described source ("his
+    campaign manager Jeff Weaver", "the Post’s Chris Cillizza"), or None. Words must come
+    between the determiner and the name: "the Associated Press" is a name itself."""
+    split = split_name(text)
+    if split is None or len(text[split.start : split.end].split()) < 2:
+        return None
+    before = text[: split.start].split()
+    if len(before) < 2:
+        return None
+    name = text[split.start : split.end].split()
+    if classify_noun_phrase(name, name[-1], "NNP", True) != "person":
+        return None
+    desc = " ".join(before[1:]) if before[0].lower() in {"the", "a", "an"} else " ".join(before)
+    return split.start, split.end, desc
+
+
 def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) -> MentionInfo:
     text = sent[s:e]
     low = text.lower()
@@ -180,6 +205,18 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
         r = role.split()
         if r and r[0].lower() in {"the", "a", "an"}:
             role = " ".join(r[1:]) or None
+    named = _described_name(text) if words[0].lower() in _DETS else None
+    if named is not None:
+        # "his campaign manager Jeff Weaver": the name, with the description as its role
+        ns, ne, desc = named
+        return MentionInfo(
+            (s + ns, s + ne),
+            text[ns:ne],
+            "person",
+            name=text[ns:ne],
+            role=role or desc,
+            head_lower=text[ns:ne].split()[-1].lower(),
+        )
     if (
         words[0].lower() in _DETS
         or not head[:1].isupper()
@@ -192,22 +229,22 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
         if kind == "person" and head.lower() in ROLE_NOUNS and not role:
             role = head.lower()
         return MentionInfo((s, e), text, kind, role=role, plural=plural, head_lower=head.lower())
-    # Capitalised run: last two words are the name, earlier ones a title/role.
+    # Capitalised run: the name at its end, a title or description before it.
     kind = classify_noun_phrase(words, head, "NNP", True)
-    if kind != "person":
+    split = split_name(text) if kind == "person" else None
+    if split is None:
         return MentionInfo((s, e), text, kind, name=text, head_lower=head.lower())
-    keep = 2
-    if len(words) >= 3 and (len(words[-2]) <= 2 or words[-2].endswith(".")):
-        keep = 3
-    pre = words[:-keep] if len(words) > keep else []
-    while pre and is_titleish(pre[-1]) and pre[-1].lower().rstrip(".") in {"mr", "mrs", "ms", "dr"}:
-        pre = pre[:-1]
-    name_words = words[len(words) - min(keep, len(words)) :]
-    ns = s + text.rfind(" ".join(name_words)) if pre else s
-    name = sent[ns:e]
-    if pre and not role:
-        role = " ".join(pre)
-    return MentionInfo((ns, e), name, "person", name=name, role=role, head_lower=head.lower())
+    ns, ne = s + split.start, s + split.end
+    name = sent[ns:ne]
+    return MentionInfo(
+        (ns, ne),
+        name,
+        "person",
+        name=name,
+        role=role or split.role,
+        head_lower=name.split()[-1].lower(),
+        gender=split.gender,
+    )
 
 
 # "In Whitlock's view, C." / "In the view of Dr. Henrik Aas, a soil scientist at ..., C."
@@ -228,7 +265,6 @@ _IN_VIEW_OF_PLAIN = re.compile(
     r"(?P<content>[^\s“”\"].{8,}?)\s*[.!?]?\s*$",
     re.DOTALL,
 )
-_HONORIFICS = {"mr", "mrs", "ms", "dr", "prof"}
 _ROLE_SUFFIX = ("ist", "er", "or", "ian", "ant", "ent", "man", "woman", "ee")
 
 
@@ -276,18 +312,53 @@ def view_attribution(sent: str) -> RawAttribution | None:
             head_lower=low,
         )
     else:
-        mention = _mention(sent, ss, se, appos)
-        words = mention.text.split()
-        if mention.name and len(words) > 2 and words[0].lower().rstrip(".") in _HONORIFICS:
-            # "Dr. Henrik Aas": the name is "Henrik Aas".
-            ns = mention.span[0] + mention.text.index(words[1])
-            mention.span, mention.text = (ns, mention.span[1]), sent[ns : mention.span[1]]
-            mention.name = mention.text
+        mention = _mention(sent, ss, se, appos)  # "Dr. Henrik Aas": the name "Henrik Aas"
     return RawAttribution((cs, ce), m.span("cue"), "view", mention, "view", rule="view")
+
+
+# "“A,” she said, “B.”" / "“A,” said X, a role, “B.”": one quote interrupted by its cue.
+_INTERRUPT_CUE = (
+    r"(?:said|says|added|adds|continued|explained|argued|warned|insisted|noted|wrote|"
+    r"recalled|asked|told\s+(?:reporters|[A-Z][\w.]+))"
+)
+_Q_OPEN = r"(?:“|\"|'')"
+_Q_CLOSE = r"(?:”|\"|''|“)"
+INTERRUPTED = re.compile(
+    rf"^{_Q_OPEN}(?P<q1>[^“”\"]*?[^\s“”\"])[,?!]?{_Q_CLOSE}[,?!]?\s+"
+    rf"(?:(?P<src>{_PRON}|{_NAME}|{_DESC})\s+{_AUX}(?P<cue>{_INTERRUPT_CUE})"
+    rf"|(?P<cue2>{_INTERRUPT_CUE})\s+(?P<src2>{_DESC}|{_NAME}))"
+    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?[,:]\s+"
+    rf"{_Q_OPEN}(?P<q2>[^“”\"]*?[^\s“”\"]){_Q_CLOSE}?\s*$",
+    re.DOTALL,
+)
+
+
+def interrupted_attributions(sent: str) -> list[RawAttribution] | None:
+    """The two pieces of a quote interrupted by its cue, one record each (same source and
+    cue), or None."""
+    m = INTERRUPTED.match(sent)
+    if m is None:
+        return None
+    src, cue = ("src", "cue") if m.group("src") else ("src2", "cue2")
+    ss, se = m.span(src)
+    if sent[ss:se].split()[0].lower() in _NOT_SOURCE:
+        return None
+    appos = m.span("appos") if m.group("appos") else None
+    mention = _mention(sent, ss, se, appos)
+    word = m.group(cue)
+    # Each piece gets its own mention: the engine shifts mention spans in place.
+    return [
+        RawAttribution(m.span(q), m.span(cue), word, copy.copy(mention), word.split()[0])
+        for q in ("q1", "q2")
+    ]
 
 
 def fast_attributions(sent: str) -> list[RawAttribution] | None:
     """Attributions for `sent` if it has one of the regular shapes, else None (parse it)."""
+    if sent[:1] in "“\"'":
+        found = interrupted_attributions(sent)
+        if found is not None:
+            return found
     for rx in (CONTENT_FIRST, INVERTED, ACCORDING_END, ACCORDING_START, CUE_FIRST):
         m = rx.match(sent)
         if not m:
@@ -296,6 +367,8 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
         src = sent[src_s:src_e].strip()
         if not src or src.split()[0].lower() in _NOT_SOURCE:
             return None
+        if _VERBISH.search(src):
+            return None  # "..., said the flag was removed": a clause, not a source
         cs, ce = m.span("content")
         content = sent[cs:ce]
         if rx is CUE_FIRST and content.split()[0].lower() in _NOT_CONTENT_START:
