@@ -9,6 +9,8 @@ from corpus.models import Paragraph
 
 _BLANK_LINES = re.compile(r"\n[ \t\r]*\n")
 _TERMINAL = re.compile(r"[.!?:…\"'”’)\]]\s*$")
+# A quotation signed with a dash and a name ("“…” ― Jane Doe, 34") ends its paragraph too.
+_SIGNED_END = re.compile(r"[”\"]\s*[―—–-]{1,2}\s*[A-Z][^\n“”\"]{1,80}$")
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket), before a space
 # and something that can start a sentence.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
@@ -123,7 +125,7 @@ def _hard_wrapped(block: str) -> bool:
         return False
     breaks = list(zip(lines, lines[1:], strict=False))
     lower = sum(1 for _, nxt in breaks if nxt[:1].islower())
-    ended = sum(1 for ln, _ in breaks if _TERMINAL.search(ln))
+    ended = sum(1 for ln, _ in breaks if _TERMINAL.search(ln) or _SIGNED_END.search(ln))
     return lower >= 0.5 * len(breaks) or (
         ended == 0 and len(lines) >= 3 and min(map(len, lines[:-1])) >= 40
     )

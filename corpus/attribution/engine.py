@@ -13,7 +13,7 @@ from corpus.models import Attribution
 from corpus.paragraphs import unwrap
 
 from . import lexicon
-from .fastpath import fast_attributions, label_attribution, view_attribution
+from .fastpath import fast_attributions, label_attribution, signed_attribution, view_attribution
 from .gate import CueGate, features, load_gate
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
@@ -194,6 +194,9 @@ class Attributor:
                     lab = label_attribution(par)
                     if lab is not None:
                         pre[ti].append((lab, ps, "label"))
+                signed = signed_attribution(par)
+                if signed is not None:
+                    views[ti].append((signed, ps))
                 for ss, se in split_sentences(text, ps, pe):
                     sent = text[ss:se].rstrip()
                     if not sent:
@@ -226,13 +229,14 @@ class Attributor:
                     offsets[ti].append(off)
                     feats[ti].append(f)
                     hows[ti].append(how)
-        # "In X's view, ..." is not a cue the gate was trained on: always kept.
+        # "In X's view, ..." and a signed quotation are no cues the gate was trained on:
+        # always kept.
         for ti, found in enumerate(views):
             for r, off in found:
                 raws[ti].append(r)
                 offsets[ti].append(off)
                 feats[ti].append(_features(r, texts[ti], off))
-                hows[ti].append("view")
+                hows[ti].append(r.rule)
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
@@ -294,6 +298,8 @@ class Attributor:
                 feats=f,
                 how=how,
             )
+            if r.rule == "signed":
+                it.kind = "direct"  # a signed quotation, whatever marks open it
             (bare if r.bare else items).append(it)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
         # Candidates of the generic constructions (gate.py) never displace the others: they

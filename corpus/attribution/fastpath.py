@@ -14,7 +14,7 @@ import re
 
 from .lexicon import COGNITION_FORMS, GROUP_NOUNS, SPEECH_FORMS
 from .rules import RawAttribution
-from .speakers import MentionInfo, classify_noun_phrase, split_name
+from .speakers import CALENDAR, MentionInfo, classify_noun_phrase, split_name
 
 # The frequent end-of-sentence speech verbs (and present/perfect forms).
 _CUE = (
@@ -367,6 +367,8 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
         src = sent[src_s:src_e].strip()
         if not src or src.split()[0].lower() in _NOT_SOURCE:
             return None
+        if src.split()[0].lower().rstrip(".,") in CALENDAR:
+            return None  # "McConnell, R-Ky., said Tuesday": a date, the source is before it
         if _VERBISH.search(src):
             return None  # "..., said the flag was removed": a clause, not a source
         cs, ce = m.span("content")
@@ -434,3 +436,27 @@ def label_attribution(par: str) -> RawAttribution | None:
     else:
         mention = _mention(par, ss, se)
     return RawAttribution(m.span("content"), (se, se + 1), ":", mention, ":")
+
+
+# "“I'm so ashamed ...” ― Jane Doe" / "“...” — John Smith, 34, a nurse in Phoenix": a paragraph
+# that is one quotation signed with a dash and a name (vox pops, letters, pull quotes). The
+# opening mark may be written reversed (”), as some sites do.
+SIGNED = re.compile(
+    r"^\s*[“”\"](?P<content>[^“”\"]{12,}?)\s*[”\"]\s*[―—–-]{1,2}\s*"
+    rf"(?P<src>{_NAME})(?:,\s*(?P<appos>[^“”\"\n]{{1,80}}?))?\s*\.?\s*$"
+)
+
+
+def signed_attribution(par: str) -> RawAttribution | None:
+    """A quotation paragraph signed "― Name[, role]" as that person's words, or None."""
+    m = SIGNED.match(par)
+    if m is None or len(m.group("content").split()) < 3:
+        return None
+    ss, se = m.span("src")
+    if par[ss:se].split()[0].lower() in _NOT_LABEL:
+        return None
+    appos = m.span("appos") if m.group("appos") else None
+    ds = m.start("src") - 1
+    return RawAttribution(
+        m.span("content"), (ds, ds + 1), "―", _mention(par, ss, se, appos), "―", rule="signed"
+    )

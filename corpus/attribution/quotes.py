@@ -170,6 +170,7 @@ _ABBREV = HONORIFICS | {
     "lt",
     "col",
     "capt",
+    "del",  # Del. for Delegate ("said Del. Stacey Plaskett")
     "sgt",
     "rev",
     "mt",

@@ -854,7 +854,7 @@ _OPENERS = frozenset(STOP_WORDS - {"will"}) | {
 _CALENDAR_TEXT = """monday tuesday wednesday thursday friday saturday sunday january february
     march april may june july august september october november december jan feb mar apr jun
     jul aug sep sept oct nov dec"""
-_CALENDAR = frozenset(_CALENDAR_TEXT.split())
+CALENDAR = frozenset(_CALENDAR_TEXT.split())
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 _PREPOSITIONS = frozenset({"of", "to", "for", "at", "in", "from", "on", "with"})
 # A name word: capitalised, with apostrophes and hyphenated parts ("O'Brien", "Jae-in",
@@ -914,7 +914,7 @@ def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None
     """
     words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", phrase)]
     # Trailing dates and a sentence's full stop are no part of a name ("Trump May").
-    while len(words) > 1 and words[-1][2].lower().rstrip(".,") in _CALENDAR:
+    while len(words) > 1 and words[-1][2].lower().rstrip(".,") in CALENDAR:
         words.pop()
     if not words:
         return None
