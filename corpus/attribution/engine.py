@@ -13,7 +13,12 @@ from corpus.models import Attribution
 from corpus.paragraphs import unwrap
 
 from . import lexicon
-from .fastpath import fast_attributions, label_attribution, view_attribution
+from .fastpath import (
+    fast_attributions,
+    label_attribution,
+    quote_verb_attribution,
+    view_attribution,
+)
 from .gate import CueGate, features, load_gate
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
@@ -28,10 +33,13 @@ _GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–'’\"”-]*(?:[A-Z][\w.'’-]*\s+
 _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
 # "As Dell said last week in Tel Aviv, “...”": a short adverbial, then a comma or colon.
 _GAP_ADVERBIAL = re.compile(r"^\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
-_GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|")
+_GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|", "colon|")
+# Constructions anchored by a quotation, not by a cue word: kept without the gate.
+_UNGATED = {"colon"}
 # Title and initial abbreviations ("Mr. Jones", "Dennis B. Ross") do not end a sentence.
 _ABBREV_DOT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Jr|Sr|St|Rev|Prof|[A-Z])\.")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
+_COLON_QUOTE = re.compile(r"\w:\s*[“\"]")
 # The rest of a bare cue's paragraph, then the next paragraph's opening quote mark.
 _NEXT_PARAGRAPH_QUOTE = re.compile(r"^[^\n“”\"]{0,60}?[.:,]?[ \t]*\n\s*$")
 
@@ -183,7 +191,7 @@ class Attributor:
         plans = []
         jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
         pre: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
-        views: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
+        views: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
         for ti, text in enumerate(texts):
             paras = paragraph_bounds(text)
             quotes = find_quotes(text, paras)
@@ -200,19 +208,24 @@ class Attributor:
                         continue
                     view = view_attribution(sent)
                     if view is not None:
-                        views[ti].append((view, ss))
+                        views[ti].append((view, ss, "view"))
                         continue
-                    hits = cue_word_positions(sent)
+                    hits = [h for h in cue_word_positions(sent) if not _in_quote(quotes, ss + h)]
+                    if not hits and sent[:1] in "“\"'":
+                        said = quote_verb_attribution(sent)
+                        if said is not None:
+                            views[ti].append((said, ss, "quoteverb"))
+                            continue
                     # Cue words inside quotes are someone's quoted words ("I think"), not
                     # attributions: such sentences need no parse.
-                    if hits and not all(_in_quote(quotes, ss + h) for h in hits):
+                    if hits:
                         fast = fast_attributions(sent)
                         if fast is not None:
                             pre[ti].extend((r, ss, "fast") for r in fast)
                         else:
                             jobs.append((ti, ss, sent))
-                    elif self._parse_all:
-                        jobs.append((ti, ss, sent))
+                    elif self._parse_all or _COLON_QUOTE.search(sent):
+                        jobs.append((ti, ss, sent))  # "She went on: “...”"
         raws: list[list[RawAttribution]] = [[] for _ in texts]
         offsets: list[list[int]] = [[] for _ in texts]
         gate = self._gate
@@ -226,13 +239,14 @@ class Attributor:
                     offsets[ti].append(off)
                     feats[ti].append(f)
                     hows[ti].append(how)
-        # "In X's view, ..." is not a cue the gate was trained on: always kept.
+        # "In X's view, ..." and "“A!” X verbed." are not cues the gate was trained on:
+        # always kept (a view phrase or a quote anchors them).
         for ti, found in enumerate(views):
-            for r, off in found:
+            for r, off, how in found:
                 raws[ti].append(r)
                 offsets[ti].append(off)
                 feats[ti].append(_features(r, texts[ti], off))
-                hows[ti].append("view")
+                hows[ti].append(how)
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
@@ -244,7 +258,7 @@ class Attributor:
                 allow_word=gate.word_may_keep if gate is not None else None,
             ):
                 f = _features(r, texts[ti], off)
-                if gate is not None and not gate.keep(f):
+                if gate is not None and r.rule not in _UNGATED and not gate.keep(f):
                     continue
                 feats[ti].append(f)
                 raws[ti].append(r)

@@ -19,6 +19,7 @@ from .speakers import MentionInfo, classify_noun_phrase, split_name
 # The frequent end-of-sentence speech verbs (and present/perfect forms).
 _CUE = (
     r"(?:said|says|added|adds|told\s+(?:reporters|[A-Z][\w.]+)|wrote|writes|noted|notes|"
+    r"points\s+out|pointed\s+out|"
     r"stated|states|explained|argued|argues|warned|insisted|continued|recalled|"
     r"acknowledged|asked|tweeted|declared|concluded|suggested|cautioned|predicted|"
     r"claimed|claims|contended|believes|thinks|added\s+in\s+a\s+statement)"
@@ -331,6 +332,37 @@ INTERRUPTED = re.compile(
     rf"{_Q_OPEN}(?P<q2>[^“”\"]*?[^\s“”\"]){_Q_CLOSE}?\s*$",
     re.DOTALL,
 )
+
+
+# "“Mexico!” the audience screamed back." / "“OK,” barked Oliver.": a quote, then its
+# speaker and any verb of saying out of the lexicon. The punctuation inside the closing mark
+# makes it speech (a title in quote marks ends without it: "“Star Wars” premiered").
+_ANY_VERB = r"[a-z]{3,}(?:ed|s)"
+QUOTE_VERB = re.compile(
+    rf"^{_Q_OPEN}(?P<content>[^“”\"]*?[^\s“”\"])[,?!]{_Q_CLOSE}\s+"
+    rf"(?:(?P<src>{_PRON}|{_NAME}|{_DESC})\s+(?P<cue>{_ANY_VERB})"
+    rf"|(?P<cue2>{_ANY_VERB})\s+(?P<src2>{_NAME}))"
+    r"(?:\s+(?:back|out|again|loudly|quietly|angrily))?"
+    # "... riffed on Hassan's answer", "..., drawing applause": what follows the verb
+    r"(?:\s+(?:on|about|at|to|before|after|while|as|in)\b[^“”\"]*|,\s+[a-z][^“”\"]*)?"
+    r"\s*[.!?]?\s*$",
+    re.DOTALL,
+)
+
+
+def quote_verb_attribution(sent: str) -> RawAttribution | None:
+    """A quote followed by its speaker and a verb the lexicon lacks, or None."""
+    m = QUOTE_VERB.match(sent)
+    if m is None:
+        return None
+    src, cue = ("src", "cue") if m.group("src") else ("src2", "cue2")
+    ss, se = m.span(src)
+    if sent[ss:se].split()[0].lower() in _NOT_SOURCE or _VERBISH.search(sent[ss:se]):
+        return None
+    word = m.group(cue)
+    return RawAttribution(
+        m.span("content"), m.span(cue), word, _mention(sent, ss, se), word, rule="quoteverb"
+    )
 
 
 def interrupted_attributions(sent: str) -> list[RawAttribution] | None:
