@@ -117,6 +117,26 @@ def _continue_paragraphs(
     return out
 
 
+# ", and human rights groups warned": a coordinated clause with its own speaker.
+_COORDINATED = re.compile(r",\s+(?:and|but)\s+$")
+
+
+def _split_coordinated(text: str, items: list[_Item]) -> None:
+    """ "X emphasized that A, and rights groups warned that B": the parse often hangs the
+    second clause inside A. Where another attribution's source and cue sit in A after
+    ", and", A ends at the comma and both are kept."""
+    for b in items:
+        for a in items:
+            if a is b or a.source is None or a.source.pronoun:
+                continue
+            s0 = a.source.span[0]
+            if not (b.content[0] < s0 < b.content[1] and s0 < a.cue[0] < b.content[1]):
+                continue
+            m = _COORDINATED.search(text, b.content[0], s0)
+            if m is not None and m.start() > b.content[0]:
+                b.content = (b.content[0], m.start())
+
+
 def _in_quote(quotes: list[QuoteSpan], pos: int) -> bool:
     return any(q.start <= pos < q.end for q in quotes)
 
@@ -309,6 +329,7 @@ class Attributor:
                 how=how,
             )
             (bare if r.bare else items).append(it)
+        _split_coordinated(text, items)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
         # Candidates of the generic constructions (gate.py) never displace the others: they
         # only fill in where nothing else was found.

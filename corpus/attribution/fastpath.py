@@ -50,7 +50,7 @@ CONTENT_FIRST = re.compile(
 INVERTED = re.compile(
     rf"^(?P<content>.{{8,}}?)(?:,|,(?:[\"”]|'')|(?:[\"”]|''),|\?[\"”]|![\"”])\s+(?P<cue>said|says|added|"
     rf"wrote|noted|explained|argued|warned|asked|recalled)\s+(?P<src>{_DESC}|{_NAME})"
-    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}",
+    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,160}}?))?{_END}",
     re.DOTALL,
 )
 # "He said (that) C." / "Smith says C." — cue-first with a short source and nothing between.
@@ -407,6 +407,12 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
             return None  # "X said of Apple ...", "X said as he left": no clause follows
         if rx is CUE_FIRST and (_SECOND_CLAUSE.search(content) or _SECOND_CUE.search(content)):
             return None
+        if (
+            rx is CUE_FIRST
+            and "," in sent[m.end("cue") : cs]
+            and content.split()[0].endswith("ing")
+        ):
+            return None  # "“A?” Trump said, looking out on the crowd.": a participle, no clause
         # The content must look like a clause, not a dangling fragment.
         if len(content.split()) < 3:
             return None
