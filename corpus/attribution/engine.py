@@ -137,6 +137,21 @@ def _split_coordinated(text: str, items: list[_Item]) -> None:
                 b.content = (b.content[0], m.start())
 
 
+def _quote_verb_across(
+    text: str, quotes: list[QuoteSpan], sents: list[tuple[int, int]], k: int
+) -> RawAttribution | None:
+    """ "“Thank you all!” Ortiz shouted.": the splitter ends a sentence at "!”" before a
+    capital, so a quote ending in "!" or "?" is read together with the sentence after it."""
+    ss, se = sents[k]
+    sent = text[ss:se].rstrip()
+    if k + 1 >= len(sents) or sent[-2:-1] not in ("!", "?") or sent[-1:] not in '”"':
+        return None
+    joined = text[ss : sents[k + 1][1]].rstrip()
+    if any(not _in_quote(quotes, ss + h) for h in cue_word_positions(joined)):
+        return None  # a cue of the lexicon: the bare-cue path takes the quote
+    return quote_verb_attribution(joined)
+
+
 def _in_quote(quotes: list[QuoteSpan], pos: int) -> bool:
     return any(q.start <= pos < q.end for q in quotes)
 
@@ -222,7 +237,8 @@ class Attributor:
                     lab = label_attribution(par)
                     if lab is not None:
                         pre[ti].append((lab, ps, "label"))
-                for ss, se in split_sentences(text, ps, pe):
+                sents = split_sentences(text, ps, pe)
+                for k, (ss, se) in enumerate(sents):
                     sent = text[ss:se].rstrip()
                     if not sent:
                         continue
@@ -232,7 +248,9 @@ class Attributor:
                         continue
                     hits = [h for h in cue_word_positions(sent) if not _in_quote(quotes, ss + h)]
                     if not hits and sent[:1] in "“\"'":
-                        said = quote_verb_attribution(sent)
+                        said = quote_verb_attribution(sent) or _quote_verb_across(
+                            text, quotes, sents, k
+                        )
                         if said is not None:
                             views[ti].append((said, ss, "quoteverb"))
                             continue
