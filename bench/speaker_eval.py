@@ -530,7 +530,10 @@ def evaluate(docs, preds, ents, show: str = "") -> tuple[dict, list[str]]:
                     nospk["none_nameable"] += p.speaker is None
                 if p.speaker is None and show == "nospeaker":
                     src = " ".join(text[a:b] for a, b in g.source)
-                    examples.append(f"{doc_name} src={src!r} [{p.construction}] {p.quote[:100]!r}")
+                    examples.append(
+                        f"{doc_name} src={src!r} mention={p.mention!r} [{p.construction}] "
+                        f"{p.quote[:100]!r}"
+                    )
             gold = pg[gi]
             if gold is None:
                 continue

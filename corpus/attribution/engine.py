@@ -13,7 +13,13 @@ from corpus.models import Attribution
 from corpus.paragraphs import unwrap
 
 from . import lexicon
-from .fastpath import fast_attributions, label_attribution, signed_attribution, view_attribution
+from .fastpath import (
+    fast_attributions,
+    label_attribution,
+    quote_verb_attribution,
+    signed_attribution,
+    view_attribution,
+)
 from .gate import CueGate, features, load_gate
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
@@ -28,10 +34,13 @@ _GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–'’\"”-]*(?:[A-Z][\w.'’-]*\s+
 _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
 # "As Dell said last week in Tel Aviv, “...”": a short adverbial, then a comma or colon.
 _GAP_ADVERBIAL = re.compile(r"^\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
-_GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|")
+_GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|", "colon|")
+# Constructions anchored by a quotation, not by a cue word: kept without the gate.
+_UNGATED = {"colon"}
 # Title and initial abbreviations ("Mr. Jones", "Dennis B. Ross") do not end a sentence.
 _ABBREV_DOT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Jr|Sr|St|Rev|Prof|[A-Z])\.")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
+_COLON_QUOTE = re.compile(r"\w:\s*[“\"]")
 # The rest of a bare cue's paragraph, then the next paragraph's opening quote mark.
 _NEXT_PARAGRAPH_QUOTE = re.compile(r"^[^\n“”\"]{0,60}?[.:,]?[ \t]*\n\s*$")
 
@@ -109,6 +118,41 @@ def _continue_paragraphs(
     return out
 
 
+# ", and human rights groups warned": a coordinated clause with its own speaker.
+_COORDINATED = re.compile(r",\s+(?:and|but)\s+$")
+
+
+def _split_coordinated(text: str, items: list[_Item]) -> None:
+    """ "X emphasized that A, and rights groups warned that B": the parse often hangs the
+    second clause inside A. Where another attribution's source and cue sit in A after
+    ", and", A ends at the comma and both are kept."""
+    for b in items:
+        for a in items:
+            if a is b or a.source is None or a.source.pronoun:
+                continue
+            s0 = a.source.span[0]
+            if not (b.content[0] < s0 < b.content[1] and s0 < a.cue[0] < b.content[1]):
+                continue
+            m = _COORDINATED.search(text, b.content[0], s0)
+            if m is not None and m.start() > b.content[0]:
+                b.content = (b.content[0], m.start())
+
+
+def _quote_verb_across(
+    text: str, quotes: list[QuoteSpan], sents: list[tuple[int, int]], k: int
+) -> RawAttribution | None:
+    """ "“Thank you all!” Ortiz shouted.": the splitter ends a sentence at "!”" before a
+    capital, so a quote ending in "!" or "?" is read together with the sentence after it."""
+    ss, se = sents[k]
+    sent = text[ss:se].rstrip()
+    if k + 1 >= len(sents) or sent[-2:-1] not in ("!", "?") or sent[-1:] not in '”"':
+        return None
+    joined = text[ss : sents[k + 1][1]].rstrip()
+    if any(not _in_quote(quotes, ss + h) for h in cue_word_positions(joined)):
+        return None  # a cue of the lexicon: the bare-cue path takes the quote
+    return quote_verb_attribution(joined)
+
+
 def _in_quote(quotes: list[QuoteSpan], pos: int) -> bool:
     return any(q.start <= pos < q.end for q in quotes)
 
@@ -183,7 +227,7 @@ class Attributor:
         plans = []
         jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
         pre: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
-        views: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
+        views: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
         for ti, text in enumerate(texts):
             paras = paragraph_bounds(text)
             quotes = find_quotes(text, paras)
@@ -196,26 +240,34 @@ class Attributor:
                         pre[ti].append((lab, ps, "label"))
                 signed = signed_attribution(par)
                 if signed is not None:
-                    views[ti].append((signed, ps))
-                for ss, se in split_sentences(text, ps, pe):
+                    views[ti].append((signed, ps, "signed"))
+                sents = split_sentences(text, ps, pe)
+                for k, (ss, se) in enumerate(sents):
                     sent = text[ss:se].rstrip()
                     if not sent:
                         continue
                     view = view_attribution(sent)
                     if view is not None:
-                        views[ti].append((view, ss))
+                        views[ti].append((view, ss, "view"))
                         continue
-                    hits = cue_word_positions(sent)
+                    hits = [h for h in cue_word_positions(sent) if not _in_quote(quotes, ss + h)]
+                    if not hits and sent[:1] in "“\"'":
+                        said = quote_verb_attribution(sent) or _quote_verb_across(
+                            text, quotes, sents, k
+                        )
+                        if said is not None:
+                            views[ti].append((said, ss, "quoteverb"))
+                            continue
                     # Cue words inside quotes are someone's quoted words ("I think"), not
                     # attributions: such sentences need no parse.
-                    if hits and not all(_in_quote(quotes, ss + h) for h in hits):
+                    if hits:
                         fast = fast_attributions(sent)
                         if fast is not None:
                             pre[ti].extend((r, ss, "fast") for r in fast)
                         else:
                             jobs.append((ti, ss, sent))
-                    elif self._parse_all:
-                        jobs.append((ti, ss, sent))
+                    elif self._parse_all or _COLON_QUOTE.search(sent):
+                        jobs.append((ti, ss, sent))  # "She went on: “...”"
         raws: list[list[RawAttribution]] = [[] for _ in texts]
         offsets: list[list[int]] = [[] for _ in texts]
         gate = self._gate
@@ -229,14 +281,14 @@ class Attributor:
                     offsets[ti].append(off)
                     feats[ti].append(f)
                     hows[ti].append(how)
-        # "In X's view, ..." and a signed quotation are no cues the gate was trained on:
-        # always kept.
+        # "In X's view, ...", "“A!” X verbed." and a signed quotation are not cues the gate
+        # was trained on: always kept (a view phrase or a quote anchors them).
         for ti, found in enumerate(views):
-            for r, off in found:
+            for r, off, how in found:
                 raws[ti].append(r)
                 offsets[ti].append(off)
                 feats[ti].append(_features(r, texts[ti], off))
-                hows[ti].append(r.rule)
+                hows[ti].append(how)
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
@@ -248,7 +300,7 @@ class Attributor:
                 allow_word=gate.word_may_keep if gate is not None else None,
             ):
                 f = _features(r, texts[ti], off)
-                if gate is not None and not gate.keep(f):
+                if gate is not None and r.rule not in _UNGATED and not gate.keep(f):
                     continue
                 feats[ti].append(f)
                 raws[ti].append(r)
@@ -301,6 +353,7 @@ class Attributor:
             if r.rule == "signed":
                 it.kind = "direct"  # a signed quotation, whatever marks open it
             (bare if r.bare else items).append(it)
+        _split_coordinated(text, items)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
         # Candidates of the generic constructions (gate.py) never displace the others: they
         # only fill in where nothing else was found.

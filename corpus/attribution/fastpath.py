@@ -19,6 +19,7 @@ from .speakers import CALENDAR, MentionInfo, classify_noun_phrase, split_name
 # The frequent end-of-sentence speech verbs (and present/perfect forms).
 _CUE = (
     r"(?:said|says|added|adds|told\s+(?:reporters|[A-Z][\w.]+)|wrote|writes|noted|notes|"
+    r"points\s+out|pointed\s+out|"
     r"stated|states|explained|argued|argues|warned|insisted|continued|recalled|"
     r"acknowledged|asked|tweeted|declared|concluded|suggested|cautioned|predicted|"
     r"claimed|claims|contended|believes|thinks|added\s+in\s+a\s+statement)"
@@ -49,7 +50,7 @@ CONTENT_FIRST = re.compile(
 INVERTED = re.compile(
     rf"^(?P<content>.{{8,}}?)(?:,|,(?:[\"”]|'')|(?:[\"”]|''),|\?[\"”]|![\"”])\s+(?P<cue>said|says|added|"
     rf"wrote|noted|explained|argued|warned|asked|recalled)\s+(?P<src>{_DESC}|{_NAME})"
-    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}",
+    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,160}}?))?{_END}",
     re.DOTALL,
 )
 # "He said (that) C." / "Smith says C." — cue-first with a short source and nothing between.
@@ -333,6 +334,37 @@ INTERRUPTED = re.compile(
 )
 
 
+# "“Mexico!” the audience screamed back." / "“OK,” barked Oliver.": a quote, then its
+# speaker and any verb of saying out of the lexicon. The punctuation inside the closing mark
+# makes it speech (a title in quote marks ends without it: "“Star Wars” premiered").
+_ANY_VERB = r"[a-z]{3,}(?:ed|s)"
+QUOTE_VERB = re.compile(
+    rf"^{_Q_OPEN}(?P<content>[^“”\"]*?[^\s“”\"])[,?!]{_Q_CLOSE}\s+"
+    rf"(?:(?P<src>{_PRON}|{_NAME}|{_DESC})\s+(?P<cue>{_ANY_VERB})"
+    rf"|(?P<cue2>{_ANY_VERB})\s+(?P<src2>{_NAME}))"
+    r"(?:\s+(?:back|out|again|loudly|quietly|angrily))?"
+    # "... riffed on Hassan's answer", "..., drawing applause": what follows the verb
+    r"(?:\s+(?:on|about|at|to|before|after|while|as|in)\b[^“”\"]*|,\s+[a-z][^“”\"]*)?"
+    r"\s*[.!?]?\s*$",
+    re.DOTALL,
+)
+
+
+def quote_verb_attribution(sent: str) -> RawAttribution | None:
+    """A quote followed by its speaker and a verb the lexicon lacks, or None."""
+    m = QUOTE_VERB.match(sent)
+    if m is None:
+        return None
+    src, cue = ("src", "cue") if m.group("src") else ("src2", "cue2")
+    ss, se = m.span(src)
+    if sent[ss:se].split()[0].lower() in _NOT_SOURCE or _VERBISH.search(sent[ss:se]):
+        return None
+    word = m.group(cue)
+    return RawAttribution(
+        m.span("content"), m.span(cue), word, _mention(sent, ss, se), word, rule="quoteverb"
+    )
+
+
 def interrupted_attributions(sent: str) -> list[RawAttribution] | None:
     """The two pieces of a quote interrupted by its cue, one record each (same source and
     cue), or None."""
@@ -377,6 +409,12 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
             return None  # "X said of Apple ...", "X said as he left": no clause follows
         if rx is CUE_FIRST and (_SECOND_CLAUSE.search(content) or _SECOND_CUE.search(content)):
             return None
+        if (
+            rx is CUE_FIRST
+            and "," in sent[m.end("cue") : cs]
+            and content.split()[0].endswith("ing")
+        ):
+            return None  # "“A?” Trump said, looking out on the crowd.": a participle, no clause
         # The content must look like a clause, not a dangling fragment.
         if len(content.split()) < 3:
             return None

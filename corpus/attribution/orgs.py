@@ -210,4 +210,7 @@ def _trim_name(name: str) -> str:
         words = words[1:]
     while words and words[-1].lower() in {"and", "of", "for", "the", "&"}:
         words = words[:-1]
-    return " ".join(words).rstrip(".,")
+    name = " ".join(words).rstrip(",")
+    if words and words[-1].lower().rstrip(".,") in _COMPANY_SUFFIXES:
+        return name  # "Acme Robotics Inc." as its other mentions write it
+    return name.rstrip(".")

@@ -12,6 +12,7 @@ Spans are returned relative to the sentence text; the engine adds the sentence o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -480,6 +481,36 @@ def _reduced_passive(v: Token) -> bool:
     )
 
 
+def _colon_quote(doc: Doc) -> RawAttribution | None:
+    """ "As Cornyn put it: “...”", "She went on: “...”": a quotation the clause before a
+    colon introduces, whatever its verb, is the words of that clause's subject. Kept only
+    where no construction of a cue takes the quote (engine.py)."""
+    text = _text(doc)
+    colon = next(
+        (t for t in doc if t.text == ":" and text[t.idx + 1 : t.idx + 3].lstrip()[:1] in '“"'),
+        None,
+    )
+    if colon is None:
+        return None
+    # The clause's verb: the one whose subject comes before the colon (the parser often
+    # hangs the clause off the quotation).
+    verbs = [
+        t
+        for t in doc[: colon.i]
+        if t.tag_.startswith("VB") and any(c.dep_ == "nsubj" and c.i < colon.i for c in t.children)
+    ]
+    verb = verbs[-1] if verbs else None
+    subj = _subject(verb) if verb is not None else None
+    if verb is None or subj is None or subj.lower_ in _NOT_CONTENT - {"he", "she", "they", "we"}:
+        return None
+    s, e = _trim(doc, colon.idx + 1, len(text))
+    first = re.match(r"[“\"]([^“”\"]*)", text[s:e])
+    if first is None or len(first.group(1).split()) < 3:
+        return None  # "two dishes: “fish” and “chips”": no quotation
+    cue = (verb.idx, verb.idx + len(verb.text))
+    return RawAttribution((s, e), cue, verb.text, _source(verb, subj), verb.lower_, rule="colon")
+
+
 def _passive_object(v: Token) -> Token | None:
     """The passive subject of a cue verb that has an agent ("the plan was criticised by
     unions as ..."): it plays the object's part in the content."""
@@ -692,6 +723,9 @@ def sentence_attributions(
     """All attribution candidates in one parsed sentence. `loose` also proposes the
     low-confidence ones (weak cues without a clause, any verb with a clause) for the gate."""
     out: list[RawAttribution] = []
+    colon = _colon_quote(doc)
+    if colon is not None:
+        out.append(colon)
     used_cues: set[int] = set()
     for t in doc:
         low = t.lower_
