@@ -1,5 +1,5 @@
-"""Quotations signed with a dash and a name, and sources the date or an abbreviation used to
-hide. One row per construction: (text, speaker, quote, kind). Written for these tests."""
+"""Quotations signed with a dash and a name or introduced by a name and a colon, and sources
+a date or an abbreviation used to hide. One row per construction: (text, speaker, quote, kind). Written for these tests."""
 
 import pytest
 
@@ -26,6 +26,14 @@ ROWS = [
         "D-Ore., said Tuesday.",
         "Dana Okafor",
         "Our assumption is that the levy will pass",
+        "direct",
+    ),
+    # A full name right before a colon introduces the quotation, whatever the clause's verb.
+    (
+        "The delay did not surprise harbour economist Lena Vogt: “Dredging always takes "
+        "longer than the board says.”",
+        "Lena Vogt",
+        "Dredging always takes longer than the board says.",
         "direct",
     ),
     # "Del." (Delegate) does not end the sentence, so the name stays with the quote.

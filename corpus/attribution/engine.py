@@ -36,7 +36,7 @@ _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
 _GAP_ADVERBIAL = re.compile(r"^\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
 _GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|", "colon|")
 # Constructions anchored by a quotation, not by a cue word: kept without the gate.
-_UNGATED = {"colon"}
+_UNGATED = {"colon", "namecolon"}
 # Title and initial abbreviations ("Mr. Jones", "Dennis B. Ross") do not end a sentence.
 _ABBREV_DOT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Jr|Sr|St|Rev|Prof|[A-Z])\.")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)

@@ -492,6 +492,13 @@ def _colon_quote(doc: Doc) -> RawAttribution | None:
     )
     if colon is None:
         return None
+    s, e = _trim(doc, colon.idx + 1, len(text))
+    first = re.match(r"[“\"]([^“”\"]*)", text[s:e])
+    if first is None or len(first.group(1).split()) < 3:
+        return None  # "two dishes: “fish” and “chips”": no quotation
+    named = _name_before(doc, colon)
+    if named is not None:  # "... surprises Republican pollster Daron Shaw: “...”"
+        return RawAttribution((s, e), (colon.idx, colon.idx + 1), ":", named, ":", rule="namecolon")
     # The clause's verb: the one whose subject comes before the colon (the parser often
     # hangs the clause off the quotation).
     verbs = [
@@ -503,12 +510,19 @@ def _colon_quote(doc: Doc) -> RawAttribution | None:
     subj = _subject(verb) if verb is not None else None
     if verb is None or subj is None or subj.lower_ in _NOT_CONTENT - {"he", "she", "they", "we"}:
         return None
-    s, e = _trim(doc, colon.idx + 1, len(text))
-    first = re.match(r"[“\"]([^“”\"]*)", text[s:e])
-    if first is None or len(first.group(1).split()) < 3:
-        return None  # "two dishes: “fish” and “chips”": no quotation
     cue = (verb.idx, verb.idx + len(verb.text))
     return RawAttribution((s, e), cue, verb.text, _source(verb, subj), verb.lower_, rule="colon")
+
+
+def _name_before(doc: Doc, colon: Token) -> MentionInfo | None:
+    """A person's full name right before a colon (the words that follow are theirs)."""
+    prev = doc[colon.i - 1] if colon.i else None
+    if prev is None or prev.tag_ != "NNP":
+        return None
+    named = mention_for(prev)
+    if named.kind != "person" or not named.name or len(named.name.split()) < 2:
+        return None
+    return named
 
 
 def _passive_object(v: Token) -> Token | None:
