@@ -1,5 +1,6 @@
 """Quotations signed with a dash and a name or introduced by a name and a colon, and sources
-a date or an abbreviation used to hide. One row per construction: (text, speaker, quote, kind). Written for these tests."""
+a date or an abbreviation used to hide. One row per construction: (text, speaker, quote,
+kind). Written for these tests."""
 
 import pytest
 
