@@ -154,6 +154,23 @@ def load_split(root: Path) -> list[tuple[str, str, list[Gold]]]:
     return docs
 
 
+def group_indices(ps) -> list[list[int]]:
+    """A quote interrupted by its cue ("A," he said. "B.") is one PolNeAR attribution with a
+    discontinuous content; the engine returns one record per piece, sharing the speaker
+    mention and cue. Such pieces are scored as one predicted attribution: the indices of
+    each group's members, in order of first appearance."""
+    groups: dict[object, list[int]] = {}
+    for i, p in enumerate(ps):
+        key = (p.speaker_span, p.cue) if p.speaker_span is not None else i
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
+
+
+def group_chars(ps, groups: list[list[int]]) -> list[set[int]]:
+    """The characters of each group's quotes."""
+    return [set().union(*(range(*ps[i].quote_span) for i in g)) for g in groups]
+
+
 def score(docs, preds) -> dict:
     tp_exact = tp_dice = n_pred = n_gold = 0
     by_kind: dict[str, dict[str, int]] = {}
@@ -161,15 +178,9 @@ def score(docs, preds) -> dict:
     for (_, text, golds), ps in zip(docs, preds, strict=True):
         n_gold += len(golds)
         gchars = [_chars(g.content) for g in golds]
-        # A quote interrupted by its cue ("A," he said. "B.") is one PolNeAR attribution with
-        # a discontinuous content; the engine returns one record per piece, sharing the
-        # speaker mention and cue. Score such pieces as one predicted attribution.
-        groups: dict[object, list] = {}
-        for i, p in enumerate(ps):
-            key = (p.speaker_span, p.cue) if p.speaker_span is not None else i
-            groups.setdefault(key, []).append(p)
-        ps = [g[0] for g in groups.values()]
-        pchars = [set().union(*(range(*p.quote_span) for p in g)) for g in groups.values()]
+        groups = group_indices(ps)
+        pchars = group_chars(ps, groups)
+        ps = [ps[g[0]] for g in groups]
         n_pred += len(ps)
         # exact
         gnorm = {_norm(text, g.content[0][0], g.content[-1][1]): i for i, g in enumerate(golds)}

@@ -40,6 +40,9 @@ from bench.evaldata import load_realtimeqa, load_xquad  # noqa: E402
 from corpus.attribution.lexicon import TITLE_WORDS  # noqa: E402
 
 _SUFFIXES = frozenset("jr sr ii iii iv".split())
+_PREPOSITION_BEFORE = re.compile(
+    r"\b(?:for|of|to|with|by|at|from|about|against)\s+(?:the\s+)?$", re.I
+)
 _QUOTE_EDGE = " \t\n\"“”‘’'"
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _TOPIC_STOP = frozenset(
@@ -140,15 +143,17 @@ def person_source(text: str, source: list[tuple[int, int]], persons) -> str | No
     if not stext or stext.lower() in _PRONOUNS:
         return None
     inside = [p for p in persons if p[0] < end and p[1] > start and p[2]]
-    if not inside:
-        return None
-    p_start, p_end, name = max(inside, key=lambda p: p[1])
-    after = text[p_end : p_end + 2]
-    if after[:1] in "'’" and p_end < end:  # "Trump's campaign": the campaign speaks
-        return None
-    if p_end < end and re.match(r"\s*['’]s\b", text[p_end:end]):
-        return None
-    return name
+    # The span's head names the source: the first person in it who is not a possessor
+    # ("Trump's campaign manager Kellyanne Conway") or a preposition's object ("a spokesman
+    # for Hillary Clinton"), so that an appositive's other names ("Sanders, runner-up to
+    # Hillary Clinton", "a delegate wearing “Ted Cruz” pins") are not taken for the speaker.
+    for p_start, p_end, name in sorted(inside):
+        if re.match(r"\s*['’]s?\b", text[p_end : end + 2]) and p_end < end:
+            continue
+        if _PREPOSITION_BEFORE.search(text[max(start, p_start - 12) : p_start]):
+            continue
+        return name
+    return None
 
 
 def quote_golds(split_dir: Path, nlp, limit: int | None = None) -> list[QuoteGold]:

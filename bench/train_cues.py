@@ -31,7 +31,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from attribution_eval import _chars, dice_matches, load_split  # noqa: E402
+from attribution_eval import (  # noqa: E402
+    _chars,
+    dice_matches,
+    group_chars,
+    group_indices,
+    load_split,
+)
 
 from corpus.attribution import Attributor  # noqa: E402
 from corpus.attribution.gate import GATE_PATH, CueGate  # noqa: E402
@@ -42,12 +48,8 @@ WORD = re.compile(r"[A-Za-z]+")
 
 def matched_groups(golds, ps) -> list[tuple[list[int], bool]]:
     """Group outputs as the scorer does; return (member indices, matched) per group."""
-    groups: dict[object, list[int]] = {}
-    for i, p in enumerate(ps):
-        key = (p.speaker_span, p.cue) if p.speaker_span is not None else i
-        groups.setdefault(key, []).append(i)
-    glist = list(groups.values())
-    pchars = [set().union(*(range(*ps[i].quote_span) for i in g)) for g in glist]
+    glist = group_indices(ps)
+    pchars = group_chars(ps, glist)
     gchars = [_chars(g.content) for g in golds]
     up = set(dice_matches(gchars, pchars).values())
     return [(g, pi in up) for pi, g in enumerate(glist)]
@@ -104,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drop-min-occ", type=int, default=20)
     ap.add_argument("--min-rate", type=float, default=0.1, help="hits per occurrence")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument(
+        "--anonymous-cost",
+        type=float,
+        default=1.5,
+        help="right attributions a wrong speakerless non-quotation costs",
+    )
     args = ap.parse_args(argv)
     docs = load_split(args.split)
     if args.limit:
@@ -118,29 +126,42 @@ def main(argv: list[str] | None = None) -> int:
     preds = att.extract_many(t for _, t, _ in docs)
     base_pref = set(PREFILTER_FORMS)
     rows: list[tuple[int, list[str], int]] = []  # (doc, features, hit)
+    anonymous: list[bool] = []  # per row: no speaker, and not a quotation
     forms: list[tuple[int, list[str], str, int]] = []  # (doc, features, cue form, hit)
     n_gold = [len(g) for _, _, g in docs]
     for d, ((_, _text, golds), ps, keys) in enumerate(zip(docs, preds, att._trace, strict=True)):
         for members, hit in matched_groups(golds, ps):
             key = keys[members[0]]
             rows.append((d, key, int(hit)))
+            first = ps[members[0]]
+            anonymous.append(first.speaker is None and first.kind != "direct")
             cue = (ps[members[0]].cue or "").lower()
             w = WORD.findall(cue)
             forms.append((d, key, w[0] if w else cue, int(hit)))
     grid = [round(0.10 + 0.02 * i, 2) for i in range(31)]
     cv = Counter()
+    cv_anon: Counter = Counter()  # right minus cost x wrong anonymous ones kept, by threshold
     for fold in (0, 1):
         tr = {d for d in range(len(docs)) if d % 2 != fold}
         te = {d for d in range(len(docs)) if d % 2 == fold}
         weights, bias = fit_lr(rows, tr, l2=args.l2)
         g = CueGate({"threshold": 0.5, "bias": bias, "weights": weights})
         scored = [(g.score(f), hit) for d, f, hit in rows if d in te]
+        anon = [
+            (g.score(r[1]), r[2]) for r, a in zip(rows, anonymous, strict=True) if a and r[0] in te
+        ]
         gold = sum(n_gold[d] for d in te)
         for th in grid:
             tp = sum(h for p, h in scored if p >= th)
             n = sum(1 for p, _ in scored if p >= th)
             cv[th] += 2 * tp / (n + gold) / 2
+            cv_anon[th] += sum(h - args.anonymous_cost * (1 - h) for p, h in anon if p >= th)
     best = max(grid, key=lambda th: (cv[th], -th))
+    # An attribution with no speaker that is not a quotation is kept only where such
+    # candidates gain more right ones than they cost wrong ones, a wrong one costing
+    # --anonymous-cost right ones (the issue: a wrong attribution costs more than a missing
+    # one, and a reader can do nothing with one that names nobody).
+    anonymous_threshold = max((th for th in grid if th >= best), key=lambda th: (cv_anon[th], -th))
     weights, bias = fit_lr(rows, set(range(len(docs))), l2=args.l2)
     gate = CueGate({"threshold": best, "bias": bias, "weights": weights})
     add: Counter = Counter()
@@ -171,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         "trained_on": args.split.name,
         "documents": len(docs),
         "threshold": best,
+        "anonymous_threshold": anonymous_threshold,
+        "anonymous_cost": args.anonymous_cost,
         "l2": args.l2,
         "cv_f1": {str(th): round(cv[th], 4) for th in grid},
         "prefilter_add": prefilter_add,
@@ -187,7 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(weights)} weights")
     print("cv F1 by threshold:", {th: round(cv[th], 4) for th in grid})
     print("prefilter words (hits, occurrences):", {w: (add[w], occ[w]) for w in prefilter_add})
-    print(f"threshold {best}; prefilter additions ({len(prefilter_add)}): {prefilter_add}")
+    print(
+        "anonymous kept, right minus cost x wrong, by threshold:",
+        {th: round(v, 1) for th, v in sorted(cv_anon.items())},
+    )
+    print(
+        f"threshold {best}, anonymous {anonymous_threshold}; prefilter additions ({len(prefilter_add)}): {prefilter_add}"
+    )
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
     return 0
 

@@ -31,6 +31,9 @@ class Attribution:
     kind: str = "direct"  # direct | indirect | mixed
     speaker_kind: str = "person"  # person | group | organisation | unknown
     mention: str | None = None  # the speaker mention as written ("he", "Emanuel")
+    # Which construction produced it ("fast", "ccomp", "bare+quote", "continue", ...): for
+    # the benchmarks' precision by construction; not part of the JSON contract.
+    construction: str = ""
 
     def to_json(self) -> dict:
         return {

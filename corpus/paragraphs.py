@@ -9,6 +9,8 @@ from corpus.models import Paragraph
 
 _BLANK_LINES = re.compile(r"\n[ \t\r]*\n")
 _TERMINAL = re.compile(r"[.!?:…\"'”’)\]]\s*$")
+# A quotation signed with a dash and a name ("“…” ― Jane Doe, 34") ends its paragraph too.
+_SIGNED_END = re.compile(r"[”\"]\s*[―—–-]{1,2}\s*[A-Z][^\n“”\"]{1,80}$")
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket), before a space
 # and something that can start a sentence.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
@@ -86,18 +88,9 @@ def _pack(
     return chunks
 
 
-def split_paragraphs(
-    doc_id: str,
-    text: str,
-    max_tokens: int = 256,
-    count_tokens: Callable[[str], int] | None = None,
-) -> list[Paragraph]:
-    """Paragraphs of a document: blank-line blocks, or one per line where lines are paragraphs.
-
-    A paragraph longer than `max_tokens` (the embedding model's input limit) is split at
-    sentence boundaries so that no text is silently truncated by the model.
-    """
-    count = count_tokens or _approx_tokens
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph: blank-line blocks, or one per line where lines are
+    paragraphs (a block of hard-wrapped prose is one paragraph)."""
     spans: list[tuple[int, int]] = []
     for block_start, block_end in _blocks(text):
         lines = _lines(text, block_start, block_end)
@@ -105,6 +98,52 @@ def split_paragraphs(
             spans.extend(lines)
         else:
             spans.append((block_start, block_end))
+    return spans
+
+
+def unwrap(text: str) -> str:
+    """`text` with the line breaks inside hard-wrapped paragraphs made spaces (same length,
+    so offsets still index `text`): the attribution engine reads a paragraph per line, and a
+    speaker must not be cut from a quote by the wrap."""
+    if "\n" not in text:
+        return text
+    chars = None
+    for s, e in paragraph_spans(text):
+        if "\n" in text[s:e] and _hard_wrapped(text[s:e]):
+            chars = chars or list(text)
+            for i in range(s, e):
+                if chars[i] in "\r\n":
+                    chars[i] = " "
+    return "".join(chars) if chars else text
+
+
+def _hard_wrapped(block: str) -> bool:
+    """Most line breaks fall inside a sentence: the next line goes on in lower case, or no
+    line but the last ends a sentence. (Short lines of a list or of tweets are not wrap.)"""
+    lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+    if len(lines) < 2:
+        return False
+    breaks = list(zip(lines, lines[1:], strict=False))
+    lower = sum(1 for _, nxt in breaks if nxt[:1].islower())
+    ended = sum(1 for ln, _ in breaks if _TERMINAL.search(ln) or _SIGNED_END.search(ln))
+    return lower >= 0.5 * len(breaks) or (
+        ended == 0 and len(lines) >= 3 and min(map(len, lines[:-1])) >= 40
+    )
+
+
+def split_paragraphs(
+    doc_id: str,
+    text: str,
+    max_tokens: int = 256,
+    count_tokens: Callable[[str], int] | None = None,
+) -> list[Paragraph]:
+    """Paragraphs of a document (`paragraph_spans`).
+
+    A paragraph longer than `max_tokens` (the embedding model's input limit) is split at
+    sentence boundaries so that no text is silently truncated by the model.
+    """
+    count = count_tokens or _approx_tokens
+    spans = paragraph_spans(text)
     pieces: list[tuple[int, int]] = []
     for s, e in spans:
         if count(text[s:e]) <= max_tokens:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,31 +59,45 @@ def shared_attributor():
     return _ATTRIBUTOR
 
 
+_EDGE = " \t\r\n“”\"‘’'«»"
+
+
 def assign_to_paragraphs(
     paragraphs: list[Paragraph], attributions: list[Attribution]
 ) -> list[Paragraph]:
-    """Give each paragraph the attributions whose quote starts inside it, with spans made
-    relative to the paragraph. A quote running on past the paragraph is cut at its end."""
+    """Give each paragraph the part of every quote inside it, with spans made relative to
+    the paragraph. A quote running over several paragraphs (or over a long paragraph split
+    at sentences) is attributed in each of them, so no passage holds a quote without its
+    speaker; the speaker mention's span is kept only in the paragraph that contains it."""
+    starts = [p.start for p in paragraphs]
     for attr in sorted(attributions, key=lambda a: a.quote_span[0]):
         q_start, q_end = attr.quote_span
-        for para in paragraphs:
-            if para.start <= q_start < para.end:
-                end = min(q_end, para.end)
-                speaker_span = None
-                if attr.speaker_span and para.start <= attr.speaker_span[0] < para.end:
-                    speaker_span = (
-                        attr.speaker_span[0] - para.start,
-                        min(attr.speaker_span[1], para.end) - para.start,
-                    )
-                para.attributions.append(
-                    replace(
-                        attr,
-                        quote=para.text[q_start - para.start : end - para.start],
-                        quote_span=(q_start - para.start, end - para.start),
-                        speaker_span=speaker_span,
-                    )
-                )
+        k = max(bisect.bisect_right(starts, q_start) - 1, 0)
+        for para in paragraphs[k:]:
+            if para.start >= q_end:
                 break
+            start, end = max(q_start, para.start), min(q_end, para.end)
+            # A quote's later paragraphs open with a mark of their own: not quoted words.
+            while start < end and start > q_start and para.text[start - para.start] in _EDGE:
+                start += 1
+            while end > start and end < q_end and para.text[end - 1 - para.start] in _EDGE:
+                end -= 1
+            if start >= end:
+                continue
+            speaker_span = None
+            if attr.speaker_span and para.start <= attr.speaker_span[0] < para.end:
+                speaker_span = (
+                    attr.speaker_span[0] - para.start,
+                    min(attr.speaker_span[1], para.end) - para.start,
+                )
+            para.attributions.append(
+                replace(
+                    attr,
+                    quote=para.text[start - para.start : end - para.start],
+                    quote_span=(start - para.start, end - para.start),
+                    speaker_span=speaker_span,
+                )
+            )
     return paragraphs
 
 

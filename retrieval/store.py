@@ -373,7 +373,11 @@ class Store:
         )
 
     def _speaker_id(self, conn: sqlite3.Connection, attr: Attribution) -> int | None:
-        if not attr.speaker:
+        """The speaker row of a named speaker. A speaker described as written ("the club
+        secretary", "a senior official") is shown with its quote but is nobody's name: two
+        articles' "the secretary" are not one person, so it gets no row (no /speakers entry,
+        no autocomplete, no speaker filter)."""
+        if not attr.speaker or not attr.speaker[:1].isupper():
             return None
         key = speaker_key(attr.speaker)
         if not key:

@@ -18,8 +18,8 @@ def test_two_apostrophe_quote_opens_a_new_sentence():
     )
     res = check(text)
     a = find(res, "We have ordered two new engines")
-    assert a.mention == "he" and a.speaker == "Mr. Lund" and a.kind == "direct"
-    assert find(res, "the ferry would run").mention == "Mr. Lund"
+    assert a.mention == "he" and a.speaker == "Lund" and a.kind == "direct"
+    assert find(res, "the ferry would run").mention == "Lund"
 
 
 def test_parenthetical_cue_inside_another_cue_clause():

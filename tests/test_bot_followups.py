@@ -164,7 +164,7 @@ async def test_what_else_did_she_say_shows_only_her_passages_not_shown_before(
         assert second.content.startswith("-# ↪ About Ingrid Solberg, continuing from “What did")
         assert "passages not shown yet" in second.content
         assert "speaker: Ingrid Solberg" in second.embeds[0]["author"]["name"]
-        assert len(second.embeds) == 2  # her seven paragraphs, five shown already
+        assert len(second.embeds) == 3  # her eight paragraphs, five shown already
         for embed in second.embeds:
             assert embed["footer"]["text"] not in shown
             assert speakers_of(embed) and all("Ingrid Solberg" in s for s in speakers_of(embed))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench.qa_eval import main
-from bench.qa_sets import name_key, same_person
+from bench.qa_sets import name_key, person_source, same_person
 
 RTQA = [
     (
@@ -94,3 +96,22 @@ def test_names_match_by_first_and_last_word_and_never_by_surname_alone():
     assert not same_person("Trump", "Donald Trump")
     assert not same_person(None, "Donald Trump")
     assert name_key("Hillary Rodham Clinton") == ("hillary", "clinton")
+
+
+@pytest.mark.parametrize(
+    ("source", "persons", "speaker"),
+    [
+        ("Sanders, runner-up to Hillary Clinton, wrote", ["Sanders", "Hillary Clinton"], "Sanders"),
+        (
+            "Trump's campaign manager Kellyanne Conway",
+            ["Trump", "Kellyanne Conway"],
+            "Kellyanne Conway",
+        ),
+        ("a spokesman for Hillary Clinton", ["Hillary Clinton"], None),
+        ("Trump's campaign", ["Trump"], None),
+        ("Senate Majority Leader Mitch McConnell", ["Mitch McConnell"], "Mitch McConnell"),
+    ],
+)
+def test_the_gold_speaker_is_the_person_heading_the_source_span(source, persons, speaker):
+    found = [(source.index(p), source.index(p) + len(p), p) for p in persons]
+    assert person_source(source, [(0, len(source))], found) == speaker

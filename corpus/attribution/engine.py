@@ -4,14 +4,22 @@ resolution, producing `Attribution` records with offsets into the given text."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from corpus.models import Attribution
+from corpus.paragraphs import unwrap
 
 from . import lexicon
-from .fastpath import fast_attributions, label_attribution, view_attribution
+from .fastpath import (
+    fast_attributions,
+    label_attribution,
+    quote_verb_attribution,
+    signed_attribution,
+    view_attribution,
+)
 from .gate import CueGate, features, load_gate
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
@@ -26,10 +34,15 @@ _GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–'’\"”-]*(?:[A-Z][\w.'’-]*\s+
 _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
 # "As Dell said last week in Tel Aviv, “...”": a short adverbial, then a comma or colon.
 _GAP_ADVERBIAL = re.compile(r"^\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
-_GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|")
+_GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|", "colon|")
+# Constructions anchored by a quotation, not by a cue word: kept without the gate.
+_UNGATED = {"colon", "namecolon"}
 # Title and initial abbreviations ("Mr. Jones", "Dennis B. Ross") do not end a sentence.
 _ABBREV_DOT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Jr|Sr|St|Rev|Prof|[A-Z])\.")
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
+_COLON_QUOTE = re.compile(r"\w:\s*[“\"]")
+# The rest of a bare cue's paragraph, then the next paragraph's opening quote mark.
+_NEXT_PARAGRAPH_QUOTE = re.compile(r"^[^\n“”\"]{0,60}?[.:,]?[ \t]*\n\s*$")
 
 
 @dataclass(slots=True)
@@ -43,6 +56,101 @@ class _Item:
     kind: str = "indirect"
     key: str = ""  # "rule|word" of the candidate it came from
     feats: list[str] | None = None  # its gate features (traced for training)
+    how: str = ""  # construction that produced it (Attribution.construction)
+
+
+def _finite_cues(text: str) -> int:
+    """Cue words in `text` that could start another attribution: participles and "asked"
+    ("she said, describing ...", "he said when asked about ...") are the same speaker's."""
+    n = 0
+    for i in cue_word_positions(text):
+        m = re.match(r"[A-Za-z]+", text[i:])
+        if m and not m.group().endswith("ing") and m.group().lower() != "asked":
+            n += 1
+    return n
+
+
+def _as_written(text: str, attrs: list[Attribution]) -> list[Attribution]:
+    """Quotes and mentions as the original text writes them (line breaks kept)."""
+    for a in attrs:
+        a.quote = text[a.quote_span[0] : a.quote_span[1]]
+        if a.speaker_span is not None:
+            a.mention = text[a.speaker_span[0] : a.speaker_span[1]]
+    return attrs
+
+
+def _continue_paragraphs(
+    text: str,
+    paras: list[tuple[int, int]],
+    quotes: list[QuoteSpan],
+    consumed: set[int],
+    items: list[_Item],
+) -> list[_Item]:
+    """A paragraph that is one quote and nothing else continues the speaker of the
+    paragraph before, when that paragraph ends with their attribution ("“A,” Smith
+    said.\n“B.”"): the news convention for a speaker quoted over several paragraphs."""
+    out = []
+    starts = [p[0] for p in paras]
+    for qi, q in enumerate(quotes):
+        if qi in consumed:
+            continue
+        k = bisect.bisect_right(starts, q.open_at) - 1
+        if k < 1 or text[paras[k][0] : q.open_at].strip():
+            continue  # not at the start of a paragraph, or the first paragraph
+        ps, pe = paras[k]
+        after = text[q.close_at + 1 : pe] if q.close_at is not None else ""
+        if any(ps <= a.cue[0] < pe for a in items) or after.strip(" .,;:!?”\"'’"):
+            continue  # the paragraph has a cue of its own, or more than the quote
+        prev_s, prev_e = paras[k - 1]
+        before = [a for a in items if prev_s <= a.cue[0] < prev_e and a.source is not None]
+        if not before or len(text[q.start : q.end].split()) < 3:
+            continue
+        a = max(before, key=lambda x: max(x.cue[1], x.content[1], x.source.span[1]))
+        tail = text[max(a.cue[1], a.content[1], a.source.span[1]) : prev_e]
+        if len(tail) > 80 or any(c in tail for c in '“”"') or cue_word_positions(tail):
+            continue  # the paragraph goes on after the attribution
+        out.append(
+            _Item(
+                (q.start, q.end), a.cue, a.cue_text, a.source, "direct", a.key, a.feats, "paragraph"
+            )
+        )
+        consumed.add(qi)
+    return out
+
+
+# ", and human rights groups warned": a coordinated clause with its own speaker.
+_COORDINATED = re.compile(r",\s+(?:and|but)\s+$")
+
+
+def _split_coordinated(text: str, items: list[_Item]) -> None:
+    """ "X emphasized that A, and rights groups warned that B": the parse often hangs the
+    second clause inside A. Where another attribution's source and cue sit in A after
+    ", and", A ends at the comma and both are kept."""
+    for b in items:
+        for a in items:
+            if a is b or a.source is None or a.source.pronoun:
+                continue
+            s0 = a.source.span[0]
+            if not (b.content[0] < s0 < b.content[1] and s0 < a.cue[0] < b.content[1]):
+                continue
+            m = _COORDINATED.search(text, b.content[0], s0)
+            if m is not None and m.start() > b.content[0]:
+                b.content = (b.content[0], m.start())
+
+
+def _quote_verb_across(
+    text: str, quotes: list[QuoteSpan], sents: list[tuple[int, int]], k: int
+) -> RawAttribution | None:
+    """ "“Thank you all!” Ortiz shouted.": the splitter ends a sentence at "!”" before a
+    capital, so a quote ending in "!" or "?" is read together with the sentence after it."""
+    ss, se = sents[k]
+    sent = text[ss:se].rstrip()
+    if k + 1 >= len(sents) or sent[-2:-1] not in ("!", "?") or sent[-1:] not in '”"':
+        return None
+    joined = text[ss : sents[k + 1][1]].rstrip()
+    if any(not _in_quote(quotes, ss + h) for h in cue_word_positions(joined)):
+        return None  # a cue of the lexicon: the bare-cue path takes the quote
+    return quote_verb_attribution(joined)
 
 
 def _in_quote(quotes: list[QuoteSpan], pos: int) -> bool:
@@ -113,11 +221,13 @@ class Attributor:
 
     def extract_many(self, texts: Iterable[str], batch_size: int = 256) -> list[list[Attribution]]:
         """Batched extraction: only candidate sentences of all texts go through nlp.pipe."""
-        texts = list(texts)
+        originals = list(texts)
+        # Hard-wrapped paragraphs read as one line each (offsets unchanged).
+        texts = [unwrap(t) for t in originals]
         plans = []
         jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
-        pre: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
-        views: list[list[tuple[RawAttribution, int]]] = [[] for _ in texts]
+        pre: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
+        views: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
         for ti, text in enumerate(texts):
             paras = paragraph_bounds(text)
             quotes = find_quotes(text, paras)
@@ -127,43 +237,58 @@ class Attributor:
                 if ":" in par and not _in_quote(quotes, ps):
                     lab = label_attribution(par)
                     if lab is not None:
-                        pre[ti].append((lab, ps))
-                for ss, se in split_sentences(text, ps, pe):
+                        pre[ti].append((lab, ps, "label"))
+                signed = signed_attribution(par)
+                if signed is not None:
+                    views[ti].append((signed, ps, "signed"))
+                sents = split_sentences(text, ps, pe)
+                for k, (ss, se) in enumerate(sents):
                     sent = text[ss:se].rstrip()
                     if not sent:
                         continue
                     view = view_attribution(sent)
                     if view is not None:
-                        views[ti].append((view, ss))
+                        views[ti].append((view, ss, "view"))
                         continue
-                    hits = cue_word_positions(sent)
+                    hits = [h for h in cue_word_positions(sent) if not _in_quote(quotes, ss + h)]
+                    if not hits and sent[:1] in "“\"'":
+                        said = quote_verb_attribution(sent) or _quote_verb_across(
+                            text, quotes, sents, k
+                        )
+                        if said is not None:
+                            views[ti].append((said, ss, "quoteverb"))
+                            continue
                     # Cue words inside quotes are someone's quoted words ("I think"), not
                     # attributions: such sentences need no parse.
-                    if hits and not all(_in_quote(quotes, ss + h) for h in hits):
+                    if hits:
                         fast = fast_attributions(sent)
                         if fast is not None:
-                            pre[ti].extend((r, ss) for r in fast)
+                            pre[ti].extend((r, ss, "fast") for r in fast)
                         else:
                             jobs.append((ti, ss, sent))
-                    elif self._parse_all:
-                        jobs.append((ti, ss, sent))
+                    elif self._parse_all or _COLON_QUOTE.search(sent):
+                        jobs.append((ti, ss, sent))  # "She went on: “...”"
         raws: list[list[RawAttribution]] = [[] for _ in texts]
         offsets: list[list[int]] = [[] for _ in texts]
         gate = self._gate
         feats: list[list[list[str]]] = [[] for _ in texts]
+        hows: list[list[str]] = [[] for _ in texts]
         for ti, found in enumerate(pre):
-            for r, off in found:
+            for r, off, how in found:
                 f = _features(r, texts[ti], off)
                 if gate is None or gate.keep(f):
                     raws[ti].append(r)
                     offsets[ti].append(off)
                     feats[ti].append(f)
-        # "In X's view, ..." is not a cue the gate was trained on: always kept.
+                    hows[ti].append(how)
+        # "In X's view, ...", "“A!” X verbed." and a signed quotation are not cues the gate
+        # was trained on: always kept (a view phrase or a quote anchors them).
         for ti, found in enumerate(views):
-            for r, off in found:
+            for r, off, how in found:
                 raws[ti].append(r)
                 offsets[ti].append(off)
                 feats[ti].append(_features(r, texts[ti], off))
+                hows[ti].append(how)
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
@@ -175,13 +300,23 @@ class Attributor:
                 allow_word=gate.word_may_keep if gate is not None else None,
             ):
                 f = _features(r, texts[ti], off)
-                if gate is not None and not gate.keep(f):
+                if gate is not None and r.rule not in _UNGATED and not gate.keep(f):
                     continue
                 feats[ti].append(f)
                 raws[ti].append(r)
                 offsets[ti].append(off)
+                hows[ti].append(r.rule)
         return [
-            self._assemble(texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i])
+            self._assemble(
+                texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
+            )
+            if texts[i] is originals[i]
+            else _as_written(
+                originals[i],
+                self._assemble(
+                    texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
+                ),
+            )
             for i in range(len(texts))
         ]
 
@@ -195,10 +330,11 @@ class Attributor:
         raws: list[RawAttribution],
         offs: list[int],
         feats: list[list[str]],
+        hows: list[str],
     ) -> list[Attribution]:
         items: list[_Item] = []
         bare: list[_Item] = []
-        for r, off, f in zip(raws, offs, feats, strict=True):
+        for r, off, f, how in zip(raws, offs, feats, hows, strict=True):
             cue = (r.cue[0] + off, r.cue[1] + off)
             if _in_quote(quotes, cue[0]):
                 continue  # nested inside someone's quote: the quote is the attribution
@@ -212,8 +348,12 @@ class Attributor:
                 src,
                 key=f"{r.rule}|{r.lemma.lower()}",
                 feats=f,
+                how=how,
             )
+            if r.rule == "signed":
+                it.kind = "direct"  # a signed quotation, whatever marks open it
             (bare if r.bare else items).append(it)
+        _split_coordinated(text, items)
         # A cue sitting inside another attribution's content is nested: keep the outer one.
         # Candidates of the generic constructions (gate.py) never displace the others: they
         # only fill in where nothing else was found.
@@ -246,6 +386,7 @@ class Attributor:
                 close = q.close_at + 1 if q.close_at is not None else q.end
                 if q.open_at <= s and e <= close + 1 and s < q.end:
                     it.content, it.kind = (q.start, q.end), "direct"
+                    it.how += "+quote"
                     consumed.add(qi)
                     break
                 if q.start < e and s < q.end:
@@ -264,6 +405,7 @@ class Attributor:
                         # "X listed the rules: “A,” he said": the cue after the quote is
                         # about the quote, not the clause introducing it.
                         it.content, it.kind = (q.start, q.end), "direct"
+                        it.how += "+quote"
                         consumed.add(qi)
                         break
                     it.kind = "mixed"
@@ -296,10 +438,17 @@ class Attributor:
                 ):
                     best = qi
                     break
+                elif q.open_at >= be and _NEXT_PARAGRAPH_QUOTE.match(text[be : q.open_at]):
+                    # "Smith said after the game.\n“We never gave up.”": the cue ends its
+                    # paragraph and the next paragraph opens with the quote.
+                    if not cue_word_positions(text[be : q.open_at]):
+                        best = qi
+                    break
             if best is not None:
                 q = quotes[best]
                 consumed.add(best)
                 b.content, b.kind = (q.start, q.end), "direct"
+                b.how += "+quote"
                 items.append(b)
         # "“A,” he said. “B.”": a quote right after an attributed quote continues it.
         items.sort(key=lambda a: a.content[0])
@@ -310,6 +459,17 @@ class Attributor:
             if not prev:
                 continue
             a = max(prev, key=lambda x: x.content[1])
+            if a.kind != "direct" and a.source is not None:
+                # "“A,” she said, describing X. “B.”": B goes on with quote A, not with
+                # the participle's content.
+                quoted = [
+                    x
+                    for x in prev
+                    if x.kind == "direct"
+                    and x.source is not None
+                    and x.source.span == a.source.span
+                ]
+                a = max(quoted, key=lambda x: x.content[1]) if quoted else a
             region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
             gap = text[region_end : q.open_at]
             # "“A,” said Ross, a former adviser to Mr. Obama. “B.”": the gap holds the
@@ -339,7 +499,7 @@ class Attributor:
                 and len(tail) < 200
                 and "\n" not in tail
                 and not any(c in tail for c in '“”"')
-                and len(cue_word_positions(tail)) <= 1
+                and _finite_cues(tail) <= 1
                 and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
                 and not re.search(free, tail_p)
             )
@@ -349,14 +509,32 @@ class Attributor:
                 and len(text[q.start : q.end].split()) >= 3
             ):
                 items.append(
-                    _Item((q.start, q.end), a.cue, a.cue_text, a.source, "direct", a.key, a.feats)
+                    _Item(
+                        (q.start, q.end),
+                        a.cue,
+                        a.cue_text,
+                        a.source,
+                        "direct",
+                        a.key,
+                        a.feats,
+                        "continue",
+                    )
                 )
                 consumed.add(qi)
-        return self._resolve(text, items)
+        items += _continue_paragraphs(text, paras, quotes, consumed, items)
+        return self._resolve(text, items, quotes)
 
-    def _resolve(self, text: str, items: list[_Item]) -> list[Attribution]:
+    def _shown_anonymous(self, it: _Item) -> bool:
+        """Whether an attribution nobody can be named for, and not a quotation, is kept: only
+        where the gate scores it above its stricter anonymous threshold (gate.py)."""
+        gate = self._gate
+        if gate is None or it.feats is None or self._trace is not None:
+            return True
+        return gate.score(it.feats) >= gate.anonymous_threshold
+
+    def _resolve(self, text: str, items: list[_Item], quotes: list[QuoteSpan]) -> list[Attribution]:
         resolver = SpeakerResolver()
-        resolver.index_names(text)
+        resolver.index_names(text, [(q.start, q.end) for q in quotes])
         out: list[Attribution] = []
         keys: list[list[str] | None] = []
         seen: set[tuple[int, int]] = set()
@@ -370,15 +548,16 @@ class Attributor:
                 e -= 1
             if e - s < 2 or (s, e) in seen:
                 continue
-            seen.add((s, e))
             speaker = role = None
             skind = "unknown"
             span = mention = None
             if it.source is not None:
                 speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
-                role = role or it.source.role
                 span = it.source.rel_span or it.source.span
                 mention = it.source.rel_text or it.source.text
+            if speaker is None and it.kind != "direct" and not self._shown_anonymous(it):
+                continue
+            seen.add((s, e))
             out.append(
                 Attribution(
                     quote=text[s:e],
@@ -390,6 +569,7 @@ class Attributor:
                     kind=it.kind,
                     speaker_kind=skind,
                     mention=mention,
+                    construction=it.how,
                 )
             )
             keys.append(it.feats)

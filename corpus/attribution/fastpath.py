@@ -9,15 +9,17 @@ back to the parse rules.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from .lexicon import COGNITION_FORMS, GROUP_NOUNS, SPEECH_FORMS
 from .rules import RawAttribution
-from .speakers import MentionInfo, classify_noun_phrase, is_titleish
+from .speakers import CALENDAR, MentionInfo, classify_noun_phrase, split_name
 
 # The frequent end-of-sentence speech verbs (and present/perfect forms).
 _CUE = (
     r"(?:said|says|added|adds|told\s+(?:reporters|[A-Z][\w.]+)|wrote|writes|noted|notes|"
+    r"points\s+out|pointed\s+out|"
     r"stated|states|explained|argued|argues|warned|insisted|continued|recalled|"
     r"acknowledged|asked|tweeted|declared|concluded|suggested|cautioned|predicted|"
     r"claimed|claims|contended|believes|thinks|added\s+in\s+a\s+statement)"
@@ -48,7 +50,7 @@ CONTENT_FIRST = re.compile(
 INVERTED = re.compile(
     rf"^(?P<content>.{{8,}}?)(?:,|,(?:[\"”]|'')|(?:[\"”]|''),|\?[\"”]|![\"”])\s+(?P<cue>said|says|added|"
     rf"wrote|noted|explained|argued|warned|asked|recalled)\s+(?P<src>{_DESC}|{_NAME})"
-    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?{_END}",
+    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,160}}?))?{_END}",
     re.DOTALL,
 )
 # "He said (that) C." / "Smith says C." — cue-first with a short source and nothing between.
@@ -75,6 +77,13 @@ _SECOND_CUE = re.compile(
     r"\b(?:and|but)\s+(?:also\s+|then\s+|later\s+)?(?:"
     + "|".join(sorted(SPEECH_FORMS | COGNITION_FORMS, key=len, reverse=True))
     + r")\b"
+)
+
+
+# A described source holds no finite verb ("the flag was removed" is said, not saying).
+_VERBISH = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|will|would|could|should|can|may|might|must|"
+    r"did|does|do)\b"
 )
 
 
@@ -161,6 +170,23 @@ _NOT_SOURCE = {
 }
 
 
+def _described_name(text: str) -> tuple[int, int, str] | None:
+    """(start, end, description) of a person's name ending a described source ("his
+    campaign manager Jeff Weaver", "the Post’s Chris Cillizza"), or None. Words must come
+    between the determiner and the name: "the Associated Press" is a name itself."""
+    split = split_name(text)
+    if split is None or len(text[split.start : split.end].split()) < 2:
+        return None
+    before = text[: split.start].split()
+    if len(before) < 2:
+        return None
+    name = text[split.start : split.end].split()
+    if classify_noun_phrase(name, name[-1], "NNP", True) != "person":
+        return None
+    desc = " ".join(before[1:]) if before[0].lower() in {"the", "a", "an"} else " ".join(before)
+    return split.start, split.end, desc
+
+
 def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) -> MentionInfo:
     text = sent[s:e]
     low = text.lower()
@@ -180,6 +206,18 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
         r = role.split()
         if r and r[0].lower() in {"the", "a", "an"}:
             role = " ".join(r[1:]) or None
+    named = _described_name(text) if words[0].lower() in _DETS else None
+    if named is not None:
+        # "his campaign manager Jeff Weaver": the name, with the description as its role
+        ns, ne, desc = named
+        return MentionInfo(
+            (s + ns, s + ne),
+            text[ns:ne],
+            "person",
+            name=text[ns:ne],
+            role=role or desc,
+            head_lower=text[ns:ne].split()[-1].lower(),
+        )
     if (
         words[0].lower() in _DETS
         or not head[:1].isupper()
@@ -192,22 +230,22 @@ def _mention(sent: str, s: int, e: int, appos: tuple[int, int] | None = None) ->
         if kind == "person" and head.lower() in ROLE_NOUNS and not role:
             role = head.lower()
         return MentionInfo((s, e), text, kind, role=role, plural=plural, head_lower=head.lower())
-    # Capitalised run: last two words are the name, earlier ones a title/role.
+    # Capitalised run: the name at its end, a title or description before it.
     kind = classify_noun_phrase(words, head, "NNP", True)
-    if kind != "person":
+    split = split_name(text) if kind == "person" else None
+    if split is None:
         return MentionInfo((s, e), text, kind, name=text, head_lower=head.lower())
-    keep = 2
-    if len(words) >= 3 and (len(words[-2]) <= 2 or words[-2].endswith(".")):
-        keep = 3
-    pre = words[:-keep] if len(words) > keep else []
-    while pre and is_titleish(pre[-1]) and pre[-1].lower().rstrip(".") in {"mr", "mrs", "ms", "dr"}:
-        pre = pre[:-1]
-    name_words = words[len(words) - min(keep, len(words)) :]
-    ns = s + text.rfind(" ".join(name_words)) if pre else s
-    name = sent[ns:e]
-    if pre and not role:
-        role = " ".join(pre)
-    return MentionInfo((ns, e), name, "person", name=name, role=role, head_lower=head.lower())
+    ns, ne = s + split.start, s + split.end
+    name = sent[ns:ne]
+    return MentionInfo(
+        (ns, ne),
+        name,
+        "person",
+        name=name,
+        role=role or split.role,
+        head_lower=name.split()[-1].lower(),
+        gender=split.gender,
+    )
 
 
 # "In Whitlock's view, C." / "In the view of Dr. Henrik Aas, a soil scientist at ..., C."
@@ -228,7 +266,6 @@ _IN_VIEW_OF_PLAIN = re.compile(
     r"(?P<content>[^\s“”\"].{8,}?)\s*[.!?]?\s*$",
     re.DOTALL,
 )
-_HONORIFICS = {"mr", "mrs", "ms", "dr", "prof"}
 _ROLE_SUFFIX = ("ist", "er", "or", "ian", "ant", "ent", "man", "woman", "ee")
 
 
@@ -276,18 +313,84 @@ def view_attribution(sent: str) -> RawAttribution | None:
             head_lower=low,
         )
     else:
-        mention = _mention(sent, ss, se, appos)
-        words = mention.text.split()
-        if mention.name and len(words) > 2 and words[0].lower().rstrip(".") in _HONORIFICS:
-            # "Dr. Henrik Aas": the name is "Henrik Aas".
-            ns = mention.span[0] + mention.text.index(words[1])
-            mention.span, mention.text = (ns, mention.span[1]), sent[ns : mention.span[1]]
-            mention.name = mention.text
+        mention = _mention(sent, ss, se, appos)  # "Dr. Henrik Aas": the name "Henrik Aas"
     return RawAttribution((cs, ce), m.span("cue"), "view", mention, "view", rule="view")
+
+
+# "“A,” she said, “B.”" / "“A,” said X, a role, “B.”": one quote interrupted by its cue.
+_INTERRUPT_CUE = (
+    r"(?:said|says|added|adds|continued|explained|argued|warned|insisted|noted|wrote|"
+    r"recalled|asked|told\s+(?:reporters|[A-Z][\w.]+))"
+)
+_Q_OPEN = r"(?:“|\"|'')"
+_Q_CLOSE = r"(?:”|\"|''|“)"
+INTERRUPTED = re.compile(
+    rf"^{_Q_OPEN}(?P<q1>[^“”\"]*?[^\s“”\"])[,?!]?{_Q_CLOSE}[,?!]?\s+"
+    rf"(?:(?P<src>{_PRON}|{_NAME}|{_DESC})\s+{_AUX}(?P<cue>{_INTERRUPT_CUE})"
+    rf"|(?P<cue2>{_INTERRUPT_CUE})\s+(?P<src2>{_DESC}|{_NAME}))"
+    rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,90}}?))?[,:]\s+"
+    rf"{_Q_OPEN}(?P<q2>[^“”\"]*?[^\s“”\"]){_Q_CLOSE}?\s*$",
+    re.DOTALL,
+)
+
+
+# "“Mexico!” the audience screamed back." / "“OK,” barked Oliver.": a quote, then its
+# speaker and any verb of saying out of the lexicon. The punctuation inside the closing mark
+# makes it speech (a title in quote marks ends without it: "“Star Wars” premiered").
+_ANY_VERB = r"[a-z]{3,}(?:ed|s)"
+QUOTE_VERB = re.compile(
+    rf"^{_Q_OPEN}(?P<content>[^“”\"]*?[^\s“”\"])[,?!]{_Q_CLOSE}\s+"
+    rf"(?:(?P<src>{_PRON}|{_NAME}|{_DESC})\s+(?P<cue>{_ANY_VERB})"
+    rf"|(?P<cue2>{_ANY_VERB})\s+(?P<src2>{_NAME}))"
+    r"(?:\s+(?:back|out|again|loudly|quietly|angrily))?"
+    # "... riffed on Hassan's answer", "..., drawing applause": what follows the verb
+    r"(?:\s+(?:on|about|at|to|before|after|while|as|in)\b[^“”\"]*|,\s+[a-z][^“”\"]*)?"
+    r"\s*[.!?]?\s*$",
+    re.DOTALL,
+)
+
+
+def quote_verb_attribution(sent: str) -> RawAttribution | None:
+    """A quote followed by its speaker and a verb the lexicon lacks, or None."""
+    m = QUOTE_VERB.match(sent)
+    if m is None:
+        return None
+    src, cue = ("src", "cue") if m.group("src") else ("src2", "cue2")
+    ss, se = m.span(src)
+    if sent[ss:se].split()[0].lower() in _NOT_SOURCE or _VERBISH.search(sent[ss:se]):
+        return None
+    word = m.group(cue)
+    return RawAttribution(
+        m.span("content"), m.span(cue), word, _mention(sent, ss, se), word, rule="quoteverb"
+    )
+
+
+def interrupted_attributions(sent: str) -> list[RawAttribution] | None:
+    """The two pieces of a quote interrupted by its cue, one record each (same source and
+    cue), or None."""
+    m = INTERRUPTED.match(sent)
+    if m is None:
+        return None
+    src, cue = ("src", "cue") if m.group("src") else ("src2", "cue2")
+    ss, se = m.span(src)
+    if sent[ss:se].split()[0].lower() in _NOT_SOURCE:
+        return None
+    appos = m.span("appos") if m.group("appos") else None
+    mention = _mention(sent, ss, se, appos)
+    word = m.group(cue)
+    # Each piece gets its own mention: the engine shifts mention spans in place.
+    return [
+        RawAttribution(m.span(q), m.span(cue), word, copy.copy(mention), word.split()[0])
+        for q in ("q1", "q2")
+    ]
 
 
 def fast_attributions(sent: str) -> list[RawAttribution] | None:
     """Attributions for `sent` if it has one of the regular shapes, else None (parse it)."""
+    if sent[:1] in "“\"'":
+        found = interrupted_attributions(sent)
+        if found is not None:
+            return found
     for rx in (CONTENT_FIRST, INVERTED, ACCORDING_END, ACCORDING_START, CUE_FIRST):
         m = rx.match(sent)
         if not m:
@@ -296,12 +399,22 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
         src = sent[src_s:src_e].strip()
         if not src or src.split()[0].lower() in _NOT_SOURCE:
             return None
+        if src.split()[0].lower().rstrip(".,") in CALENDAR:
+            return None  # "McConnell, R-Ky., said Tuesday": a date, the source is before it
+        if _VERBISH.search(src):
+            return None  # "..., said the flag was removed": a clause, not a source
         cs, ce = m.span("content")
         content = sent[cs:ce]
         if rx is CUE_FIRST and content.split()[0].lower() in _NOT_CONTENT_START:
             return None  # "X said of Apple ...", "X said as he left": no clause follows
         if rx is CUE_FIRST and (_SECOND_CLAUSE.search(content) or _SECOND_CUE.search(content)):
             return None
+        if (
+            rx is CUE_FIRST
+            and "," in sent[m.end("cue") : cs]
+            and content.split()[0].endswith("ing")
+        ):
+            return None  # "“A?” Trump said, looking out on the crowd.": a participle, no clause
         # The content must look like a clause, not a dangling fragment.
         if len(content.split()) < 3:
             return None
@@ -361,3 +474,27 @@ def label_attribution(par: str) -> RawAttribution | None:
     else:
         mention = _mention(par, ss, se)
     return RawAttribution(m.span("content"), (se, se + 1), ":", mention, ":")
+
+
+# "“I'm so ashamed ...” ― Jane Doe" / "“...” — John Smith, 34, a nurse in Phoenix": a paragraph
+# that is one quotation signed with a dash and a name (vox pops, letters, pull quotes). The
+# opening mark may be written reversed (”), as some sites do.
+SIGNED = re.compile(
+    r"^\s*[“”\"](?P<content>[^“”\"]{12,}?)\s*[”\"]\s*[―—–-]{1,2}\s*"
+    rf"(?P<src>{_NAME})(?:,\s*(?P<appos>[^“”\"\n]{{1,80}}?))?\s*\.?\s*$"
+)
+
+
+def signed_attribution(par: str) -> RawAttribution | None:
+    """A quotation paragraph signed "― Name[, role]" as that person's words, or None."""
+    m = SIGNED.match(par)
+    if m is None or len(m.group("content").split()) < 3:
+        return None
+    ss, se = m.span("src")
+    if par[ss:se].split()[0].lower() in _NOT_LABEL:
+        return None
+    appos = m.span("appos") if m.group("appos") else None
+    ds = m.start("src") - 1
+    return RawAttribution(
+        m.span("content"), (ds, ds + 1), "―", _mention(par, ss, se, appos), "―", rule="signed"
+    )

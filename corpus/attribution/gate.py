@@ -60,6 +60,8 @@ def features(
 class CueGate:
     def __init__(self, data: dict) -> None:
         self.threshold: float = data["threshold"]
+        # Candidates that end with no speaker and are not quotations need this score.
+        self.anonymous_threshold: float = data.get("anonymous_threshold", self.threshold)
         self.bias: float = data["bias"]
         self.weights: dict[str, float] = data["weights"]
         self.prefilter_add: list[str] = data.get("prefilter_add", [])

@@ -668,6 +668,8 @@ ROLE_NOUNS = set(
 
 # Honorifics, also abbreviations whose dot does not end a sentence (quotes.py).
 HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen"})
+# Honorifics that tell a person's gender ("Mrs. Clinton" is not "Mr. Clinton").
+GENDER_HONORIFICS = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "dame": "f"}
 
 TITLE_WORDS = (
     set(HONORIFICS)
@@ -675,6 +677,9 @@ TITLE_WORDS = (
     | {
         "sir",
         "lord",
+        "lady",
+        "dame",
+        "miss",
         "president",
         "senator",
         "governor",
@@ -684,9 +689,49 @@ TITLE_WORDS = (
         "ambassador",
         "commissioner",
         "judge",
+        "justice",
         "mayor",
         "chairman",
+        "chairwoman",
         "director",
+        "speaker",
+        "councillor",
+        "councilor",
+        "coach",
+        "sheriff",
+        "constable",
+        "sergeant",
+        "detective",
+        "inspector",
+        "superintendent",
+        "captain",
+        "lieutenant",
+        "colonel",
+        "major",
+        "admiral",
+        "rabbi",
+        "bishop",
+        "pope",
+        "reverend",
+        "ceo",
+        "cfo",
+        "mp",
+        "mpp",
+        "mla",
+        "lt",
+        "col",
+        "capt",
+        "sgt",
+        "adm",
+        "rev",
+        "supt",
+        "insp",
+        "det",
+        "const",
+        "cst",
+        "coun",
+        "atty",
+        "pres",
     }
 )
 

@@ -34,6 +34,33 @@ def paragraph_bounds(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _closes(text: str, k: int, end: int) -> bool:
+    """An opening curly mark typed where a closing one belongs ("not,“ he said"): after a
+    word or punctuation, before a space, punctuation or the end."""
+    return (
+        text[k] in OPEN_CURLY
+        and k > 0
+        and not text[k - 1].isspace()
+        and (k + 1 >= end or text[k + 1].isspace() or text[k + 1] in ",.;:!?")
+    )
+
+
+def _closer(text: str, pos: int, end: int) -> int | None:
+    """Where the quote opened at `pos` closes, marks mismatched as typists mismatch them:
+    a straight opener closes at a straight or curly closer, a curly one at a curly closer,
+    else at a straight mark or an opening mark used as a closer."""
+    straight = None
+    for k in range(pos + 1, end):
+        ch = text[k]
+        if ch in CLOSE_CURLY or _closes(text, k, end):
+            return k
+        if ch == STRAIGHT:
+            if text[pos] == STRAIGHT:
+                return k
+            straight = k if straight is None else straight
+    return straight
+
+
 def _pair_quotes(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]:
     """Pair quote marks, honouring the convention that a quote running over several
     paragraphs opens each paragraph with a mark and closes only in the last one."""
@@ -44,12 +71,18 @@ def _pair_quotes(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]:
         pos = ps
         while pos < pe:
             ch = text[pos]
-            if ch in OPEN_CURLY or ch == STRAIGHT:
-                closers = CLOSE_CURLY if ch in OPEN_CURLY else STRAIGHT
-                close = next((k for k in range(pos + 1, pe) if text[k] in closers), None)
+            if (ch in OPEN_CURLY and not _closes(text, pos, pe)) or ch == STRAIGHT:
+                close = _closer(text, pos, pe)
                 if ch in OPEN_CURLY:
                     # A new opener before any closer means the first one is unbalanced.
-                    nxt_open = next((k for k in range(pos + 1, pe) if text[k] in OPEN_CURLY), None)
+                    nxt_open = next(
+                        (
+                            k
+                            for k in range(pos + 1, pe)
+                            if text[k] in OPEN_CURLY and not _closes(text, k, pe)
+                        ),
+                        None,
+                    )
                     if nxt_open is not None and (close is None or nxt_open < close):
                         pos += 1
                         continue
@@ -69,8 +102,8 @@ def _pair_quotes(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]:
                         break
                     j += 1
                     n_par += 1
-                    off = ns + (len(text[ns:ne]) - len(lead)) + 1
-                    c = next((k for k in range(off, ne) if text[k] in closers), None)
+                    off = ns + (len(text[ns:ne]) - len(lead))
+                    c = _closer(text, off, ne)
                     if c is not None:
                         spans.append(QuoteSpan(pos + 1, c, pos, c, n_par))
                         i = j
@@ -137,6 +170,7 @@ _ABBREV = HONORIFICS | {
     "lt",
     "col",
     "capt",
+    "del",  # Del. for Delegate ("said Del. Stacey Plaskett")
     "sgt",
     "rev",
     "mt",

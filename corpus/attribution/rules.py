@@ -12,6 +12,7 @@ Spans are returned relative to the sentence text; the engine adds the sentence o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from .lexicon import (
     WEAK_CUES,
     XCOMP_FORMS,
 )
-from .speakers import MentionInfo, classify_noun_phrase, is_titleish
+from .speakers import MentionInfo, classify_noun_phrase, is_titleish, split_name
 
 PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "him", "them", "us", "me"}
 EXPLETIVES = {"it", "there", "this", "that", "which", "what"}
@@ -134,6 +135,12 @@ def mention_for(head: Token) -> MentionInfo:
             plural=low in {"they", "them", "we", "us", "their"},
             head_lower=low,
         )
+    if low in _VOICED:
+        owner = next((c for c in head.children if c.dep_ == "poss"), None)
+        if owner is not None and (
+            owner.tag_ in {"NNP", "NNPS"} or owner.lower_ in PRONOUNS | {"his", "their"}
+        ):
+            return mention_for(owner)  # "Sanders's argument", "his remarks": Sanders, he
     doc = head.doc
     # Core NP: left part of the subtree plus right-hand "of/at/for" modifiers of common nouns,
     # but not appositives, relative clauses or participial modifiers (those carry the role).
@@ -144,13 +151,17 @@ def mention_for(head: Token) -> MentionInfo:
         if c.dep_ == "appos" and appos is None:
             appos = c
             break
-        if c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"} and head.tag_ not in {
-            "NNP",
-            "NNPS",
-        }:
+        if (
+            c.dep_ in {"prep", "compound", "nummod", "amod", "poss", "case"}
+            and head.tag_ not in {"NNP", "NNPS"}
+            # "Trump, in Kentucky, said": an adjunct after a comma is no part of the phrase
+            and not any(t.is_punct for t in doc[head.i + 1 : c.i])
+        ):
             right = max(right, c.right_edge.i)
         elif c.dep_ == "punct":
             continue
+        elif c.dep_ in {"relcl", "acl"} and low in _QUANTIFIERS and c.left_edge.i == head.i + 1:
+            right = max(right, c.right_edge.i)  # "those surveyed", "those who back her"
         elif c.dep_ in {"relcl", "acl", "cc", "conj"}:
             break
     while left < head.i and doc[left].is_punct:
@@ -160,58 +171,35 @@ def mention_for(head: Token) -> MentionInfo:
     name: str | None = None
     span = _span_chars(core)
     text = _text(doc)[span[0] : span[1]]
-    proper = head.tag_ in {"NNP", "NNPS"} and head.text[:1].isupper()
-    if proper:
-        # Name = maximal run of capitalised proper-noun tokens ending at the head.
-        i = head.i
-        while (
-            i - 1 >= left
-            and doc[i - 1].text[:1].isupper()
-            and doc[i - 1].tag_ in {"NNP", "NNPS"}
-            and not is_titleish(doc[i - 1].text)
-        ):
-            i -= 1
-        run = list(doc[i : head.i + 1])
-        # Keep "First Last" (or "First M. Last"); earlier capitalised words are the role
-        # ("US Ambassador to Japan Rahm Emanuel" -> role "US Ambassador to Japan").
-        if len(run) > 2:
-            keep = (
-                3
-                if (
-                    len(run[-2].text) <= 2
-                    or run[-2].text.endswith(".")
-                    or run[-2].lower_ in {"de", "van", "von", "bin", "al"}
-                )
-                else 2
-            )
-            if (
-                i == left
-                and not any(is_titleish(t.text) or t.lower_ in ROLE_NOUNS for t in run[:-keep])
-                and len(run) <= 3
-            ):
-                keep = len(run)
-            run = run[-keep:]
-        name_span = _span_chars(run)
-        name = _text(doc)[name_span[0] : name_span[1]]
-        pre = [t for t in doc[left : run[0].i] if t.lower_ not in {"the", "a", "an"}]
-        if pre and not all(t.is_punct for t in pre):
-            pre_text = _text(doc)[pre[0].idx : run[0].idx].strip(" ,")
-            if pre_text.lower() not in {"mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr"}:
-                role = pre_text
-        words = [t.text for t in core]
-        kind = classify_noun_phrase(words, head.text, head.tag_, True)
-        if kind != "person" or any(t.lower_ == "the" for t in doc[left : run[0].i]):
-            # "The New York Post", "the Justice Department": the whole phrase is the name.
+    gender = None
+    if appos is not None and appos.tag_ == "NNP" and is_titleish(head.text):
+        # "The Podesta Group's CEO, Kimberley Fritts,": the appositive is the name.
+        inner = mention_for(appos)
+        inner.role = _text(doc)[doc[left].idx : span[1]].removeprefix("The ").removeprefix("the ")
+        return inner
+    if _is_proper(head):
+        phrase_start = doc[left].idx
+        phrase = _text(doc)[phrase_start : head.idx + len(head.text)]
+        split = split_name(phrase)
+        # Classified by the name itself: "Fox Business moderator Gerard Baker" is a person.
+        named = phrase[split.start : split.end].split() if split else [t.text for t in core]
+        kind = classify_noun_phrase(named, head.text, head.tag_, True)
+        # "The New York Post", "the Justice Department": the whole phrase is the name.
+        the_name = doc[left].lower_ == "the" and all(
+            t.text[:1].isupper() or t.is_punct for t in doc[left + 1 : head.i + 1]
+        )
+        if split is None or kind != "person" or the_name:
             name = _text(doc)[span[0] : span[1]]
             if name.lower().startswith("the "):
                 name = name[4:]
-            role = None
             kind = "organisation" if kind == "person" else kind
         else:
-            span = name_span
-            text = name
-    elif appos is not None and appos.tag_ == "NNP" and head.lower_ in ROLE_NOUNS:
-        # "The minister, Ines Morales, said": the appositive is the name, the head the role.
+            span = (phrase_start + split.start, phrase_start + split.end)
+            name = text = _text(doc)[span[0] : span[1]]
+            role, gender = split.role, split.gender
+    elif appos is not None and appos.tag_ == "NNP" and _person_appositive(appos):
+        # "The minister, Ines Morales, said", "an Israeli blogger, Tal Schneider": the
+        # appositive is the name, the head the role.
         inner = mention_for(appos)
         core_toks = [t for t in core if t.lower_ not in {"the", "a", "an"}]
         inner.role = _text(doc)[core_toks[0].idx : span[1]] if core_toks else head.lower_
@@ -233,7 +221,44 @@ def mention_for(head: Token) -> MentionInfo:
             role = _text(doc)[s:e]
     plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
     return MentionInfo(
-        span, text, kind, name=name, role=role, plural=plural, head_lower=head.lower_
+        span,
+        text,
+        kind,
+        name=name,
+        role=role,
+        plural=plural,
+        head_lower=head.lower_,
+        gender=gender,
+    )
+
+
+def _person_appositive(appos: Token) -> bool:
+    """An appositive that names a person: a name of two words or more, not an
+    organisation's."""
+    inner = mention_for(appos)
+    return inner.kind == "person" and inner.name is not None and len(inner.name.split()) >= 2
+
+
+def _is_proper(head: Token) -> bool:
+    """A proper-noun head: tagged so, the lower-case end of a hyphenated name ("Moon
+    Jae-in" ends in the token "in"), or a capitalised singular noun inside the sentence
+    (the tagger takes "Trump" for the noun now and then)."""
+    if head.tag_ in {"NNP", "NNPS"}:
+        return head.text[:1].isupper()
+    doc = head.doc
+    if head.i >= 2 and doc[head.i - 1].text == "-":
+        hyph, before = doc[head.i - 1], doc[head.i - 2]
+        return (
+            before.text[:1].isupper()
+            and hyph.idx == before.idx + len(before.text)
+            and head.idx == hyph.idx + 1
+        )
+    return (
+        head.tag_ == "NN"
+        and head.text[:1].isupper()
+        and head.text[1:].islower()
+        and head.i > 0
+        and not doc[head.i - 1].is_punct
     )
 
 
@@ -258,7 +283,13 @@ def _subject(v: Token) -> Token | None:
                 return pobj
         if subj is not None:
             if subj.tag_ in {"WP", "WDT"}:  # "Smith, who said ..." -> Smith
-                return cur.head if cur.dep_ == "relcl" else None
+                if cur.dep_ != "relcl":
+                    return None
+                noun = cur.head
+                if noun.lower_ in _SPOKEN and _issued(noun) is not None:
+                    # "Trump gave a speech that attacked X": the speech is Trump's words
+                    return _subject(_issued(noun))
+                return noun
             if subj.lower_ in EXPLETIVES:
                 # "It said on Friday that ...", "“...,” it added": the active subject of a
                 # speech or thought verb is a referring "it" (a company, a report), not the
@@ -290,7 +321,101 @@ def _subject(v: Token) -> Token | None:
         if cur.dep_ == "prep":
             cur = cur.head
             continue
+        if cur.dep_ == "acomp":
+            cur = cur.head  # "voters were likely to say": the subject of "were"
+            continue
+        if cur.dep_ == "acl" and cur.tag_ == "VBG" and cur.head.tag_.startswith("NN"):
+            noun = cur.head
+            if noun.lower_ in _DOCUMENTS and _issued(noun) is not None:
+                cur = _issued(noun)  # "X issued a statement saying": X
+                continue
+            return noun  # "super PACs backing X", "those describing themselves"
         break
+    finite = cur.tag_ in {"VBD", "VBZ", "VBP"} or any(
+        c.dep_ in {"aux", "auxpass"} for c in cur.children
+    )
+    return _subject_before(cur) if finite else None
+
+
+def _subject_before(v: Token) -> Token | None:
+    """A finite verb the parser left without a subject ("Alarmed by X, Senator Reid, the
+    minority leader, said" hangs "Reid" off "X"): the name or pronoun right before it, past
+    one parenthetical between commas ("the minority leader", "44", "exasperated")."""
+    doc = v.doc
+    i = v.i - 1
+    while i >= 0 and (doc[i].tag_ in {"RB", "MD"} or doc[i].dep_ in {"aux", "auxpass", "neg"}):
+        i -= 1  # "Clinton, exasperated, famously responded"
+    if i >= 0 and doc[i].text == ",":
+        j = i - 1
+        while j >= 0 and doc[j].text != "," and i - j <= 12:
+            j -= 1
+        if j < 0 or doc[j].text != ",":
+            return None
+        i = j - 1
+    if i < 0:
+        return None
+    t = doc[i]
+    if t.tag_ in {"NNP", "NNPS"} and t.text[:1].isupper() or t.lower_ in {"he", "she", "they"}:
+        return t
+    return None
+
+
+_DOCUMENTS = {"statement", "statements", "release", "letter", "note", "memo", "email", "post"}
+# Heads that say nothing without their modifier ("those surveyed").
+_QUANTIFIERS = {"those", "some", "many", "most", "all", "few", "several", "others", "anyone"}
+# A person's words or views as a subject: "X's argument suggests" is X's.
+_VOICED = {
+    "argument",
+    "arguments",
+    "comment",
+    "comments",
+    "remark",
+    "remarks",
+    "response",
+    "reply",
+    "message",
+    "contention",
+    "claim",
+    "claims",
+    "assertion",
+    "language",
+    "words",
+    "statement",
+    "tweet",
+    "tweets",
+    "speech",
+    "testimony",
+    "position",
+    "view",
+    "views",
+    "answer",
+    "letter",
+}
+# What people say or write, whose words are theirs ("a speech that ...").
+_SPOKEN = _DOCUMENTS | {
+    "speech",
+    "remarks",
+    "address",
+    "interview",
+    "tweet",
+    "tweets",
+    "ad",
+    "advertisement",
+    "op-ed",
+    "essay",
+    "column",
+    "book",
+    "message",
+    "video",
+}
+
+
+def _issued(noun: Token) -> Token | None:
+    """The verb whose object `noun` is ("issued a statement", "in a letter"), or None."""
+    if noun.dep_ == "dobj":
+        return noun.head
+    if noun.dep_ == "pobj" and noun.head.dep_ == "prep":
+        return noun.head.head
     return None
 
 
@@ -332,6 +457,72 @@ def _conjoined_cue(clause: Token) -> Token | None:
         ),
         None,
     )
+
+
+def _as_phrase(v: Token, obj: Token) -> list[Token]:
+    """The "as Y" / "of Y" / "for Y" after verb `v`'s object: what is said of the object."""
+    return [
+        x
+        for c in v.rights
+        if c.dep_ == "prep" and c.i > obj.i and c.lower_ in {"of", "as", "for"}
+        for x in c.subtree
+    ]
+
+
+def _reduced_passive(v: Token) -> bool:
+    """ "he said when asked about X", "told of the plan, she ...": a passive participle with
+    no subject or agent of its own. Whoever asked or told is not in the sentence, and the
+    main clause's subject is the one addressed."""
+    return (
+        v.tag_ == "VBN"
+        and v.dep_ in {"advcl", "acl", "conj"}
+        and not any(c.dep_ in {"nsubj", "nsubjpass", "agent", "auxpass", "aux"} for c in v.children)
+        and v.lower_ in {"asked", "told", "questioned", "pressed", "informed", "reminded"}
+    )
+
+
+def _colon_quote(doc: Doc) -> RawAttribution | None:
+    """ "As Cornyn put it: “...”", "She went on: “...”": a quotation the clause before a
+    colon introduces, whatever its verb, is the words of that clause's subject. Kept only
+    where no construction of a cue takes the quote (engine.py)."""
+    text = _text(doc)
+    colon = next(
+        (t for t in doc if t.text == ":" and text[t.idx + 1 : t.idx + 3].lstrip()[:1] in '“"'),
+        None,
+    )
+    if colon is None:
+        return None
+    s, e = _trim(doc, colon.idx + 1, len(text))
+    first = re.match(r"[“\"]([^“”\"]*)", text[s:e])
+    if first is None or len(first.group(1).split()) < 3:
+        return None  # "two dishes: “fish” and “chips”": no quotation
+    named = _name_before(doc, colon)
+    if named is not None:  # "... surprises Republican pollster Daron Shaw: “...”"
+        return RawAttribution((s, e), (colon.idx, colon.idx + 1), ":", named, ":", rule="namecolon")
+    # The clause's verb: the one whose subject comes before the colon (the parser often
+    # hangs the clause off the quotation).
+    verbs = [
+        t
+        for t in doc[: colon.i]
+        if t.tag_.startswith("VB") and any(c.dep_ == "nsubj" and c.i < colon.i for c in t.children)
+    ]
+    verb = verbs[-1] if verbs else None
+    subj = _subject(verb) if verb is not None else None
+    if verb is None or subj is None or subj.lower_ in _NOT_CONTENT - {"he", "she", "they", "we"}:
+        return None
+    cue = (verb.idx, verb.idx + len(verb.text))
+    return RawAttribution((s, e), cue, verb.text, _source(verb, subj), verb.lower_, rule="colon")
+
+
+def _name_before(doc: Doc, colon: Token) -> MentionInfo | None:
+    """A person's full name right before a colon (the words that follow are theirs)."""
+    prev = doc[colon.i - 1] if colon.i else None
+    if prev is None or prev.tag_ != "NNP":
+        return None
+    named = mention_for(prev)
+    if named.kind != "person" or not named.name or len(named.name.split()) < 2:
+        return None
+    return named
 
 
 def _passive_object(v: Token) -> Token | None:
@@ -546,6 +737,9 @@ def sentence_attributions(
     """All attribution candidates in one parsed sentence. `loose` also proposes the
     low-confidence ones (weak cues without a clause, any verb with a clause) for the gate."""
     out: list[RawAttribution] = []
+    colon = _colon_quote(doc)
+    if colon is not None:
+        out.append(colon)
     used_cues: set[int] = set()
     for t in doc:
         low = t.lower_
@@ -640,6 +834,8 @@ def sentence_attributions(
                 if r is not None:
                     out.append(r)
             continue
+        if _reduced_passive(t):
+            continue
         lemma = CUE_FORMS.get(low) or XCOMP_FORMS.get(low, low)
         content_toks: list[Token] | None = None
         how = "ccomp"
@@ -699,7 +895,9 @@ def sentence_attributions(
             ):
                 sub = list(dobj.subtree)
                 if len(sub) >= 3 or any(x.text in '"“”' for x in sub):
-                    content_toks = sub
+                    # "described the closure as regrettable": what was said of the object
+                    sub += _as_phrase(t, dobj) if lemma in OBJECT_LEMMAS else []
+                    content_toks = sorted(sub, key=lambda x: x.i)
                     how = "dobj"
         if content_toks is None and lemma in OBJECT_LEMMAS:
             dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
@@ -717,13 +915,9 @@ def sentence_attributions(
                 to = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "to"), None)
                 dobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
             if dobj is not None and dobj.lower_ not in EXPLETIVES:
-                content_toks = list(dobj.subtree)
-                how = "obj"
                 # "accused X of Y", "described X as Y", "blamed X for Y"
-                for c in t.rights:
-                    if c.dep_ == "prep" and c.i > dobj.i and c.lower_ in {"of", "as", "for"}:
-                        content_toks += list(c.subtree)
-                content_toks.sort(key=lambda x: x.i)
+                content_toks = sorted(list(dobj.subtree) + _as_phrase(t, dobj), key=lambda x: x.i)
+                how = "obj"
         if content_toks is None and low in PREP_CONTENT and PREP_CONTENT[low]:
             content_toks = _prep_object(t, PREP_CONTENT[low])
             if content_toks is not None:

@@ -1,0 +1,277 @@
+"""Who said it, named right (issue 11): one row per construction, on short articles written
+for these tests. Each row is (kind, text, quote, speaker): the attribution whose quote is
+`quote` must name `speaker` (the person's fullest name in the article, or the organisation's).
+"""
+
+import pytest
+
+from corpus.attribution import Attributor
+from tests.attribution_helpers import check
+
+
+@pytest.fixture(scope="module")
+def att():
+    return Attributor()
+
+
+SPEAKER_ROWS = [
+    # 1. The quote is found; the speaker is named in the paragraph or sentence before.
+    (
+        "bare cue ends its paragraph, quote opens the next",
+        "Coach Ilse Varga spoke after the game.\n\nVarga said after the final whistle.\n\n"
+        "“We never stopped running, not for one minute.”",
+        "We never stopped running, not for one minute.",
+        "Ilse Varga",
+    ),
+    (
+        "quote paragraph continues the speaker ending the paragraph before",
+        "The club closed its stadium on Sunday.\n\n“The roof is unsafe,” said Tomas Berg, "
+        "the club's chairman.\n\n“We will not open again until it is repaired.”",
+        "We will not open again until it is repaired.",
+        "Tomas Berg",
+    ),
+    (
+        "he said after a quote, antecedent in the previous paragraph",
+        "Coach Arno Weiss watched his team lose on Saturday.\n\n"
+        "“I just tried to stay calm and watch the ball,” he said.",
+        "I just tried to stay calm and watch the ball,",
+        "Arno Weiss",
+    ),
+    (
+        "a quote interrupted by its cue and the speaker's role",
+        "“The line is safe,” said Nadia Frey, a rail engineer, “but the trains are old.”",
+        "but the trains are old.",
+        "Nadia Frey",
+    ),
+    (
+        "a quote right after an attributed quote continues it",
+        "“The bridge is closed,” Mayor Lena Ortiz said. “Engineers will inspect it tomorrow.”",
+        "Engineers will inspect it tomorrow.",
+        "Lena Ortiz",
+    ),
+    (
+        "a quote, then its speaker and a verb the lexicon lacks",
+        "Mayor Lena Ortiz opened the fair.\n\n“Thank you all for coming!” Ortiz shouted.",
+        "Thank you all for coming!",
+        "Lena Ortiz",
+    ),
+    (
+        "a quotation after a clause and a colon",
+        "Councillor Ruth Amsel spoke last. She went on: “The budget leaves our parks with "
+        "nothing at all.”",
+        "The budget leaves our parks with nothing at all.",
+        "Ruth Amsel",
+    ),
+    # 2. Names polluted by their context: the name is the person's, the rest is the role.
+    (
+        "clause opener before a surname",
+        "Senator Dana Kovac voted for the bill. Although Kovac said the bill was flawed, "
+        "she backed it.",
+        "the bill was flawed",
+        "Dana Kovac",
+    ),
+    (
+        "institution and descriptor before the name",
+        "Northfield University political scientist Priya Raman said turnout would fall.",
+        "turnout would fall",
+        "Priya Raman",
+    ),
+    (
+        "city possessive before the name",
+        "Halden's Wen Liang said the ferry would run until December.",
+        "the ferry would run until December",
+        "Wen Liang",
+    ),
+    (
+        "title kept out of the name",
+        "Chief Harold Banks said the fire started in the kitchen.",
+        "the fire started in the kitchen",
+        "Harold Banks",
+    ),
+    (
+        "a middle initial does not end the sentence",
+        "Dennis B. Morrow, a retired judge, said the ruling would stand.",
+        "the ruling would stand",
+        "Dennis B. Morrow",
+    ),
+    (
+        "hyphenated Korean given name",
+        "Park Ji-hoon, the company's founder, said sales had doubled.",
+        "sales had doubled",
+        "Park Ji-hoon",
+    ),
+    (
+        "surname alone takes the full name given earlier",
+        "Economist Marta Solberg studies rents. Prices will keep rising, Solberg said.",
+        "Prices will keep rising",
+        "Marta Solberg",
+    ),
+    (
+        "given name alone takes the full name given earlier",
+        "Rosa Delgado, 14, won the spelling contest on Friday.\n\n"
+        "“I practised every single night,” Rosa said.",
+        "I practised every single night,",
+        "Rosa Delgado",
+    ),
+    # 3. Organisation references take the organisation named earlier.
+    (
+        "the company",
+        "Acme Robotics Inc. cut 200 jobs on Monday. The company said demand had fallen.",
+        "demand had fallen",
+        "Acme Robotics Inc.",
+    ),
+    (
+        "the agency",
+        "The Northern Water Agency opened a plant. The agency said prices would not rise.",
+        "prices would not rise",
+        "Northern Water Agency",
+    ),
+    (
+        "the department",
+        "The Department of Transport closed two lanes. The department said the work would "
+        "take a month.",
+        "the work would take a month",
+        "Department of Transport",
+    ),
+    (
+        "the union, from an apposition",
+        "Workers joined Unifor, the union that represents car plant staff, in 2019. "
+        "The union said members would strike on Friday.",
+        "members would strike on Friday",
+        "Unifor",
+    ),
+    (
+        "the city",
+        "The City of Halden raised parking fees. The city said the money would fix roads.",
+        "the money would fix roads",
+        "City of Halden",
+    ),
+    (
+        "the firm",
+        "Brightwater Capital LLC bought the mill. The firm said it would keep all staff.",
+        "it would keep all staff",
+        "Brightwater Capital LLC",
+    ),
+    (
+        "a statement from an organisation",
+        "The trail was closed, a statement from the Halden Parks Board said.",
+        "The trail was closed",
+        "Halden Parks Board",
+    ),
+    (
+        "the statement, after the organisation released it",
+        "Acme Robotics Inc. released a statement on Monday. The statement said no one was "
+        "hurt in the fire.",
+        "no one was hurt in the fire",
+        "Acme Robotics Inc.",
+    ),
+    # 4. Pronouns with two people of the same gender taking turns.
+    (
+        "she after the second woman speaks",
+        "Mayor Lena Ortiz proposed a new tax. Councillor Ruth Amsel opposed it.\n\n"
+        "“The tax will hurt small shops,” Amsel said. She added that shops were already "
+        "struggling.",
+        "shops were already struggling",
+        "Ruth Amsel",
+    ),
+    (
+        "she returns to the first woman when she speaks again",
+        "Mayor Lena Ortiz proposed a new tax. Councillor Ruth Amsel opposed it.\n\n"
+        "“The tax will hurt small shops,” Amsel said.\n\n"
+        "Ortiz disagreed. “Shops will gain from better streets,” she said.",
+        "Shops will gain from better streets,",
+        "Lena Ortiz",
+    ),
+    (
+        "he goes to the subject, not the man named after him",
+        "Tomas Berg criticised Arno Weiss on Monday. He said the deal was a mistake.",
+        "the deal was a mistake",
+        "Tomas Berg",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "quote", "speaker"), SPEAKER_ROWS, ids=[r[0] for r in SPEAKER_ROWS]
+)
+def test_speaker_is_named_right(kind, text, quote, speaker):
+    res = check(text)
+    hits = [a for a in res if a.quote == quote]
+    assert hits, (kind, [(a.quote, a.speaker) for a in res])
+    assert hits[0].speaker == speaker, (kind, hits[0])
+
+
+ROLE_ROWS = [
+    (
+        "descriptor goes to the role",
+        "Northfield University political scientist Priya Raman said turnout would fall.",
+        "political scientist",
+    ),
+    ("title goes to the role", "Chief Harold Banks said the fire started in the kitchen.", "Chief"),
+    (
+        "appositive is the role",
+        "Dennis B. Morrow, a retired judge, said the ruling would stand.",
+        "retired judge",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "role"), ROLE_ROWS, ids=[r[0] for r in ROLE_ROWS])
+def test_what_is_not_the_name_goes_to_the_role(kind, text, role):
+    (a,) = check(text)
+    assert a.role is not None and role in a.role, (kind, a)
+
+
+# 5. Precision: what a reader must not be shown. Each row: (kind, text, quote that must not
+# be shown, or None for "nothing at all").
+NOT_SHOWN_ROWS = [
+    (
+        "an event that is not speech",
+        "The museum marked the third anniversary of the flood with a small exhibition.",
+        None,
+    ),
+    (
+        "a ceremony that is not speech",
+        "Hundreds of people celebrated the opening of the new library on Saturday.",
+        None,
+    ),
+    (
+        "described X as: X is not what was said",
+        "Mayor Lena Ortiz described the council's vote as “regrettable.”",
+        "the council's vote",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "not_quote"), NOT_SHOWN_ROWS, ids=[r[0] for r in NOT_SHOWN_ROWS]
+)
+def test_what_is_not_said_is_not_shown(kind, text, not_quote):
+    res = check(text)
+    if not_quote is None:
+        assert res == [], (kind, res)
+    else:
+        assert not_quote not in [a.quote for a in res], (kind, res)
+
+
+def test_described_as_shows_the_quoted_description_with_its_object():
+    (a,) = check("Mayor Lena Ortiz described the council's vote as “regrettable.”")
+    assert a.speaker == "Lena Ortiz" and "“regrettable" in a.quote
+    assert a.quote != "the council's vote"
+
+
+UNKNOWN = "It was widely believed that the mill would close. “Stop the vote,” they chanted."
+
+
+def test_unknown_speaker_non_quotation_needs_the_stricter_anonymous_score(att):
+    """A reader can do nothing with an attribution that names nobody and is not a quotation:
+    it is shown only above the gate's stricter anonymous threshold (cue_gate.json, chosen by
+    cross-validation on PolNeAR train with a wrong one costing 1.5 right ones)."""
+    gate = att._gate
+    assert gate.anonymous_threshold > gate.threshold
+    shown = [(a.quote, a.speaker, a.kind) for a in att.extract(UNKNOWN)]
+    strict = Attributor(nlp=att.nlp)
+    strict._gate.anonymous_threshold = 1.01
+    held_back = [(a.quote, a.speaker, a.kind) for a in strict.extract(UNKNOWN)]
+    assert ("the mill would close", None, "indirect") in shown
+    assert held_back == [("Stop the vote,", None, "direct")]  # quotations are still shown
