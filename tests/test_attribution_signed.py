@@ -45,6 +45,13 @@ ROWS = [
         "the board would appear before the inquiry",
         "indirect",
     ),
+    # An organisation's name, a title, then a person: the person speaks, the rest is the role.
+    (
+        "The Kestrel Port Authority Director Ingrid Solberg said the berths would open in May.",
+        "Ingrid Solberg",
+        "the berths would open in May",
+        "indirect",
+    ),
     # "Del." (Delegate) does not end the sentence, so the name stays with the quote.
     (
         "“This is a waste of the committee's time,” said Del. Ruth Amankwah, a Democrat.",

@@ -188,6 +188,12 @@ def mention_for(head: Token) -> MentionInfo:
         the_name = doc[left].lower_ == "the" and all(
             t.text[:1].isupper() or t.is_punct for t in doc[left + 1 : head.i + 1]
         )
+        # ... unless a title stands before the last two words: "The Kestrel Port Authority
+        # Director Ingrid Solberg" is Ingrid Solberg, the rest her role.
+        if the_name and split is not None and split.role:
+            the_name = not any(
+                is_titleish(w) or w.lower() in ROLE_NOUNS for w in split.role.split()[-2:]
+            )
         if split is None or kind != "person" or the_name:
             name = _text(doc)[span[0] : span[1]]
             if name.lower().startswith("the "):
