@@ -7,12 +7,12 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from corpus.models import Attribution
 from corpus.paragraphs import unwrap
 
-from . import lexicon
 from .fastpath import (
     fast_attributions,
     label_attribution,
@@ -20,7 +20,7 @@ from .fastpath import (
     view_attribution,
 )
 from .gate import CueGate, features, load_gate
-from .lexicon import cue_word_positions
+from .lexicon import PREFILTER_FORMS, cue_word_positions, learned_prefilter
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
 from .rules import RawAttribution, sentence_attributions
 from .speakers import MentionInfo, SpeakerResolver
@@ -58,11 +58,11 @@ class _Item:
     how: str = ""  # construction that produced it (Attribution.construction)
 
 
-def _finite_cues(text: str) -> int:
+def _finite_cues(text: str, forms: AbstractSet[str]) -> int:
     """Cue words in `text` that could start another attribution: participles and "asked"
     ("she said, describing ...", "he said when asked about ...") are the same speaker's."""
     n = 0
-    for i in cue_word_positions(text):
+    for i in cue_word_positions(text, forms):
         m = re.match(r"[A-Za-z]+", text[i:])
         if m and not m.group().endswith("ing") and m.group().lower() != "asked":
             n += 1
@@ -84,6 +84,7 @@ def _continue_paragraphs(
     quotes: list[QuoteSpan],
     consumed: set[int],
     items: list[_Item],
+    forms: AbstractSet[str],
 ) -> list[_Item]:
     """A paragraph that is one quote and nothing else continues the speaker of the
     paragraph before, when that paragraph ends with their attribution ("“A,” Smith
@@ -106,7 +107,7 @@ def _continue_paragraphs(
             continue
         a = max(before, key=lambda x: max(x.cue[1], x.content[1], x.source.span[1]))
         tail = text[max(a.cue[1], a.content[1], a.source.span[1]) : prev_e]
-        if len(tail) > 80 or any(c in tail for c in '“”"') or cue_word_positions(tail):
+        if len(tail) > 80 or any(c in tail for c in '“”"') or cue_word_positions(tail, forms):
             continue  # the paragraph goes on after the attribution
         out.append(
             _Item(
@@ -138,7 +139,11 @@ def _split_coordinated(text: str, items: list[_Item]) -> None:
 
 
 def _quote_verb_across(
-    text: str, quotes: list[QuoteSpan], sents: list[tuple[int, int]], k: int
+    text: str,
+    quotes: list[QuoteSpan],
+    sents: list[tuple[int, int]],
+    k: int,
+    forms: AbstractSet[str],
 ) -> RawAttribution | None:
     """ "“Thank you all!” Ortiz shouted.": the splitter ends a sentence at "!”" before a
     capital, so a quote ending in "!" or "?" is read together with the sentence after it."""
@@ -147,7 +152,7 @@ def _quote_verb_across(
     if k + 1 >= len(sents) or sent[-2:-1] not in ("!", "?") or sent[-1:] not in '”"':
         return None
     joined = text[ss : sents[k + 1][1]].rstrip()
-    if any(not _in_quote(quotes, ss + h) for h in cue_word_positions(joined)):
+    if any(not _in_quote(quotes, ss + h) for h in cue_word_positions(joined, forms)):
         return None  # a cue of the lexicon: the bare-cue path takes the quote
     return quote_verb_attribution(joined)
 
@@ -201,8 +206,13 @@ class Attributor:
     def __init__(self, nlp=None) -> None:
         self._nlp = nlp
         self._gate: CueGate | None = load_gate()
-        if self._gate is not None:
-            lexicon.extend_prefilter(self._gate.prefilter_add, self._gate.prefilter_drop)
+        # Words that make a sentence worth a look: the hand list, adjusted by the gate's
+        # learned words. Per engine: the lexicon's own list is never changed.
+        self.prefilter: AbstractSet[str] = (
+            learned_prefilter(self._gate.prefilter_add, self._gate.prefilter_drop)
+            if self._gate is not None
+            else PREFILTER_FORMS
+        )
         # Training hooks (bench/train_cues.py): parse every sentence, record each output's
         # gate features.
         self._parse_all = False
@@ -246,10 +256,14 @@ class Attributor:
                     if view is not None:
                         views[ti].append((view, ss, "view"))
                         continue
-                    hits = [h for h in cue_word_positions(sent) if not _in_quote(quotes, ss + h)]
+                    hits = [
+                        h
+                        for h in cue_word_positions(sent, self.prefilter)
+                        if not _in_quote(quotes, ss + h)
+                    ]
                     if not hits and sent[:1] in "“\"'":
                         said = quote_verb_attribution(sent) or _quote_verb_across(
-                            text, quotes, sents, k
+                            text, quotes, sents, k, self.prefilter
                         )
                         if said is not None:
                             views[ti].append((said, ss, "quoteverb"))
@@ -425,7 +439,7 @@ class Attributor:
                         _GAP_BEFORE_QUOTE.match(text[be : q.open_at])
                         or (
                             _GAP_ADVERBIAL.match(text[be : q.open_at])
-                            and not cue_word_positions(text[be : q.open_at])
+                            and not cue_word_positions(text[be : q.open_at], self.prefilter)
                         )
                     )
                     and text[be : q.open_at].count("\n") <= 0
@@ -435,7 +449,7 @@ class Attributor:
                 elif q.open_at >= be and _NEXT_PARAGRAPH_QUOTE.match(text[be : q.open_at]):
                     # "Smith said after the game.\n“We never gave up.”": the cue ends its
                     # paragraph and the next paragraph opens with the quote.
-                    if not cue_word_positions(text[be : q.open_at]):
+                    if not cue_word_positions(text[be : q.open_at], self.prefilter):
                         best = qi
                     break
             if best is not None:
@@ -493,7 +507,7 @@ class Attributor:
                 and len(tail) < 200
                 and "\n" not in tail
                 and not any(c in tail for c in '“”"')
-                and _finite_cues(tail) <= 1
+                and _finite_cues(tail, self.prefilter) <= 1
                 and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
                 and not re.search(free, tail_p)
             )
@@ -515,7 +529,7 @@ class Attributor:
                     )
                 )
                 consumed.add(qi)
-        items += _continue_paragraphs(text, paras, quotes, consumed, items)
+        items += _continue_paragraphs(text, paras, quotes, consumed, items, self.prefilter)
         return self._resolve(text, items, quotes)
 
     def _shown_anonymous(self, it: _Item) -> bool:
