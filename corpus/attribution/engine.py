@@ -187,6 +187,253 @@ def _features(r: RawAttribution, text: str, off: int) -> list[str]:
     )
 
 
+def _items(
+    quotes: list[QuoteSpan],
+    raws: list[RawAttribution],
+    offs: list[int],
+    feats: list[list[str]],
+    hows: list[str],
+) -> tuple[list[_Item], list[_Item]]:
+    """Candidates in text offsets, as (attributions with content, bare cues). A cue inside
+    someone's quote is dropped (the quote is the attribution), and so is a pronoun source
+    inside one."""
+    items: list[_Item] = []
+    bare: list[_Item] = []
+    for r, off, f, how in zip(raws, offs, feats, hows, strict=True):
+        cue = (r.cue[0] + off, r.cue[1] + off)
+        if _in_quote(quotes, cue[0]):
+            continue
+        src = _shift(r.source, off)
+        if src is not None and _in_quote(quotes, src.span[0]) and src.pronoun:
+            src = None
+        it = _Item(
+            (r.content[0] + off, r.content[1] + off),
+            cue,
+            r.cue_text,
+            src,
+            key=f"{r.rule}|{r.lemma.lower()}",
+            feats=f,
+            how=how,
+        )
+        (bare if r.bare else items).append(it)
+    return items, bare
+
+
+def _drop_nested(items: list[_Item]) -> list[_Item]:
+    """A cue sitting inside another attribution's content is nested: keep the outer one.
+    Candidates of the generic constructions (gate.py) never displace the others: they only
+    fill in where nothing else was found."""
+    items = [
+        a
+        for a in items
+        if not any(
+            b is not a
+            and b.content[0] <= a.cue[0] < b.content[1]
+            and (b.content[1] - b.content[0]) > (a.content[1] - a.content[0])
+            and not b.key.startswith(_GENERIC)
+            for b in items
+        )
+    ]
+    base = [a for a in items if not a.key.startswith(_GENERIC)]
+    return base + [
+        a
+        for a in items
+        if a.key.startswith(_GENERIC)
+        and not any(a.content[0] < b.content[1] and b.content[0] < a.content[1] for b in base)
+    ]
+
+
+def _quote_after_colon(text: str, it: _Item, q: QuoteSpan, s: int, e: int) -> bool:
+    """ "X listed the rules: “A,” he said": the cue after the quote is about the quote, not
+    the clause introducing it."""
+    close = q.close_at + 1 if q.close_at is not None else q.end
+    return (
+        q.close_at is not None
+        and s < q.open_at
+        and e <= close + 1
+        and it.cue[0] > q.close_at
+        and text[s : q.open_at].rstrip().endswith(":")
+        and _GAP_AFTER_QUOTE.match(
+            text,
+            q.close_at + 1,
+            min(it.cue[0], it.source.span[0]) if it.source else it.cue[0],
+        )
+        is not None
+    )
+
+
+def _link_quotes(text: str, quotes: list[QuoteSpan], items: list[_Item]) -> set[int]:
+    """Content that is a quote becomes that quote (direct); content that overlaps one is
+    mixed. Returns the indexes of the quotes so claimed."""
+    consumed: set[int] = set()
+    for it in items:
+        s, e = it.content
+        m = _THAT.match(text, s, e)
+        if m:
+            s = m.end()
+        it.content = (s, e)
+        for qi, q in enumerate(quotes):
+            close = q.close_at + 1 if q.close_at is not None else q.end
+            if (q.open_at <= s and e <= close + 1 and s < q.end) or (
+                q.start < e and s < q.end and _quote_after_colon(text, it, q, s, e)
+            ):
+                it.content, it.kind = (q.start, q.end), "direct"
+                it.how += "+quote"
+                consumed.add(qi)
+                break
+            if q.start < e and s < q.end:
+                it.kind = "mixed"
+                consumed.add(qi)
+    return consumed
+
+
+def _bare_quote(
+    text: str, quotes: list[QuoteSpan], b: _Item, consumed: set[int], forms: AbstractSet[str]
+) -> int | None:
+    """The unclaimed quote a bare cue ("..., he said." / "He said: ...") takes: the one
+    right before it, else the one right after it (past a short adverbial), else the one
+    opening the next paragraph when the cue ends its own."""
+    bs = min(b.cue[0], b.source.span[0]) if b.source else b.cue[0]
+    be = max(b.cue[1], b.source.span[1]) if b.source else b.cue[1]
+    best = None
+    for qi, q in enumerate(quotes):
+        if qi in consumed:
+            continue
+        between = text[be : q.open_at]
+        if (
+            q.close_at is not None
+            and q.close_at < bs
+            and _GAP_AFTER_QUOTE.match(text, q.close_at + 1, bs)
+            and "\n" not in text[q.close_at : bs]
+        ):
+            best = qi
+        elif (
+            q.open_at >= be
+            and (
+                _GAP_BEFORE_QUOTE.match(between)
+                or (_GAP_ADVERBIAL.match(between) and not cue_word_positions(between, forms))
+            )
+            and between.count("\n") <= 0
+        ):
+            return qi
+        elif q.open_at >= be and _NEXT_PARAGRAPH_QUOTE.match(between):
+            # "Smith said after the game.\n“We never gave up.”": the cue ends its
+            # paragraph and the next paragraph opens with the quote.
+            return qi if not cue_word_positions(between, forms) else best
+    return best
+
+
+def _link_bare_cues(
+    text: str,
+    quotes: list[QuoteSpan],
+    bare: list[_Item],
+    consumed: set[int],
+    forms: AbstractSet[str],
+) -> list[_Item]:
+    """Bare cues that take an adjacent unclaimed quote (_bare_quote), as direct quotes."""
+    out = []
+    for b in bare:
+        best = _bare_quote(text, quotes, b, consumed, forms)
+        if best is not None:
+            q = quotes[best]
+            consumed.add(best)
+            b.content, b.kind = (q.start, q.end), "direct"
+            b.how += "+quote"
+            out.append(b)
+    return out
+
+
+def _continued(prev: list[_Item]) -> _Item:
+    """The attribution a following quote would continue: the last one before it; after a
+    participle ("“A,” she said, describing X. “B.”") B goes on with quote A, not with the
+    participle's content."""
+    a = max(prev, key=lambda x: x.content[1])
+    if a.kind != "direct" and a.source is not None:
+        quoted = [
+            x
+            for x in prev
+            if x.kind == "direct" and x.source is not None and x.source.span == a.source.span
+        ]
+        a = max(quoted, key=lambda x: x.content[1]) if quoted else a
+    return a
+
+
+# After a pronoun speaker, the other pronouns that would name someone else.
+_OTHER_SPEAKERS = {
+    "": r"\b(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e)\b",
+    "he": r"\b(?:[Ss]he|[Tt]hey|I|[Ww]e)\b",
+    "she": r"\b(?:[Hh]e|[Tt]hey|I|[Ww]e)\b",
+    "they": r"\b(?:[Hh]e|[Ss]he|I|[Ww]e)\b",
+}
+
+
+def _own_tail(text: str, a: _Item, q: QuoteSpan, forms: AbstractSet[str]) -> bool:
+    """ "“A,” said Ross, a former adviser to Mr. Obama. “B.”": between quote A (from after
+    its closing mark) and quote B, the speaker's cue and appositive but no other cue word and
+    no other speaker. The speaker's own mention is no other speaker ("“A,” he said, adding
+    ... “B.”"); after a pronoun speaker, later pronouns of the same person are neither."""
+    t0 = a.content[1]
+    while t0 < q.open_at and text[t0] in ",.!?;”\"'":
+        t0 += 1
+    tail = text[t0 : q.open_at]
+    free = _OTHER_SPEAKERS[""]
+    tail_p = tail
+    if a.source is not None and t0 <= a.source.span[0] < q.open_at:
+        ms, me = a.source.span[0] - t0, a.source.span[1] - t0
+        tail_p = tail[:ms] + " " * (me - ms) + tail[me:]
+        own = a.source.text.lower() if a.source.pronoun else ""
+        if own in {"he", "she", "they"}:
+            free = _OTHER_SPEAKERS[own]
+    return (
+        a.cue[0] >= a.content[1]
+        and len(tail) < 200
+        and "\n" not in tail
+        and not any(c in tail for c in '“”"')
+        and _finite_cues(tail, forms) <= 1
+        and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
+        and not re.search(free, tail_p)
+    )
+
+
+def _continue_quotes(
+    text: str,
+    quotes: list[QuoteSpan],
+    items: list[_Item],
+    consumed: set[int],
+    forms: AbstractSet[str],
+) -> None:
+    """ "“A,” he said. “B.”": an unclaimed quote right after an attributed one, in the same
+    paragraph, continues it (added to `items` in place: B may be continued in turn)."""
+    items.sort(key=lambda a: a.content[0])
+    for qi, q in enumerate(quotes):
+        if qi in consumed:
+            continue
+        prev = [a for a in items if a.content[1] <= q.open_at]
+        if not prev:
+            continue
+        a = _continued(prev)
+        region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
+        gap = text[region_end : q.open_at]
+        if (
+            "\n" not in gap
+            and (re.fullmatch(r"[\s.,;:!?”\"]*", gap) or _own_tail(text, a, q, forms))
+            and len(text[q.start : q.end].split()) >= 3
+        ):
+            items.append(
+                _Item(
+                    (q.start, q.end),
+                    a.cue,
+                    a.cue_text,
+                    a.source,
+                    "direct",
+                    a.key,
+                    a.feats,
+                    "continue",
+                )
+            )
+            consumed.add(qi)
+
+
 def load_nlp():
     import spacy
     from spacy.util import compile_infix_regex
@@ -342,193 +589,15 @@ class Attributor:
         feats: list[list[str]],
         hows: list[str],
     ) -> list[Attribution]:
-        items: list[_Item] = []
-        bare: list[_Item] = []
-        for r, off, f, how in zip(raws, offs, feats, hows, strict=True):
-            cue = (r.cue[0] + off, r.cue[1] + off)
-            if _in_quote(quotes, cue[0]):
-                continue  # nested inside someone's quote: the quote is the attribution
-            src = _shift(r.source, off)
-            if src is not None and _in_quote(quotes, src.span[0]) and src.pronoun:
-                src = None
-            it = _Item(
-                (r.content[0] + off, r.content[1] + off),
-                cue,
-                r.cue_text,
-                src,
-                key=f"{r.rule}|{r.lemma.lower()}",
-                feats=f,
-                how=how,
-            )
-            (bare if r.bare else items).append(it)
+        """One text's candidates to attributions, in named steps: drop nested ones, link
+        content to quotes, link bare cues to adjacent quotes, continue quotes (same
+        paragraph, then whole quote paragraphs), resolve speakers."""
+        items, bare = _items(quotes, raws, offs, feats, hows)
         _split_coordinated(text, items)
-        # A cue sitting inside another attribution's content is nested: keep the outer one.
-        # Candidates of the generic constructions (gate.py) never displace the others: they
-        # only fill in where nothing else was found.
-        items = [
-            a
-            for a in items
-            if not any(
-                b is not a
-                and b.content[0] <= a.cue[0] < b.content[1]
-                and (b.content[1] - b.content[0]) > (a.content[1] - a.content[0])
-                and not b.key.startswith(_GENERIC)
-                for b in items
-            )
-        ]
-        base = [a for a in items if not a.key.startswith(_GENERIC)]
-        items = base + [
-            a
-            for a in items
-            if a.key.startswith(_GENERIC)
-            and not any(a.content[0] < b.content[1] and b.content[0] < a.content[1] for b in base)
-        ]
-        consumed: set[int] = set()
-        for it in items:
-            s, e = it.content
-            m = _THAT.match(text, s, e)
-            if m:
-                s = m.end()
-            it.content = (s, e)
-            for qi, q in enumerate(quotes):
-                close = q.close_at + 1 if q.close_at is not None else q.end
-                if q.open_at <= s and e <= close + 1 and s < q.end:
-                    it.content, it.kind = (q.start, q.end), "direct"
-                    it.how += "+quote"
-                    consumed.add(qi)
-                    break
-                if q.start < e and s < q.end:
-                    if (
-                        q.close_at is not None
-                        and s < q.open_at
-                        and e <= close + 1
-                        and it.cue[0] > q.close_at
-                        and text[s : q.open_at].rstrip().endswith(":")
-                        and _GAP_AFTER_QUOTE.match(
-                            text,
-                            q.close_at + 1,
-                            min(it.cue[0], it.source.span[0]) if it.source else it.cue[0],
-                        )
-                    ):
-                        # "X listed the rules: “A,” he said": the cue after the quote is
-                        # about the quote, not the clause introducing it.
-                        it.content, it.kind = (q.start, q.end), "direct"
-                        it.how += "+quote"
-                        consumed.add(qi)
-                        break
-                    it.kind = "mixed"
-                    consumed.add(qi)
-        # Bare cues ("..., he said." / "He said: ...") take the adjacent unclaimed quote.
-        for b in bare:
-            bs = min(b.cue[0], b.source.span[0]) if b.source else b.cue[0]
-            be = max(b.cue[1], b.source.span[1]) if b.source else b.cue[1]
-            best = None
-            for qi, q in enumerate(quotes):
-                if qi in consumed:
-                    continue
-                if (
-                    q.close_at is not None
-                    and q.close_at < bs
-                    and _GAP_AFTER_QUOTE.match(text, q.close_at + 1, bs)
-                    and "\n" not in text[q.close_at : bs]
-                ):
-                    best = qi
-                elif (
-                    q.open_at >= be
-                    and (
-                        _GAP_BEFORE_QUOTE.match(text[be : q.open_at])
-                        or (
-                            _GAP_ADVERBIAL.match(text[be : q.open_at])
-                            and not cue_word_positions(text[be : q.open_at], self.prefilter)
-                        )
-                    )
-                    and text[be : q.open_at].count("\n") <= 0
-                ):
-                    best = qi
-                    break
-                elif q.open_at >= be and _NEXT_PARAGRAPH_QUOTE.match(text[be : q.open_at]):
-                    # "Smith said after the game.\n“We never gave up.”": the cue ends its
-                    # paragraph and the next paragraph opens with the quote.
-                    if not cue_word_positions(text[be : q.open_at], self.prefilter):
-                        best = qi
-                    break
-            if best is not None:
-                q = quotes[best]
-                consumed.add(best)
-                b.content, b.kind = (q.start, q.end), "direct"
-                b.how += "+quote"
-                items.append(b)
-        # "“A,” he said. “B.”": a quote right after an attributed quote continues it.
-        items.sort(key=lambda a: a.content[0])
-        for qi, q in enumerate(quotes):
-            if qi in consumed:
-                continue
-            prev = [a for a in items if a.content[1] <= q.open_at]
-            if not prev:
-                continue
-            a = max(prev, key=lambda x: x.content[1])
-            if a.kind != "direct" and a.source is not None:
-                # "“A,” she said, describing X. “B.”": B goes on with quote A, not with
-                # the participle's content.
-                quoted = [
-                    x
-                    for x in prev
-                    if x.kind == "direct"
-                    and x.source is not None
-                    and x.source.span == a.source.span
-                ]
-                a = max(quoted, key=lambda x: x.content[1]) if quoted else a
-            region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
-            gap = text[region_end : q.open_at]
-            # "“A,” said Ross, a former adviser to Mr. Obama. “B.”": the gap holds the
-            # speaker's cue and appositive but no other cue word and no other speaker.
-            # (from after the closing mark of a quoted content)
-            t0 = a.content[1]
-            while t0 < q.open_at and text[t0] in ",.!?;”\"'":
-                t0 += 1
-            tail = text[t0 : q.open_at]
-            # The speaker's own mention is no other speaker ("“A,” he said, adding ... “B.”");
-            # after a pronoun speaker, later pronouns of the same person are neither.
-            free = r"\b(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e)\b"
-            if a.source is not None and t0 <= a.source.span[0] < q.open_at:
-                ms, me = a.source.span[0] - t0, a.source.span[1] - t0
-                tail_p = tail[:ms] + " " * (me - ms) + tail[me:]
-                own = a.source.text.lower() if a.source.pronoun else ""
-                if own in {"he", "she", "they"}:
-                    free = {
-                        "he": r"\b(?:[Ss]he|[Tt]hey|I|[Ww]e)\b",
-                        "she": r"\b(?:[Hh]e|[Tt]hey|I|[Ww]e)\b",
-                        "they": r"\b(?:[Hh]e|[Ss]he|I|[Ww]e)\b",
-                    }[own]
-            else:
-                tail_p = tail
-            long_ok = (
-                a.cue[0] >= a.content[1]
-                and len(tail) < 200
-                and "\n" not in tail
-                and not any(c in tail for c in '“”"')
-                and _finite_cues(tail, self.prefilter) <= 1
-                and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
-                and not re.search(free, tail_p)
-            )
-            if (
-                "\n" not in gap
-                and (re.fullmatch(r"[\s.,;:!?”\"]*", gap) or long_ok)
-                and len(text[q.start : q.end].split()) >= 3
-            ):
-                items.append(
-                    _Item(
-                        (q.start, q.end),
-                        a.cue,
-                        a.cue_text,
-                        a.source,
-                        "direct",
-                        a.key,
-                        a.feats,
-                        "continue",
-                    )
-                )
-                consumed.add(qi)
+        items = _drop_nested(items)
+        consumed = _link_quotes(text, quotes, items)
+        items += _link_bare_cues(text, quotes, bare, consumed, self.prefilter)
+        _continue_quotes(text, quotes, items, consumed, self.prefilter)
         items += _continue_paragraphs(text, paras, quotes, consumed, items, self.prefilter)
         return self._resolve(text, items, quotes)
 
