@@ -8,7 +8,7 @@ import bisect
 import re
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from corpus.models import Attribution
 from corpus.paragraphs import unwrap
@@ -56,6 +56,34 @@ class _Item:
     key: str = ""  # "rule|word" of the candidate it came from
     feats: list[str] | None = None  # its gate features (traced for training)
     how: str = ""  # construction that produced it (Attribution.construction)
+
+
+@dataclass(slots=True)
+class _Scan:
+    """One text read without a parse (Attributor._scan)."""
+
+    paras: list[tuple[int, int]]
+    quotes: list[QuoteSpan] = field(default_factory=list)
+    # (candidate, sentence offset, construction): for the gate, and kept without it
+    gated: list[tuple[RawAttribution, int, str]] = field(default_factory=list)
+    ungated: list[tuple[RawAttribution, int, str]] = field(default_factory=list)
+    parse: list[tuple[int, str]] = field(default_factory=list)  # (sentence offset, sentence)
+
+
+@dataclass(slots=True)
+class _Found:
+    """One text's kept candidates, as the parallel lists _assemble takes."""
+
+    raws: list[RawAttribution] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    feats: list[list[str]] = field(default_factory=list)
+    hows: list[str] = field(default_factory=list)
+
+    def add(self, r: RawAttribution, off: int, f: list[str], how: str) -> None:
+        self.raws.append(r)
+        self.offsets.append(off)
+        self.feats.append(f)
+        self.hows.append(how)
 
 
 def _finite_cues(text: str, forms: AbstractSet[str]) -> int:
@@ -480,72 +508,82 @@ class Attributor:
         originals = list(texts)
         # Hard-wrapped paragraphs read as one line each (offsets unchanged).
         texts = [unwrap(t) for t in originals]
-        plans = []
-        jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
-        pre: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
-        views: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
-        for ti, text in enumerate(texts):
-            paras = paragraph_bounds(text)
-            quotes = find_quotes(text, paras)
-            plans.append((paras, quotes))
-            for ps, pe in paras:
-                par = text[ps:pe]
-                if ":" in par and not _in_quote(quotes, ps):
-                    lab = label_attribution(par)
-                    if lab is not None:
-                        pre[ti].append((lab, ps, "label"))
-                sents = split_sentences(text, ps, pe)
-                for k, (ss, se) in enumerate(sents):
-                    sent = text[ss:se].rstrip()
-                    if not sent:
-                        continue
-                    view = view_attribution(sent)
-                    if view is not None:
-                        views[ti].append((view, ss, "view"))
-                        continue
-                    hits = [
-                        h
-                        for h in cue_word_positions(sent, self.prefilter)
-                        if not _in_quote(quotes, ss + h)
-                    ]
-                    if not hits and sent[:1] in "“\"'":
-                        said = quote_verb_attribution(sent) or _quote_verb_across(
-                            text, quotes, sents, k, self.prefilter
-                        )
-                        if said is not None:
-                            views[ti].append((said, ss, "quoteverb"))
-                            continue
-                    # Cue words inside quotes are someone's quoted words ("I think"), not
-                    # attributions: such sentences need no parse.
-                    if hits:
-                        fast = fast_attributions(sent)
-                        if fast is not None:
-                            pre[ti].extend((r, ss, "fast") for r in fast)
-                        else:
-                            jobs.append((ti, ss, sent))
-                    elif self._parse_all or _COLON_QUOTE.search(sent):
-                        jobs.append((ti, ss, sent))  # "She went on: “...”"
-        raws: list[list[RawAttribution]] = [[] for _ in texts]
-        offsets: list[list[int]] = [[] for _ in texts]
+        scans = [self._scan(t) for t in texts]
+        found = [_Found() for _ in texts]
         gate = self._gate
-        feats: list[list[list[str]]] = [[] for _ in texts]
-        hows: list[list[str]] = [[] for _ in texts]
-        for ti, found in enumerate(pre):
-            for r, off, how in found:
-                f = _features(r, texts[ti], off)
+        for text, scan, kept in zip(texts, scans, found, strict=True):
+            for r, off, how in scan.gated:
+                f = _features(r, text, off)
                 if gate is None or gate.keep(f):
-                    raws[ti].append(r)
-                    offsets[ti].append(off)
-                    feats[ti].append(f)
-                    hows[ti].append(how)
-        # "In X's view, ..." and "“A!” X verbed." are not cues the gate was trained on:
-        # always kept (a view phrase or a quote anchors them).
-        for ti, found in enumerate(views):
-            for r, off, how in found:
-                raws[ti].append(r)
-                offsets[ti].append(off)
-                feats[ti].append(_features(r, texts[ti], off))
-                hows[ti].append(how)
+                    kept.add(r, off, f, how)
+            # "In X's view, ..." and "“A!” X verbed." are not cues the gate was trained on:
+            # always kept (a view phrase or a quote anchors them).
+            for r, off, how in scan.ungated:
+                kept.add(r, off, _features(r, text, off), how)
+        self._parse(texts, scans, found, batch_size)
+        out = []
+        for text, original, scan, kept in zip(texts, originals, scans, found, strict=True):
+            res = self._assemble(
+                text, scan.paras, scan.quotes, kept.raws, kept.offsets, kept.feats, kept.hows
+            )
+            out.append(res if text is original else _as_written(original, res))
+        return out
+
+    def _scan(self, text: str) -> _Scan:
+        """One text's paragraphs, quotes, and sentences sorted by how they are read: label
+        lines, then each sentence (_route)."""
+        scan = _Scan(paragraph_bounds(text))
+        scan.quotes = find_quotes(text, scan.paras)
+        for ps, pe in scan.paras:
+            par = text[ps:pe]
+            if ":" in par and not _in_quote(scan.quotes, ps):
+                lab = label_attribution(par)
+                if lab is not None:
+                    scan.gated.append((lab, ps, "label"))
+            sents = split_sentences(text, ps, pe)
+            for k in range(len(sents)):
+                self._route(text, sents, k, scan)
+        return scan
+
+    def _route(self, text: str, sents: list[tuple[int, int]], k: int, scan: _Scan) -> None:
+        """Sentence k: a view phrase or a quote with its speaker (kept without the gate), a
+        fast-path shape (for the gate), or a sentence to parse. Cue words inside quotes are
+        someone's quoted words ("I think"), not attributions: such sentences need no parse."""
+        ss, se = sents[k]
+        sent = text[ss:se].rstrip()
+        if not sent:
+            return
+        view = view_attribution(sent)
+        if view is not None:
+            scan.ungated.append((view, ss, "view"))
+            return
+        quotes = scan.quotes
+        hits = [
+            h for h in cue_word_positions(sent, self.prefilter) if not _in_quote(quotes, ss + h)
+        ]
+        if not hits and sent[:1] in "“\"'":
+            said = quote_verb_attribution(sent) or _quote_verb_across(
+                text, quotes, sents, k, self.prefilter
+            )
+            if said is not None:
+                scan.ungated.append((said, ss, "quoteverb"))
+                return
+        if hits:
+            fast = fast_attributions(sent)
+            if fast is not None:
+                scan.gated.extend((r, ss, "fast") for r in fast)
+            else:
+                scan.parse.append((ss, sent))
+        elif self._parse_all or _COLON_QUOTE.search(sent):
+            scan.parse.append((ss, sent))  # "She went on: “...”"
+
+    def _parse(
+        self, texts: list[str], scans: list[_Scan], found: list[_Found], batch_size: int
+    ) -> None:
+        """Parse every text's candidate sentences in one nlp.pipe and keep the rules'
+        candidates the gate admits."""
+        jobs = [(ti, ss, sent) for ti, scan in enumerate(scans) for ss, sent in scan.parse]
+        gate = self._gate
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
@@ -559,23 +597,7 @@ class Attributor:
                 f = _features(r, texts[ti], off)
                 if gate is not None and r.rule not in _UNGATED and not gate.keep(f):
                     continue
-                feats[ti].append(f)
-                raws[ti].append(r)
-                offsets[ti].append(off)
-                hows[ti].append(r.rule)
-        return [
-            self._assemble(
-                texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
-            )
-            if texts[i] is originals[i]
-            else _as_written(
-                originals[i],
-                self._assemble(
-                    texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
-                ),
-            )
-            for i in range(len(texts))
-        ]
+                found[ti].add(r, off, f, r.rule)
 
     # -- document-level assembly -------------------------------------------------------
 
