@@ -123,27 +123,23 @@ def _span_chars(tokens: list[Token]) -> tuple[int, int]:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
 
 
-def mention_for(head: Token) -> MentionInfo:
-    """Describe the subject phrase headed by `head`: name vs role vs description."""
+def _pronoun_mention(head: Token) -> MentionInfo:
     low = head.lower_
-    if low in PRONOUNS or low in {"his", "their"}:
-        return MentionInfo(
-            (head.idx, head.idx + len(head.text)),
-            head.text,
-            "person" if low in {"he", "she", "him", "his"} else "unknown",
-            pronoun=True,
-            plural=low in {"they", "them", "we", "us", "their"},
-            head_lower=low,
-        )
-    if low in _VOICED:
-        owner = next((c for c in head.children if c.dep_ == "poss"), None)
-        if owner is not None and (
-            owner.tag_ in {"NNP", "NNPS"} or owner.lower_ in PRONOUNS | {"his", "their"}
-        ):
-            return mention_for(owner)  # "Sanders's argument", "his remarks": Sanders, he
+    return MentionInfo(
+        (head.idx, head.idx + len(head.text)),
+        head.text,
+        "person" if low in {"he", "she", "him", "his"} else "unknown",
+        pronoun=True,
+        plural=low in {"they", "them", "we", "us", "their"},
+        head_lower=low,
+    )
+
+
+def _core_bounds(head: Token) -> tuple[int, int, Token | None]:
+    """(first, last token index, first appositive) of the core noun phrase headed by `head`:
+    the left part of the subtree plus right-hand "of/at/for" modifiers of common nouns, but
+    not appositives, relative clauses or participial modifiers (those carry the role)."""
     doc = head.doc
-    # Core NP: left part of the subtree plus right-hand "of/at/for" modifiers of common nouns,
-    # but not appositives, relative clauses or participial modifiers (those carry the role).
     left = head.left_edge.i
     right = head.i
     appos: Token | None = None
@@ -160,43 +156,84 @@ def mention_for(head: Token) -> MentionInfo:
             right = max(right, c.right_edge.i)
         elif c.dep_ == "punct":
             continue
-        elif c.dep_ in {"relcl", "acl"} and low in _QUANTIFIERS and c.left_edge.i == head.i + 1:
+        elif (
+            c.dep_ in {"relcl", "acl"}
+            and head.lower_ in _QUANTIFIERS
+            and c.left_edge.i == head.i + 1
+        ):
             right = max(right, c.right_edge.i)  # "those surveyed", "those who back her"
         elif c.dep_ in {"relcl", "acl", "cc", "conj"}:
             break
     while left < head.i and doc[left].is_punct:
         left += 1
-    core = [t for t in doc[left : right + 1]]
-    role: str | None = None
-    name: str | None = None
+    return left, right, appos
+
+
+def _proper_mention(
+    head: Token, left: int, core: list[Token], span: tuple[int, int]
+) -> MentionInfo:
+    """A phrase headed by a proper noun: a person's name (titles and descriptors split off
+    into the role, speakers.split_name) or an organisation's whole name."""
+    doc = head.doc
+    phrase_start = doc[left].idx
+    phrase = _text(doc)[phrase_start : head.idx + len(head.text)]
+    split = split_name(phrase)
+    # Classified by the name itself: "Fox Business moderator Gerard Baker" is a person.
+    named = phrase[split.start : split.end].split() if split else [t.text for t in core]
+    kind = classify_noun_phrase(named, head.text, head.tag_, True)
+    # "The New York Post", "the Justice Department": the whole phrase is the name.
+    the_name = doc[left].lower_ == "the" and all(
+        t.text[:1].isupper() or t.is_punct for t in doc[left + 1 : head.i + 1]
+    )
+    if split is None or kind != "person" or the_name:
+        name = _text(doc)[span[0] : span[1]]
+        if name.lower().startswith("the "):
+            name = name[4:]
+        kind = "organisation" if kind == "person" else kind
+        return MentionInfo(span, _text(doc)[span[0] : span[1]], kind, name=name)
+    span = (phrase_start + split.start, phrase_start + split.end)
+    name = _text(doc)[span[0] : span[1]]
+    return MentionInfo(span, name, kind, name=name, role=split.role, gender=split.gender)
+
+
+def _appositive_role(head: Token, appos: Token) -> str | None:
+    """The appositive's words as the role ("Tomas Berg, a spokesman for the union")."""
+    doc = head.doc
+    # The tagger sometimes splits one appositive into several ("an ex - professor").
+    last = max((c for c in head.rights if c.dep_ == "appos"), key=lambda c: c.i)
+    a_toks = list(doc[appos.left_edge.i : last.right_edge.i + 1])
+    while a_toks and (a_toks[-1].is_punct):
+        a_toks.pop()
+    while a_toks and a_toks[0].lower_ in {"the", "a", "an"}:
+        a_toks.pop(0)
+    if not a_toks:
+        return None
+    s, e = _span_chars(a_toks)
+    return _text(doc)[s:e]
+
+
+def mention_for(head: Token) -> MentionInfo:
+    """Describe the subject phrase headed by `head`: name vs role vs description."""
+    low = head.lower_
+    if low in PRONOUNS or low in {"his", "their"}:
+        return _pronoun_mention(head)
+    if low in _VOICED:
+        owner = next((c for c in head.children if c.dep_ == "poss"), None)
+        if owner is not None and (
+            owner.tag_ in {"NNP", "NNPS"} or owner.lower_ in PRONOUNS | {"his", "their"}
+        ):
+            return mention_for(owner)  # "Sanders's argument", "his remarks": Sanders, he
+    doc = head.doc
+    left, right, appos = _core_bounds(head)
+    core = list(doc[left : right + 1])
     span = _span_chars(core)
-    text = _text(doc)[span[0] : span[1]]
-    gender = None
     if appos is not None and appos.tag_ == "NNP" and is_titleish(head.text):
         # "The Podesta Group's CEO, Kimberley Fritts,": the appositive is the name.
         inner = mention_for(appos)
         inner.role = _text(doc)[doc[left].idx : span[1]].removeprefix("The ").removeprefix("the ")
         return inner
     if _is_proper(head):
-        phrase_start = doc[left].idx
-        phrase = _text(doc)[phrase_start : head.idx + len(head.text)]
-        split = split_name(phrase)
-        # Classified by the name itself: "Fox Business moderator Gerard Baker" is a person.
-        named = phrase[split.start : split.end].split() if split else [t.text for t in core]
-        kind = classify_noun_phrase(named, head.text, head.tag_, True)
-        # "The New York Post", "the Justice Department": the whole phrase is the name.
-        the_name = doc[left].lower_ == "the" and all(
-            t.text[:1].isupper() or t.is_punct for t in doc[left + 1 : head.i + 1]
-        )
-        if split is None or kind != "person" or the_name:
-            name = _text(doc)[span[0] : span[1]]
-            if name.lower().startswith("the "):
-                name = name[4:]
-            kind = "organisation" if kind == "person" else kind
-        else:
-            span = (phrase_start + split.start, phrase_start + split.end)
-            name = text = _text(doc)[span[0] : span[1]]
-            role, gender = split.role, split.gender
+        m = _proper_mention(head, left, core, span)
     elif appos is not None and appos.tag_ == "NNP" and _person_appositive(appos):
         # "The minister, Ines Morales, said", "an Israeli blogger, Tal Schneider": the
         # appositive is the name, the head the role.
@@ -206,30 +243,13 @@ def mention_for(head: Token) -> MentionInfo:
         return inner
     else:
         kind = classify_noun_phrase([t.text for t in core], head.text, head.tag_, False)
-        if head.lower_ in ROLE_NOUNS:
-            role = head.lower_
+        role = head.lower_ if head.lower_ in ROLE_NOUNS else None
+        m = MentionInfo(span, _text(doc)[span[0] : span[1]], kind, role=role)
     if appos is not None:
-        # The tagger sometimes splits one appositive into several ("an ex - professor").
-        last = max((c for c in head.rights if c.dep_ == "appos"), key=lambda c: c.i)
-        a_toks = list(doc[appos.left_edge.i : last.right_edge.i + 1])
-        while a_toks and (a_toks[-1].is_punct):
-            a_toks.pop()
-        while a_toks and a_toks[0].lower_ in {"the", "a", "an"}:
-            a_toks.pop(0)
-        if a_toks:
-            s, e = _span_chars(a_toks)
-            role = _text(doc)[s:e]
-    plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
-    return MentionInfo(
-        span,
-        text,
-        kind,
-        name=name,
-        role=role,
-        plural=plural,
-        head_lower=head.lower_,
-        gender=gender,
-    )
+        m.role = _appositive_role(head, appos) or m.role
+    m.plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
+    m.head_lower = head.lower_
+    return m
 
 
 def _person_appositive(appos: Token) -> bool:
