@@ -20,7 +20,7 @@ from .fastpath import (
     view_attribution,
 )
 from .gate import CueGate, features, load_gate
-from .lexicon import PREFILTER_FORMS, cue_word_positions, learned_prefilter
+from .lexicon import NAME_ABBREVIATIONS, PREFILTER_FORMS, cue_word_positions, learned_prefilter
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
 from .rules import RawAttribution, sentence_attributions
 from .speakers import MentionInfo, SpeakerResolver
@@ -37,7 +37,9 @@ _GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|", "colon|")
 # Constructions anchored by a quotation, not by a cue word: kept without the gate.
 _UNGATED = {"colon"}
 # Title and initial abbreviations ("Mr. Jones", "Dennis B. Ross") do not end a sentence.
-_ABBREV_DOT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Jr|Sr|St|Rev|Prof|[A-Z])\.")
+_ABBREV_DOT = re.compile(
+    r"\b(?:" + "|".join(sorted(w.capitalize() for w in NAME_ABBREVIATIONS)) + r"|[A-Z])\."
+)
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
 _COLON_QUOTE = re.compile(r"\w:\s*[“\"]")
 # The rest of a bare cue's paragraph, then the next paragraph's opening quote mark.

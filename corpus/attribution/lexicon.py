@@ -670,7 +670,11 @@ ROLE_NOUNS = set(
 )
 
 # Honorifics, also abbreviations whose dot does not end a sentence (quotes.py).
-HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen"})
+# The one list of honorifics; courtesy titles are no part of a person's key ("Mr. X" is X).
+COURTESY_TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof"})
+HONORIFICS = COURTESY_TITLES | {"sen", "rep", "gov", "gen"}
+# Abbreviations written before or after a name: their dot ends no sentence ("Lt. Col. X").
+NAME_ABBREVIATIONS = HONORIFICS | {"lt", "col", "jr", "sr", "st", "rev"}
 # Honorifics that tell a person's gender ("Mrs. Clinton" is not "Mr. Clinton").
 GENDER_HONORIFICS = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "dame": "f"}
 

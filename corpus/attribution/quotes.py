@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import HONORIFICS
+from .lexicon import NAME_ABBREVIATIONS
 
 OPEN_CURLY = "“«"
 CLOSE_CURLY = "”»"
@@ -142,10 +142,7 @@ def find_quotes(text: str, paras: list[tuple[int, int]] | None = None) -> list[Q
     return [q for q in spans if q.end - q.start > 1]
 
 
-_ABBREV = HONORIFICS | {
-    "st",
-    "jr",
-    "sr",
+_ABBREV = NAME_ABBREVIATIONS | {
     "inc",
     "co",
     "corp",
@@ -167,11 +164,8 @@ _ABBREV = HONORIFICS | {
     "oct",
     "nov",
     "dec",
-    "lt",
-    "col",
     "capt",
     "sgt",
-    "rev",
     "mt",
     "ft",
     "d.c",

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from .lexicon import CUE_FORMS, GENDER_HONORIFICS, GROUP_NOUNS, ORG_NOUNS, ROLE_NOUNS, TITLE_WORDS
+from .lexicon import (
+    COURTESY_TITLES,
+    CUE_FORMS,
+    GENDER_HONORIFICS,
+    GROUP_NOUNS,
+    ORG_NOUNS,
+    ROLE_NOUNS,
+    TITLE_WORDS,
+)
 from .orgs import OrgIndex, description_kind, org_like_name
 
 # Kinds of organisation that speak often enough for "the company said" to mean the
@@ -73,7 +81,7 @@ def speaker_key(name: str) -> str:
     s = "".join(c for c in s if not unicodedata.combining(c)).lower()
     s = re.sub(r"[’']s\b", "", s)
     words = re.findall(r"[a-z0-9]+", s)
-    while words and (words[0] in _DETS or words[0] in {"mr", "mrs", "ms", "dr", "prof"}):
+    while words and (words[0] in _DETS or words[0] in COURTESY_TITLES):
         words = words[1:]
     return " ".join(words)
 
@@ -364,18 +372,12 @@ _FEMALE_TEXT = """mary patricia jennifer linda elizabeth barbara susan jessica s
     sonia ruth kamala tulsi marine angela theresa"""
 _FEMALE = set(_FEMALE_TEXT.split())
 _FIRST_NAMES = _MALE | _FEMALE
+# Honorifics as written in a name ("Mrs." too), and the peerage's titles.
 _TITLE_GENDER = {
-    "mr": "m",
-    "mr.": "m",
-    "mrs": "f",
-    "mrs.": "f",
-    "ms": "f",
-    "ms.": "f",
-    "miss": "f",
-    "sir": "m",
+    **GENDER_HONORIFICS,
+    **{f"{h}.": GENDER_HONORIFICS[h] for h in ("mr", "mrs", "ms")},
     "lord": "m",
     "lady": "f",
-    "dame": "f",
 }
 _ROLE_GENDER = {
     "spokeswoman": "f",
