@@ -21,13 +21,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/attribot run --bootstrap-sample
 
+# Packages the type checker covers (pyproject.toml [tool.mypy]).
+TYPED := corpus
+
 test: $(STAMP)
 	$(BIN)/ruff check corpus retrieval bot tests bench
+	$(BIN)/mypy $(TYPED)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check corpus retrieval bot tests bench
 	$(BIN)/ruff format --check corpus retrieval bot tests bench
+	$(BIN)/mypy $(TYPED)
 
 format: $(STAMP)
 	$(BIN)/ruff format corpus retrieval bot tests bench

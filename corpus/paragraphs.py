@@ -72,17 +72,17 @@ def _pack(
 ) -> list[tuple[int, int]]:
     """Greedily join consecutive sentences into chunks that fit the model's input."""
     chunks: list[tuple[int, int]] = []
-    cur_start = cur_end = None
+    cur: tuple[int, int] | None = None
     for s, e in spans:
-        if cur_start is None:
-            cur_start, cur_end = s, e
-        elif count(text[cur_start:e]) <= max_tokens:
-            cur_end = e
+        if cur is None:
+            cur = (s, e)
+        elif count(text[cur[0] : e]) <= max_tokens:
+            cur = (cur[0], e)
         else:
-            chunks.append((cur_start, cur_end))
-            cur_start, cur_end = s, e
-    if cur_start is not None:
-        chunks.append((cur_start, cur_end))
+            chunks.append(cur)
+            cur = (s, e)
+    if cur is not None:
+        chunks.append(cur)
     return chunks
 
 

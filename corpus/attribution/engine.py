@@ -108,6 +108,10 @@ def _as_written(text: str, attrs: list[Attribution]) -> list[Attribution]:
     return attrs
 
 
+def _source_end(it: _Item) -> int:
+    return it.source.span[1] if it.source is not None else 0
+
+
 def _continue_paragraphs(
     text: str,
     paras: list[tuple[int, int]],
@@ -135,8 +139,8 @@ def _continue_paragraphs(
         before = [a for a in items if prev_s <= a.cue[0] < prev_e and a.source is not None]
         if not before or len(text[q.start : q.end].split()) < 3:
             continue
-        a = max(before, key=lambda x: max(x.cue[1], x.content[1], x.source.span[1]))
-        tail = text[max(a.cue[1], a.content[1], a.source.span[1]) : prev_e]
+        a = max(before, key=lambda x: max(x.cue[1], x.content[1], _source_end(x)))
+        tail = text[max(a.cue[1], a.content[1], _source_end(a)) : prev_e]
         if len(tail) > 80 or any(c in tail for c in '“”"') or cue_word_positions(tail, forms):
             continue  # the paragraph goes on after the attribution
         out.append(

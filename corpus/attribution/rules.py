@@ -306,9 +306,10 @@ def _subject(v: Token) -> Token | None:
                 if cur.dep_ != "relcl":
                     return None
                 noun = cur.head
-                if noun.lower_ in _SPOKEN and _issued(noun) is not None:
+                giver = _issued(noun) if noun.lower_ in _SPOKEN else None
+                if giver is not None:
                     # "Trump gave a speech that attacked X": the speech is Trump's words
-                    return _subject(_issued(noun))
+                    return _subject(giver)
                 return noun
             if subj.lower_ in EXPLETIVES:
                 # "It said on Friday that ...", "“...,” it added": the active subject of a
@@ -346,8 +347,9 @@ def _subject(v: Token) -> Token | None:
             continue
         if cur.dep_ == "acl" and cur.tag_ == "VBG" and cur.head.tag_.startswith("NN"):
             noun = cur.head
-            if noun.lower_ in _DOCUMENTS and _issued(noun) is not None:
-                cur = _issued(noun)  # "X issued a statement saying": X
+            giver = _issued(noun) if noun.lower_ in _DOCUMENTS else None
+            if giver is not None:
+                cur = giver  # "X issued a statement saying": X
                 continue
             return noun  # "super PACs backing X", "those describing themselves"
         break
@@ -680,7 +682,10 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
       gprep   verb + preposition   "pointed to X", "took a swipe at X" (key "pointed to")
       gadj    adjective + prep     "is critical of X", "proud of X" (key "critical of")"""
     doc = t.doc
-    comp = rule = None
+    head: Token | None = None  # the complement's head
+    comp: list[Token] | None = None
+    rule = ""
+    subj: Token | None = None
     word = t.lower_
     if t.tag_.startswith("VB"):
         if not t.n_rights:  # every construction below needs a dependent after the verb
@@ -688,26 +693,26 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
         rights = list(t.rights)
         for c in rights:
             if c.dep_ == "ccomp":
-                comp, rule = c, "gen"
+                head, rule = c, "gen"
                 break
             if c.dep_ == "xcomp" and any(x.dep_ == "aux" and x.lower_ == "to" for x in c.children):
-                comp, rule = c, "gxcomp"
+                head, rule = c, "gxcomp"
                 break
-        if comp is None:
+        if head is None:
             obj = next((c for c in rights if c.dep_ == "dobj"), None)
             if obj is not None and obj.lower_ not in _NOT_CONTENT:
-                comp, rule = obj, "gdobj"
-        if comp is not None:
+                head, rule = obj, "gdobj"
+        if head is not None:
             if allow is not None and not allow(rule, word):
                 return None
-            comp = list(comp.subtree)
+            comp = list(head.subtree)
         else:
             prep = next(
                 (c for c in rights if c.dep_ == "prep" and c.lower_ in _GEN_PREPS),
                 None,
             )
             obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
-            if obj is not None and obj.lower_ not in _NOT_CONTENT:
+            if prep is not None and obj is not None and obj.lower_ not in _NOT_CONTENT:
                 rule, word = "gprep", f"{word} {prep.lower_}"
                 if allow is not None and not allow(rule, word):
                     return None
@@ -716,7 +721,7 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
     elif t.tag_ == "JJ" and t.dep_ == "acomp":
         prep = next((c for c in t.children if c.dep_ == "prep" and c.lower_ in _GEN_PREPS), None)
         obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
-        if obj is None or obj.lower_ in EXPLETIVES:
+        if prep is None or obj is None or obj.lower_ in EXPLETIVES:
             return None
         rule, word = "gadj", f"{word} {prep.lower_}"
         if allow is not None and not allow(rule, word):
@@ -967,6 +972,7 @@ def _parenthetical(t: Token, lemma: str) -> tuple[bool, RawAttribution | None]:
     inner = [x for x in sub if not x.is_punct] or sub
     host_tok = _parenthetical_host(t, inner)
     host = list(host_tok.subtree)
+    cont: tuple[int, int] | None
     if (
         host_tok.i != t.head.i
         or t.head.i > t.i

@@ -200,10 +200,10 @@ def _person_mentions(
         if surnames
         else None
     )
-    for m in alone.finditer(text) if alone else ():
-        k = bisect.bisect_right(starts, m.start()) - 1
-        if k < 0 or found[k].end <= m.start():  # not inside a full name
-            found.append(PersonMention(m.start(), m.end(), None, m.group()))
+    for hit in alone.finditer(text) if alone else ():
+        k = bisect.bisect_right(starts, hit.start()) - 1
+        if k < 0 or found[k].end <= hit.start():  # not inside a full name
+            found.append(PersonMention(hit.start(), hit.end(), None, hit.group()))
     out = sorted(
         (
             m
@@ -658,7 +658,9 @@ class SpeakerResolver:
             if h == head and off < pos:
                 names.setdefault(speaker_key(full), (full, phrase))
         if len(names) > 1 and mods:
-            names = {k: v for k, v in names.items() if set(mods) <= set(v[1].lower().split())}
+            names = {
+                k: v for k, v in names.items() if set(mods) <= set((v[1] or "").lower().split())
+            }
         # Two different people with that role: ambiguous, so no guess.
         if len(names) != 1:
             return None
