@@ -6,12 +6,10 @@ import re
 from collections.abc import Callable
 
 from corpus.models import Paragraph
+from corpus.text import split_sentences
 
 _BLANK_LINES = re.compile(r"\n[ \t\r]*\n")
 _TERMINAL = re.compile(r"[.!?:…\"'”’)\]]\s*$")
-# A sentence ends at . ! ? (optionally followed by a closing quote or bracket), before a space
-# and something that can start a sentence.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
 def _approx_tokens(text: str) -> int:
@@ -54,17 +52,6 @@ def _one_paragraph_per_line(text: str, lines: list[tuple[int, int]]) -> bool:
         return False
     ending = sum(1 for s, e in lines if _TERMINAL.search(text[s:e]))
     return ending / len(lines) >= 0.8
-
-
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans of text[start:end] with offsets into `text`."""
-    end = len(text) if end is None else end
-    spans, pos = [], start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        spans.append(_trim(text, pos, match.start() + len(match.group(0).rstrip())))
-        pos = match.end()
-    spans.append(_trim(text, pos, end))
-    return [(s, e) for s, e in spans if s < e]
 
 
 def _pack(
@@ -147,7 +134,8 @@ def split_paragraphs(
         if count(text[s:e]) <= max_tokens:
             pieces.append((s, e))
         else:
-            pieces.extend(_pack(text, split_sentences(text, s, e), max_tokens, count))
+            sentences = [_trim(text, a, b) for a, b in split_sentences(text, s, e)]
+            pieces.extend(_pack(text, [(a, b) for a, b in sentences if a < b], max_tokens, count))
     return [
         Paragraph(doc_id=doc_id, index=i, text=text[s:e], start=s, end=e)
         for i, (s, e) in enumerate(pieces)

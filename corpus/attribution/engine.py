@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from corpus.models import Attribution
 from corpus.paragraphs import unwrap
+from corpus.text import NAME_ABBREVIATIONS, split_sentences
 
 from .fastpath import (
     fast_attributions,
@@ -20,8 +21,8 @@ from .fastpath import (
     view_attribution,
 )
 from .gate import CueGate, features, load_gate
-from .lexicon import NAME_ABBREVIATIONS, PREFILTER_FORMS, cue_word_positions, learned_prefilter
-from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
+from .lexicon import PREFILTER_FORMS, cue_word_positions, learned_prefilter
+from .quotes import QuoteSpan, find_quotes, paragraph_bounds
 from .rules import RawAttribution, sentence_attributions
 from .speakers import MentionInfo, SpeakerResolver
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
+from corpus.text import HONORIFICS  # the one honorific list
+
 # Verbs of saying / reporting: a clausal complement after them is attributed content.
 SPEECH_LEMMAS = [
     "say",
@@ -670,11 +672,7 @@ ROLE_NOUNS = set(
 )
 
 # Honorifics, also abbreviations whose dot does not end a sentence (quotes.py).
-# The one list of honorifics; courtesy titles are no part of a person's key ("Mr. X" is X).
-COURTESY_TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof"})
-HONORIFICS = COURTESY_TITLES | {"sen", "rep", "gov", "gen"}
-# Abbreviations written before or after a name: their dot ends no sentence ("Lt. Col. X").
-NAME_ABBREVIATIONS = HONORIFICS | {"lt", "col", "jr", "sr", "st", "rev"}
+
 # Honorifics that tell a person's gender ("Mrs. Clinton" is not "Mr. Clinton").
 GENDER_HONORIFICS = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "dame": "f"}
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from corpus.text import COURTESY_TITLES
+
 from .lexicon import (
-    COURTESY_TITLES,
     CUE_FORMS,
     GENDER_HONORIFICS,
     GROUP_NOUNS,
