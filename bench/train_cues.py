@@ -118,13 +118,14 @@ def main(argv: list[str] | None = None) -> int:
         docs = docs[: args.limit]
     att = Attributor()
     if att._gate is not None:  # the shipped gate's learned words are not hand prefilter
-        PREFILTER_FORMS.difference_update(att._gate.prefilter_add)
-        PREFILTER_FORMS.update(att._gate.prefilter_drop)
+        att.prefilter = (PREFILTER_FORMS - set(att._gate.prefilter_add)) | set(
+            att._gate.prefilter_drop
+        )
     att._gate = None
     att._parse_all = True
     att._trace = []
     preds = att.extract_many(t for _, t, _ in docs)
-    base_pref = set(PREFILTER_FORMS)
+    base_pref = set(att.prefilter)
     rows: list[tuple[int, list[str], int]] = []  # (doc, features, hit)
     anonymous: list[bool] = []  # per row: no speaker, and not a quotation
     forms: list[tuple[int, list[str], str, int]] = []  # (doc, features, cue form, hit)

@@ -6,14 +6,12 @@ import re
 from collections.abc import Callable
 
 from corpus.models import Paragraph
+from corpus.text import split_sentences
 
 _BLANK_LINES = re.compile(r"\n[ \t\r]*\n")
 _TERMINAL = re.compile(r"[.!?:…\"'”’)\]]\s*$")
 # A quotation signed with a dash and a name ("“…” ― Jane Doe, 34") ends its paragraph too.
 _SIGNED_END = re.compile(r"[”\"]\s*[―—–-]{1,2}\s*[A-Z][^\n“”\"]{1,80}$")
-# A sentence ends at . ! ? (optionally followed by a closing quote or bracket), before a space
-# and something that can start a sentence.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
 def _approx_tokens(text: str) -> int:
@@ -58,33 +56,22 @@ def _one_paragraph_per_line(text: str, lines: list[tuple[int, int]]) -> bool:
     return ending / len(lines) >= 0.8
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans of text[start:end] with offsets into `text`."""
-    end = len(text) if end is None else end
-    spans, pos = [], start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        spans.append(_trim(text, pos, match.start() + len(match.group(0).rstrip())))
-        pos = match.end()
-    spans.append(_trim(text, pos, end))
-    return [(s, e) for s, e in spans if s < e]
-
-
 def _pack(
     text: str, spans: list[tuple[int, int]], max_tokens: int, count: Callable[[str], int]
 ) -> list[tuple[int, int]]:
     """Greedily join consecutive sentences into chunks that fit the model's input."""
     chunks: list[tuple[int, int]] = []
-    cur_start = cur_end = None
+    cur: tuple[int, int] | None = None
     for s, e in spans:
-        if cur_start is None:
-            cur_start, cur_end = s, e
-        elif count(text[cur_start:e]) <= max_tokens:
-            cur_end = e
+        if cur is None:
+            cur = (s, e)
+        elif count(text[cur[0] : e]) <= max_tokens:
+            cur = (cur[0], e)
         else:
-            chunks.append((cur_start, cur_end))
-            cur_start, cur_end = s, e
-    if cur_start is not None:
-        chunks.append((cur_start, cur_end))
+            chunks.append(cur)
+            cur = (s, e)
+    if cur is not None:
+        chunks.append(cur)
     return chunks
 
 
@@ -149,7 +136,8 @@ def split_paragraphs(
         if count(text[s:e]) <= max_tokens:
             pieces.append((s, e))
         else:
-            pieces.extend(_pack(text, split_sentences(text, s, e), max_tokens, count))
+            sentences = [_trim(text, a, b) for a, b in split_sentences(text, s, e)]
+            pieces.extend(_pack(text, [(a, b) for a, b in sentences if a < b], max_tokens, count))
     return [
         Paragraph(doc_id=doc_id, index=i, text=text[s:e], start=s, end=e)
         for i, (s, e) in enumerate(pieces)

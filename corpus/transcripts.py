@@ -120,7 +120,7 @@ def _cues(text: str, fmt: str) -> list[tuple[str | None, str]]:
             continue
         body = lines[ti + 1 :]
         speaker: str | None = None
-        parts = []
+        parts: list[str] = []
         for ln in body:
             v = _VOICE.search(ln)
             if v:

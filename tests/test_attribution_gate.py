@@ -66,3 +66,14 @@ def test_adverbial_before_quote_and_glued_quote_marks(att):
     assert a.quote == "The bridge will open in May." and a.mention == "the mayor"
     (b,) = att.extract("Ortiz said,“We are ready for the opening.”")
     assert b.mention == "Ortiz" and b.quote.startswith("We are ready")
+
+
+def test_learned_prefilter_belongs_to_the_engine_not_the_lexicon(att, gate):
+    from corpus.attribution import lexicon
+
+    added = [w for w in gate.prefilter_add if w not in lexicon.PREFILTER_FORMS]
+    assert added, "the shipped gate adds learned words"
+    assert set(added) <= att.prefilter
+    assert not set(gate.prefilter_drop) & att.prefilter
+    assert isinstance(lexicon.PREFILTER_FORMS, frozenset)
+    assert not set(added) & lexicon.PREFILTER_FORMS  # creating engines changed nothing there

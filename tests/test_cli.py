@@ -171,6 +171,8 @@ def test_attribute_text_on_bundled_transcript(sample_corpus):
     assert {"Rosa Delgado", "Arjun Mehta", "Claire Dubois"} <= speakers
     for a in record["attributions"]:
         assert record["text"][a["quote_span"][0] : a["quote_span"][1]] == a["quote"]
+        # The contract: these keys and no others (Attribution.construction is internal).
+        assert set(a) == {"quote", "quote_span", "speaker", "speaker_span", "role", "cue", "kind"}
 
 
 @pytest.mark.parametrize("args", [("stats",), ("ask", "anything")])

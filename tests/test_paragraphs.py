@@ -1,4 +1,5 @@
-from corpus.paragraphs import split_paragraphs, split_sentences
+from corpus.paragraphs import split_paragraphs
+from corpus.text import split_sentences
 
 
 def test_blank_lines_separate_paragraphs_with_exact_offsets():

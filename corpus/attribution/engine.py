@@ -7,12 +7,13 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 
 from corpus.models import Attribution
 from corpus.paragraphs import unwrap
+from corpus.text import NAME_ABBREVIATIONS, split_sentences
 
-from . import lexicon
 from .fastpath import (
     fast_attributions,
     label_attribution,
@@ -21,8 +22,8 @@ from .fastpath import (
     view_attribution,
 )
 from .gate import CueGate, features, load_gate
-from .lexicon import cue_word_positions
-from .quotes import QuoteSpan, find_quotes, paragraph_bounds, split_sentences
+from .lexicon import PREFILTER_FORMS, cue_word_positions, learned_prefilter
+from .quotes import QuoteSpan, find_quotes, paragraph_bounds
 from .rules import RawAttribution, sentence_attributions
 from .speakers import MentionInfo, SpeakerResolver, named_after_description
 
@@ -38,7 +39,9 @@ _GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|", "colon|")
 # Constructions anchored by a quotation, not by a cue word: kept without the gate.
 _UNGATED = {"colon", "namecolon"}
 # Title and initial abbreviations ("Mr. Jones", "Dennis B. Ross") do not end a sentence.
-_ABBREV_DOT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Jr|Sr|St|Rev|Prof|[A-Z])\.")
+_ABBREV_DOT = re.compile(
+    r"\b(?:" + "|".join(sorted(w.capitalize() for w in NAME_ABBREVIATIONS)) + r"|[A-Z])\."
+)
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
 _COLON_QUOTE = re.compile(r"\w:\s*[“\"]")
 # The rest of a bare cue's paragraph, then the next paragraph's opening quote mark.
@@ -59,11 +62,39 @@ class _Item:
     how: str = ""  # construction that produced it (Attribution.construction)
 
 
-def _finite_cues(text: str) -> int:
+@dataclass(slots=True)
+class _Scan:
+    """One text read without a parse (Attributor._scan)."""
+
+    paras: list[tuple[int, int]]
+    quotes: list[QuoteSpan] = field(default_factory=list)
+    # (candidate, sentence offset, construction): for the gate, and kept without it
+    gated: list[tuple[RawAttribution, int, str]] = field(default_factory=list)
+    ungated: list[tuple[RawAttribution, int, str]] = field(default_factory=list)
+    parse: list[tuple[int, str]] = field(default_factory=list)  # (sentence offset, sentence)
+
+
+@dataclass(slots=True)
+class _Found:
+    """One text's kept candidates, as the parallel lists _assemble takes."""
+
+    raws: list[RawAttribution] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    feats: list[list[str]] = field(default_factory=list)
+    hows: list[str] = field(default_factory=list)
+
+    def add(self, r: RawAttribution, off: int, f: list[str], how: str) -> None:
+        self.raws.append(r)
+        self.offsets.append(off)
+        self.feats.append(f)
+        self.hows.append(how)
+
+
+def _finite_cues(text: str, forms: AbstractSet[str]) -> int:
     """Cue words in `text` that could start another attribution: participles and "asked"
     ("she said, describing ...", "he said when asked about ...") are the same speaker's."""
     n = 0
-    for i in cue_word_positions(text):
+    for i in cue_word_positions(text, forms):
         m = re.match(r"[A-Za-z]+", text[i:])
         if m and not m.group().endswith("ing") and m.group().lower() != "asked":
             n += 1
@@ -79,12 +110,17 @@ def _as_written(text: str, attrs: list[Attribution]) -> list[Attribution]:
     return attrs
 
 
+def _source_end(it: _Item) -> int:
+    return it.source.span[1] if it.source is not None else 0
+
+
 def _continue_paragraphs(
     text: str,
     paras: list[tuple[int, int]],
     quotes: list[QuoteSpan],
     consumed: set[int],
     items: list[_Item],
+    forms: AbstractSet[str],
 ) -> list[_Item]:
     """A paragraph that is one quote and nothing else continues the speaker of the
     paragraph before, when that paragraph ends with their attribution ("“A,” Smith
@@ -105,9 +141,9 @@ def _continue_paragraphs(
         before = [a for a in items if prev_s <= a.cue[0] < prev_e and a.source is not None]
         if not before or len(text[q.start : q.end].split()) < 3:
             continue
-        a = max(before, key=lambda x: max(x.cue[1], x.content[1], x.source.span[1]))
-        tail = text[max(a.cue[1], a.content[1], a.source.span[1]) : prev_e]
-        if len(tail) > 80 or any(c in tail for c in '“”"') or cue_word_positions(tail):
+        a = max(before, key=lambda x: max(x.cue[1], x.content[1], _source_end(x)))
+        tail = text[max(a.cue[1], a.content[1], _source_end(a)) : prev_e]
+        if len(tail) > 80 or any(c in tail for c in '“”"') or cue_word_positions(tail, forms):
             continue  # the paragraph goes on after the attribution
         out.append(
             _Item(
@@ -139,7 +175,11 @@ def _split_coordinated(text: str, items: list[_Item]) -> None:
 
 
 def _quote_verb_across(
-    text: str, quotes: list[QuoteSpan], sents: list[tuple[int, int]], k: int
+    text: str,
+    quotes: list[QuoteSpan],
+    sents: list[tuple[int, int]],
+    k: int,
+    forms: AbstractSet[str],
 ) -> RawAttribution | None:
     """ "“Thank you all!” Ortiz shouted.": the splitter ends a sentence at "!”" before a
     capital, so a quote ending in "!" or "?" is read together with the sentence after it."""
@@ -148,7 +188,7 @@ def _quote_verb_across(
     if k + 1 >= len(sents) or sent[-2:-1] not in ("!", "?") or sent[-1:] not in '”"':
         return None
     joined = text[ss : sents[k + 1][1]].rstrip()
-    if any(not _in_quote(quotes, ss + h) for h in cue_word_positions(joined)):
+    if any(not _in_quote(quotes, ss + h) for h in cue_word_positions(joined, forms)):
         return None  # a cue of the lexicon: the bare-cue path takes the quote
     return quote_verb_attribution(joined)
 
@@ -183,6 +223,255 @@ def _features(r: RawAttribution, text: str, off: int) -> list[str]:
     )
 
 
+def _items(
+    quotes: list[QuoteSpan],
+    raws: list[RawAttribution],
+    offs: list[int],
+    feats: list[list[str]],
+    hows: list[str],
+) -> tuple[list[_Item], list[_Item]]:
+    """Candidates in text offsets, as (attributions with content, bare cues). A cue inside
+    someone's quote is dropped (the quote is the attribution), and so is a pronoun source
+    inside one."""
+    items: list[_Item] = []
+    bare: list[_Item] = []
+    for r, off, f, how in zip(raws, offs, feats, hows, strict=True):
+        cue = (r.cue[0] + off, r.cue[1] + off)
+        if _in_quote(quotes, cue[0]):
+            continue
+        src = _shift(r.source, off)
+        if src is not None and _in_quote(quotes, src.span[0]) and src.pronoun:
+            src = None
+        it = _Item(
+            (r.content[0] + off, r.content[1] + off),
+            cue,
+            r.cue_text,
+            src,
+            key=f"{r.rule}|{r.lemma.lower()}",
+            feats=f,
+            how=how,
+        )
+        if r.rule == "signed":
+            it.kind = "direct"  # a signed quotation, whatever marks open it
+        (bare if r.bare else items).append(it)
+    return items, bare
+
+
+def _drop_nested(items: list[_Item]) -> list[_Item]:
+    """A cue sitting inside another attribution's content is nested: keep the outer one.
+    Candidates of the generic constructions (gate.py) never displace the others: they only
+    fill in where nothing else was found."""
+    items = [
+        a
+        for a in items
+        if not any(
+            b is not a
+            and b.content[0] <= a.cue[0] < b.content[1]
+            and (b.content[1] - b.content[0]) > (a.content[1] - a.content[0])
+            and not b.key.startswith(_GENERIC)
+            for b in items
+        )
+    ]
+    base = [a for a in items if not a.key.startswith(_GENERIC)]
+    return base + [
+        a
+        for a in items
+        if a.key.startswith(_GENERIC)
+        and not any(a.content[0] < b.content[1] and b.content[0] < a.content[1] for b in base)
+    ]
+
+
+def _quote_after_colon(text: str, it: _Item, q: QuoteSpan, s: int, e: int) -> bool:
+    """ "X listed the rules: “A,” he said": the cue after the quote is about the quote, not
+    the clause introducing it."""
+    close = q.close_at + 1 if q.close_at is not None else q.end
+    return (
+        q.close_at is not None
+        and s < q.open_at
+        and e <= close + 1
+        and it.cue[0] > q.close_at
+        and text[s : q.open_at].rstrip().endswith(":")
+        and _GAP_AFTER_QUOTE.match(
+            text,
+            q.close_at + 1,
+            min(it.cue[0], it.source.span[0]) if it.source else it.cue[0],
+        )
+        is not None
+    )
+
+
+def _link_quotes(text: str, quotes: list[QuoteSpan], items: list[_Item]) -> set[int]:
+    """Content that is a quote becomes that quote (direct); content that overlaps one is
+    mixed. Returns the indexes of the quotes so claimed."""
+    consumed: set[int] = set()
+    for it in items:
+        s, e = it.content
+        m = _THAT.match(text, s, e)
+        if m:
+            s = m.end()
+        it.content = (s, e)
+        for qi, q in enumerate(quotes):
+            close = q.close_at + 1 if q.close_at is not None else q.end
+            if (q.open_at <= s and e <= close + 1 and s < q.end) or (
+                q.start < e and s < q.end and _quote_after_colon(text, it, q, s, e)
+            ):
+                it.content, it.kind = (q.start, q.end), "direct"
+                it.how += "+quote"
+                consumed.add(qi)
+                break
+            if q.start < e and s < q.end:
+                it.kind = "mixed"
+                consumed.add(qi)
+    return consumed
+
+
+def _bare_quote(
+    text: str, quotes: list[QuoteSpan], b: _Item, consumed: set[int], forms: AbstractSet[str]
+) -> int | None:
+    """The unclaimed quote a bare cue ("..., he said." / "He said: ...") takes: the one
+    right before it, else the one right after it (past a short adverbial), else the one
+    opening the next paragraph when the cue ends its own."""
+    bs = min(b.cue[0], b.source.span[0]) if b.source else b.cue[0]
+    be = max(b.cue[1], b.source.span[1]) if b.source else b.cue[1]
+    best = None
+    for qi, q in enumerate(quotes):
+        if qi in consumed:
+            continue
+        between = text[be : q.open_at]
+        if (
+            q.close_at is not None
+            and q.close_at < bs
+            and _GAP_AFTER_QUOTE.match(text, q.close_at + 1, bs)
+            and "\n" not in text[q.close_at : bs]
+        ):
+            best = qi
+        elif (
+            q.open_at >= be
+            and (
+                _GAP_BEFORE_QUOTE.match(between)
+                or (_GAP_ADVERBIAL.match(between) and not cue_word_positions(between, forms))
+            )
+            and between.count("\n") <= 0
+        ):
+            return qi
+        elif q.open_at >= be and _NEXT_PARAGRAPH_QUOTE.match(between):
+            # "Smith said after the game.\n“We never gave up.”": the cue ends its
+            # paragraph and the next paragraph opens with the quote.
+            return qi if not cue_word_positions(between, forms) else best
+    return best
+
+
+def _link_bare_cues(
+    text: str,
+    quotes: list[QuoteSpan],
+    bare: list[_Item],
+    consumed: set[int],
+    forms: AbstractSet[str],
+) -> list[_Item]:
+    """Bare cues that take an adjacent unclaimed quote (_bare_quote), as direct quotes."""
+    out = []
+    for b in bare:
+        best = _bare_quote(text, quotes, b, consumed, forms)
+        if best is not None:
+            q = quotes[best]
+            consumed.add(best)
+            b.content, b.kind = (q.start, q.end), "direct"
+            b.how += "+quote"
+            out.append(b)
+    return out
+
+
+def _continued(prev: list[_Item]) -> _Item:
+    """The attribution a following quote would continue: the last one before it; after a
+    participle ("“A,” she said, describing X. “B.”") B goes on with quote A, not with the
+    participle's content."""
+    a = max(prev, key=lambda x: x.content[1])
+    if a.kind != "direct" and a.source is not None:
+        quoted = [
+            x
+            for x in prev
+            if x.kind == "direct" and x.source is not None and x.source.span == a.source.span
+        ]
+        a = max(quoted, key=lambda x: x.content[1]) if quoted else a
+    return a
+
+
+# After a pronoun speaker, the other pronouns that would name someone else.
+_OTHER_SPEAKERS = {
+    "": r"\b(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e)\b",
+    "he": r"\b(?:[Ss]he|[Tt]hey|I|[Ww]e)\b",
+    "she": r"\b(?:[Hh]e|[Tt]hey|I|[Ww]e)\b",
+    "they": r"\b(?:[Hh]e|[Ss]he|I|[Ww]e)\b",
+}
+
+
+def _own_tail(text: str, a: _Item, q: QuoteSpan, forms: AbstractSet[str]) -> bool:
+    """ "“A,” said Ross, a former adviser to Mr. Obama. “B.”": between quote A (from after
+    its closing mark) and quote B, the speaker's cue and appositive but no other cue word and
+    no other speaker. The speaker's own mention is no other speaker ("“A,” he said, adding
+    ... “B.”"); after a pronoun speaker, later pronouns of the same person are neither."""
+    t0 = a.content[1]
+    while t0 < q.open_at and text[t0] in ",.!?;”\"'":
+        t0 += 1
+    tail = text[t0 : q.open_at]
+    free = _OTHER_SPEAKERS[""]
+    tail_p = tail
+    if a.source is not None and t0 <= a.source.span[0] < q.open_at:
+        ms, me = a.source.span[0] - t0, a.source.span[1] - t0
+        tail_p = tail[:ms] + " " * (me - ms) + tail[me:]
+        own = a.source.text.lower() if a.source.pronoun else ""
+        if own in {"he", "she", "they"}:
+            free = _OTHER_SPEAKERS[own]
+    return (
+        a.cue[0] >= a.content[1]
+        and len(tail) < 200
+        and "\n" not in tail
+        and not any(c in tail for c in '“”"')
+        and _finite_cues(tail, forms) <= 1
+        and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
+        and not re.search(free, tail_p)
+    )
+
+
+def _continue_quotes(
+    text: str,
+    quotes: list[QuoteSpan],
+    items: list[_Item],
+    consumed: set[int],
+    forms: AbstractSet[str],
+) -> None:
+    """ "“A,” he said. “B.”": an unclaimed quote right after an attributed one, in the same
+    paragraph, continues it (added to `items` in place: B may be continued in turn)."""
+    items.sort(key=lambda a: a.content[0])
+    for qi, q in enumerate(quotes):
+        if qi in consumed:
+            continue
+        prev = [a for a in items if a.content[1] <= q.open_at]
+        if not prev:
+            continue
+        a = _continued(prev)
+        region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
+        gap = text[region_end : q.open_at]
+        if (
+            "\n" not in gap
+            and (re.fullmatch(r"[\s.,;:!?”\"]*", gap) or _own_tail(text, a, q, forms))
+            and len(text[q.start : q.end].split()) >= 3
+        ):
+            items.append(
+                _Item(
+                    (q.start, q.end),
+                    a.cue,
+                    a.cue_text,
+                    a.source,
+                    "direct",
+                    a.key,
+                    a.feats,
+                    "continue",
+                )
+            )
+            consumed.add(qi)
+
+
 def load_nlp():
     import spacy
     from spacy.util import compile_infix_regex
@@ -202,8 +491,13 @@ class Attributor:
     def __init__(self, nlp=None) -> None:
         self._nlp = nlp
         self._gate: CueGate | None = load_gate()
-        if self._gate is not None:
-            lexicon.extend_prefilter(self._gate.prefilter_add, self._gate.prefilter_drop)
+        # Words that make a sentence worth a look: the hand list, adjusted by the gate's
+        # learned words. Per engine: the lexicon's own list is never changed.
+        self.prefilter: AbstractSet[str] = (
+            learned_prefilter(self._gate.prefilter_add, self._gate.prefilter_drop)
+            if self._gate is not None
+            else PREFILTER_FORMS
+        )
         # Training hooks (bench/train_cues.py): parse every sentence, record each output's
         # gate features.
         self._parse_all = False
@@ -224,71 +518,85 @@ class Attributor:
         originals = list(texts)
         # Hard-wrapped paragraphs read as one line each (offsets unchanged).
         texts = [unwrap(t) for t in originals]
-        plans = []
-        jobs: list[tuple[int, int, str]] = []  # (text index, sentence offset, sentence)
-        pre: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
-        views: list[list[tuple[RawAttribution, int, str]]] = [[] for _ in texts]
-        for ti, text in enumerate(texts):
-            paras = paragraph_bounds(text)
-            quotes = find_quotes(text, paras)
-            plans.append((paras, quotes))
-            for ps, pe in paras:
-                par = text[ps:pe]
-                if ":" in par and not _in_quote(quotes, ps):
-                    lab = label_attribution(par)
-                    if lab is not None:
-                        pre[ti].append((lab, ps, "label"))
-                signed = signed_attribution(par)
-                if signed is not None:
-                    views[ti].append((signed, ps, "signed"))
-                sents = split_sentences(text, ps, pe)
-                for k, (ss, se) in enumerate(sents):
-                    sent = text[ss:se].rstrip()
-                    if not sent:
-                        continue
-                    view = view_attribution(sent)
-                    if view is not None:
-                        views[ti].append((view, ss, "view"))
-                        continue
-                    hits = [h for h in cue_word_positions(sent) if not _in_quote(quotes, ss + h)]
-                    if not hits and sent[:1] in "“\"'":
-                        said = quote_verb_attribution(sent) or _quote_verb_across(
-                            text, quotes, sents, k
-                        )
-                        if said is not None:
-                            views[ti].append((said, ss, "quoteverb"))
-                            continue
-                    # Cue words inside quotes are someone's quoted words ("I think"), not
-                    # attributions: such sentences need no parse.
-                    if hits:
-                        fast = fast_attributions(sent)
-                        if fast is not None:
-                            pre[ti].extend((r, ss, "fast") for r in fast)
-                        else:
-                            jobs.append((ti, ss, sent))
-                    elif self._parse_all or _COLON_QUOTE.search(sent):
-                        jobs.append((ti, ss, sent))  # "She went on: “...”"
-        raws: list[list[RawAttribution]] = [[] for _ in texts]
-        offsets: list[list[int]] = [[] for _ in texts]
+        scans = [self._scan(t) for t in texts]
+        found = [_Found() for _ in texts]
         gate = self._gate
-        feats: list[list[list[str]]] = [[] for _ in texts]
-        hows: list[list[str]] = [[] for _ in texts]
-        for ti, found in enumerate(pre):
-            for r, off, how in found:
-                f = _features(r, texts[ti], off)
+        for text, scan, kept in zip(texts, scans, found, strict=True):
+            for r, off, how in scan.gated:
+                f = _features(r, text, off)
                 if gate is None or gate.keep(f):
-                    raws[ti].append(r)
-                    offsets[ti].append(off)
-                    feats[ti].append(f)
-                    hows[ti].append(how)
-        # "In X's view, ...", "“A!” X verbed." and a signed quotation are not cues the gate
-        # was trained on: always kept (a view phrase or a quote anchors them).
-        for ti, found in enumerate(views):
-            for r, off, how in found:
-                raws[ti].append(r)
-                offsets[ti].append(off)
-                feats[ti].append(_features(r, texts[ti], off))
-                hows[ti].append(how)
+                    kept.add(r, off, f, how)
+            # "In X's view, ...", "“A!” X verbed." and a signed quotation are not cues the
+            # gate was trained on: always kept (a view phrase or a quote anchors them).
+            for r, off, how in scan.ungated:
+                kept.add(r, off, _features(r, text, off), how)
+        self._parse(texts, scans, found, batch_size)
+        out = []
+        for text, original, scan, kept in zip(texts, originals, scans, found, strict=True):
+            res = self._assemble(
+                text, scan.paras, scan.quotes, kept.raws, kept.offsets, kept.feats, kept.hows
+            )
+            out.append(res if text is original else _as_written(original, res))
+        return out
+
+    def _scan(self, text: str) -> _Scan:
+        """One text's paragraphs, quotes, and sentences sorted by how they are read: label
+        lines, then each sentence (_route)."""
+        scan = _Scan(paragraph_bounds(text))
+        scan.quotes = find_quotes(text, scan.paras)
+        for ps, pe in scan.paras:
+            par = text[ps:pe]
+            if ":" in par and not _in_quote(scan.quotes, ps):
+                lab = label_attribution(par)
+                if lab is not None:
+                    scan.gated.append((lab, ps, "label"))
+            signed = signed_attribution(par)
+            if signed is not None:
+                scan.ungated.append((signed, ps, "signed"))
+            sents = split_sentences(text, ps, pe)
+            for k in range(len(sents)):
+                self._route(text, sents, k, scan)
+        return scan
+
+    def _route(self, text: str, sents: list[tuple[int, int]], k: int, scan: _Scan) -> None:
+        """Sentence k: a view phrase or a quote with its speaker (kept without the gate), a
+        fast-path shape (for the gate), or a sentence to parse. Cue words inside quotes are
+        someone's quoted words ("I think"), not attributions: such sentences need no parse."""
+        ss, se = sents[k]
+        sent = text[ss:se].rstrip()
+        if not sent:
+            return
+        view = view_attribution(sent)
+        if view is not None:
+            scan.ungated.append((view, ss, "view"))
+            return
+        quotes = scan.quotes
+        hits = [
+            h for h in cue_word_positions(sent, self.prefilter) if not _in_quote(quotes, ss + h)
+        ]
+        if not hits and sent[:1] in "“\"'":
+            said = quote_verb_attribution(sent) or _quote_verb_across(
+                text, quotes, sents, k, self.prefilter
+            )
+            if said is not None:
+                scan.ungated.append((said, ss, "quoteverb"))
+                return
+        if hits:
+            fast = fast_attributions(sent)
+            if fast is not None:
+                scan.gated.extend((r, ss, "fast") for r in fast)
+            else:
+                scan.parse.append((ss, sent))
+        elif self._parse_all or _COLON_QUOTE.search(sent):
+            scan.parse.append((ss, sent))  # "She went on: “...”"
+
+    def _parse(
+        self, texts: list[str], scans: list[_Scan], found: list[_Found], batch_size: int
+    ) -> None:
+        """Parse every text's candidate sentences in one nlp.pipe and keep the rules'
+        candidates the gate admits."""
+        jobs = [(ti, ss, sent) for ti, scan in enumerate(scans) for ss, sent in scan.parse]
+        gate = self._gate
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
@@ -302,23 +610,7 @@ class Attributor:
                 f = _features(r, texts[ti], off)
                 if gate is not None and r.rule not in _UNGATED and not gate.keep(f):
                     continue
-                feats[ti].append(f)
-                raws[ti].append(r)
-                offsets[ti].append(off)
-                hows[ti].append(r.rule)
-        return [
-            self._assemble(
-                texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
-            )
-            if texts[i] is originals[i]
-            else _as_written(
-                originals[i],
-                self._assemble(
-                    texts[i], plans[i][0], plans[i][1], raws[i], offsets[i], feats[i], hows[i]
-                ),
-            )
-            for i in range(len(texts))
-        ]
+                found[ti].add(r, off, f, r.rule)
 
     # -- document-level assembly -------------------------------------------------------
 
@@ -332,196 +624,16 @@ class Attributor:
         feats: list[list[str]],
         hows: list[str],
     ) -> list[Attribution]:
-        items: list[_Item] = []
-        bare: list[_Item] = []
-        for r, off, f, how in zip(raws, offs, feats, hows, strict=True):
-            cue = (r.cue[0] + off, r.cue[1] + off)
-            if _in_quote(quotes, cue[0]):
-                continue  # nested inside someone's quote: the quote is the attribution
-            src = _shift(r.source, off)
-            if src is not None and _in_quote(quotes, src.span[0]) and src.pronoun:
-                src = None
-            it = _Item(
-                (r.content[0] + off, r.content[1] + off),
-                cue,
-                r.cue_text,
-                src,
-                key=f"{r.rule}|{r.lemma.lower()}",
-                feats=f,
-                how=how,
-            )
-            if r.rule == "signed":
-                it.kind = "direct"  # a signed quotation, whatever marks open it
-            (bare if r.bare else items).append(it)
+        """One text's candidates to attributions, in named steps: drop nested ones, link
+        content to quotes, link bare cues to adjacent quotes, continue quotes (same
+        paragraph, then whole quote paragraphs), resolve speakers."""
+        items, bare = _items(quotes, raws, offs, feats, hows)
         _split_coordinated(text, items)
-        # A cue sitting inside another attribution's content is nested: keep the outer one.
-        # Candidates of the generic constructions (gate.py) never displace the others: they
-        # only fill in where nothing else was found.
-        items = [
-            a
-            for a in items
-            if not any(
-                b is not a
-                and b.content[0] <= a.cue[0] < b.content[1]
-                and (b.content[1] - b.content[0]) > (a.content[1] - a.content[0])
-                and not b.key.startswith(_GENERIC)
-                for b in items
-            )
-        ]
-        base = [a for a in items if not a.key.startswith(_GENERIC)]
-        items = base + [
-            a
-            for a in items
-            if a.key.startswith(_GENERIC)
-            and not any(a.content[0] < b.content[1] and b.content[0] < a.content[1] for b in base)
-        ]
-        consumed: set[int] = set()
-        for it in items:
-            s, e = it.content
-            m = _THAT.match(text, s, e)
-            if m:
-                s = m.end()
-            it.content = (s, e)
-            for qi, q in enumerate(quotes):
-                close = q.close_at + 1 if q.close_at is not None else q.end
-                if q.open_at <= s and e <= close + 1 and s < q.end:
-                    it.content, it.kind = (q.start, q.end), "direct"
-                    it.how += "+quote"
-                    consumed.add(qi)
-                    break
-                if q.start < e and s < q.end:
-                    if (
-                        q.close_at is not None
-                        and s < q.open_at
-                        and e <= close + 1
-                        and it.cue[0] > q.close_at
-                        and text[s : q.open_at].rstrip().endswith(":")
-                        and _GAP_AFTER_QUOTE.match(
-                            text,
-                            q.close_at + 1,
-                            min(it.cue[0], it.source.span[0]) if it.source else it.cue[0],
-                        )
-                    ):
-                        # "X listed the rules: “A,” he said": the cue after the quote is
-                        # about the quote, not the clause introducing it.
-                        it.content, it.kind = (q.start, q.end), "direct"
-                        it.how += "+quote"
-                        consumed.add(qi)
-                        break
-                    it.kind = "mixed"
-                    consumed.add(qi)
-        # Bare cues ("..., he said." / "He said: ...") take the adjacent unclaimed quote.
-        for b in bare:
-            bs = min(b.cue[0], b.source.span[0]) if b.source else b.cue[0]
-            be = max(b.cue[1], b.source.span[1]) if b.source else b.cue[1]
-            best = None
-            for qi, q in enumerate(quotes):
-                if qi in consumed:
-                    continue
-                if (
-                    q.close_at is not None
-                    and q.close_at < bs
-                    and _GAP_AFTER_QUOTE.match(text, q.close_at + 1, bs)
-                    and "\n" not in text[q.close_at : bs]
-                ):
-                    best = qi
-                elif (
-                    q.open_at >= be
-                    and (
-                        _GAP_BEFORE_QUOTE.match(text[be : q.open_at])
-                        or (
-                            _GAP_ADVERBIAL.match(text[be : q.open_at])
-                            and not cue_word_positions(text[be : q.open_at])
-                        )
-                    )
-                    and text[be : q.open_at].count("\n") <= 0
-                ):
-                    best = qi
-                    break
-                elif q.open_at >= be and _NEXT_PARAGRAPH_QUOTE.match(text[be : q.open_at]):
-                    # "Smith said after the game.\n“We never gave up.”": the cue ends its
-                    # paragraph and the next paragraph opens with the quote.
-                    if not cue_word_positions(text[be : q.open_at]):
-                        best = qi
-                    break
-            if best is not None:
-                q = quotes[best]
-                consumed.add(best)
-                b.content, b.kind = (q.start, q.end), "direct"
-                b.how += "+quote"
-                items.append(b)
-        # "“A,” he said. “B.”": a quote right after an attributed quote continues it.
-        items.sort(key=lambda a: a.content[0])
-        for qi, q in enumerate(quotes):
-            if qi in consumed:
-                continue
-            prev = [a for a in items if a.content[1] <= q.open_at]
-            if not prev:
-                continue
-            a = max(prev, key=lambda x: x.content[1])
-            if a.kind != "direct" and a.source is not None:
-                # "“A,” she said, describing X. “B.”": B goes on with quote A, not with
-                # the participle's content.
-                quoted = [
-                    x
-                    for x in prev
-                    if x.kind == "direct"
-                    and x.source is not None
-                    and x.source.span == a.source.span
-                ]
-                a = max(quoted, key=lambda x: x.content[1]) if quoted else a
-            region_end = max(a.content[1] + 1, a.cue[1], a.source.span[1] if a.source else 0)
-            gap = text[region_end : q.open_at]
-            # "“A,” said Ross, a former adviser to Mr. Obama. “B.”": the gap holds the
-            # speaker's cue and appositive but no other cue word and no other speaker.
-            # (from after the closing mark of a quoted content)
-            t0 = a.content[1]
-            while t0 < q.open_at and text[t0] in ",.!?;”\"'":
-                t0 += 1
-            tail = text[t0 : q.open_at]
-            # The speaker's own mention is no other speaker ("“A,” he said, adding ... “B.”");
-            # after a pronoun speaker, later pronouns of the same person are neither.
-            free = r"\b(?:[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e)\b"
-            if a.source is not None and t0 <= a.source.span[0] < q.open_at:
-                ms, me = a.source.span[0] - t0, a.source.span[1] - t0
-                tail_p = tail[:ms] + " " * (me - ms) + tail[me:]
-                own = a.source.text.lower() if a.source.pronoun else ""
-                if own in {"he", "she", "they"}:
-                    free = {
-                        "he": r"\b(?:[Ss]he|[Tt]hey|I|[Ww]e)\b",
-                        "she": r"\b(?:[Hh]e|[Tt]hey|I|[Ww]e)\b",
-                        "they": r"\b(?:[Hh]e|[Ss]he|I|[Ww]e)\b",
-                    }[own]
-            else:
-                tail_p = tail
-            long_ok = (
-                a.cue[0] >= a.content[1]
-                and len(tail) < 200
-                and "\n" not in tail
-                and not any(c in tail for c in '“”"')
-                and _finite_cues(tail) <= 1
-                and len(re.findall(r"[.!?]\s", _ABBREV_DOT.sub("", tail))) <= 1
-                and not re.search(free, tail_p)
-            )
-            if (
-                "\n" not in gap
-                and (re.fullmatch(r"[\s.,;:!?”\"]*", gap) or long_ok)
-                and len(text[q.start : q.end].split()) >= 3
-            ):
-                items.append(
-                    _Item(
-                        (q.start, q.end),
-                        a.cue,
-                        a.cue_text,
-                        a.source,
-                        "direct",
-                        a.key,
-                        a.feats,
-                        "continue",
-                    )
-                )
-                consumed.add(qi)
-        items += _continue_paragraphs(text, paras, quotes, consumed, items)
+        items = _drop_nested(items)
+        consumed = _link_quotes(text, quotes, items)
+        items += _link_bare_cues(text, quotes, bare, consumed, self.prefilter)
+        _continue_quotes(text, quotes, items, consumed, self.prefilter)
+        items += _continue_paragraphs(text, paras, quotes, consumed, items, self.prefilter)
         return self._resolve(text, items, quotes)
 
     def _shown_anonymous(self, it: _Item) -> bool:
@@ -553,8 +665,9 @@ class Attributor:
             span = mention = None
             if it.source is not None:
                 speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
-                named = named_after_description(speaker) if speaker else None
-                if named is not None and not speaker[:1].isupper():
+                described = speaker is not None and not speaker[:1].isupper()
+                named = named_after_description(speaker) if speaker and described else None
+                if named is not None:
                     (speaker, role), skind = named, "person"
                 span = it.source.rel_span or it.source.span
                 mention = it.source.rel_text or it.source.text

@@ -9,6 +9,10 @@ that", "fears that"), so belief/cognition verbs are cues too.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+
+from corpus.text import HONORIFICS  # the one honorific list
 
 # Verbs of saying / reporting: a clausal complement after them is attributed content.
 SPEECH_LEMMAS = [
@@ -415,25 +419,26 @@ _NOUNISH = {
     "feel",
     "feels",
 }
-PREFILTER_FORMS = (set(CUE_FORMS) | set(XCOMP_FORMS) | {"according", "quoted", "view"}) - _NOUNISH
+_HAND_PREFILTER = (set(CUE_FORMS) | set(XCOMP_FORMS) | {"according", "quoted", "view"}) - _NOUNISH
 WORD_RE = re.compile(r"[A-Za-z]+")
 
 
-def extend_prefilter(words: list[str], drop: list[str] = ()) -> None:
-    """Adjust the prefilter set in place with learned words (cue_gate.json): add cue words
-    worth a parse, drop hand words that almost never yield an attribution."""
-    PREFILTER_FORMS.update(w for w in words if w not in _NOUN_ONLY)
-    PREFILTER_FORMS.difference_update(drop)
+def learned_prefilter(words: Iterable[str], drop: Iterable[str] = ()) -> frozenset[str]:
+    """The hand prefilter adjusted with learned words (cue_gate.json): cue words worth a
+    parse added, hand words that almost never yield an attribution dropped. A new set: the
+    hand one (PREFILTER_FORMS) is never changed."""
+    return frozenset((PREFILTER_FORMS | {w for w in words if w not in _NOUN_ONLY}) - set(drop))
 
 
-def cue_word_positions(sent: str) -> list[int]:
-    """Offsets of prefilter cue words in `sent` (a set lookup per word: far cheaper than one
-    big alternation regex)."""
+def cue_word_positions(sent: str, forms: AbstractSet[str] | None = None) -> list[int]:
+    """Offsets of prefilter cue words (`forms`, by default the hand PREFILTER_FORMS) in `sent`
+    (a set lookup per word: far cheaper than one big alternation regex)."""
+    forms = PREFILTER_FORMS if forms is None else forms
     out = []
     words = list(WORD_RE.finditer(sent))
     for i, m in enumerate(words):
         w = m.group().lower()
-        if w not in PREFILTER_FORMS:
+        if w not in forms:
             continue
         # A noun cue counts only with its complement next ("criticism of", "claim that").
         if w in _NOUN_ONLY and (
@@ -667,7 +672,7 @@ ROLE_NOUNS = set(
 )
 
 # Honorifics, also abbreviations whose dot does not end a sentence (quotes.py).
-HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen"})
+
 # Honorifics that tell a person's gender ("Mrs. Clinton" is not "Mr. Clinton").
 GENDER_HONORIFICS = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "dame": "f"}
 
@@ -901,5 +906,7 @@ NOUN_CUES = {
 NOUN_PREPS = {"of", "for", "to", "about", "on", "against", "over", "that"}
 
 # Sentences with these words are parsed too (the rules above need the parse).
-PREFILTER_FORMS |= SEEM_FORMS | set(PREP_CONTENT) | NOUN_CUES
+PREFILTER_FORMS: frozenset[str] = frozenset(
+    _HAND_PREFILTER | SEEM_FORMS | set(PREP_CONTENT) | NOUN_CUES
+)
 _NOUN_ONLY = NOUN_CUES - set(CUE_FORMS) - set(XCOMP_FORMS) - set(PREP_CONTENT)

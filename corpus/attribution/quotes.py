@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import HONORIFICS
-
 OPEN_CURLY = "“«"
 CLOSE_CURLY = "”»"
 STRAIGHT = '"'
@@ -140,71 +138,3 @@ def find_quotes(text: str, paras: list[tuple[int, int]] | None = None) -> list[Q
         if view[q.start : q.start + 1] == "\x00":
             q.start += 1
     return [q for q in spans if q.end - q.start > 1]
-
-
-_ABBREV = HONORIFICS | {
-    "st",
-    "jr",
-    "sr",
-    "inc",
-    "co",
-    "corp",
-    "ltd",
-    "vs",
-    "no",
-    "u.s",
-    "u.k",
-    "u.n",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "lt",
-    "col",
-    "capt",
-    "del",  # Del. for Delegate ("said Del. Stacey Plaskett")
-    "sgt",
-    "rev",
-    "mt",
-    "ft",
-    "d.c",
-    "e.g",
-    "i.e",
-    "a.m",
-    "p.m",
-    "etc",
-    "approx",
-}
-# A sentence may open with two apostrophes ('') standing for a double quote mark.
-_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=(?:''|[\"“‘'(\[])?[A-Z0-9])")
-
-
-def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Split text[start:end] (one paragraph) into sentence spans with a regex.
-
-    Abbreviations ("Mr.", "U.S.") and single initials ("J.") do not end a sentence.
-    """
-    out = []
-    s = start
-    seg = text[start:end]
-    for m in _BOUNDARY.finditer(seg):
-        dot = start + m.start()
-        if text[dot] == ".":
-            w = re.search(r"([A-Za-z.]+)$", text[s:dot])
-            word = w.group(1).lower() if w else ""
-            if word in _ABBREV or (len(word) == 1 and word.isalpha()):
-                continue
-        e = start + m.end()
-        out.append((s, e))
-        s = e
-    if s < end:
-        out.append((s, end))
-    return out

@@ -123,27 +123,23 @@ def _span_chars(tokens: list[Token]) -> tuple[int, int]:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
 
 
-def mention_for(head: Token) -> MentionInfo:
-    """Describe the subject phrase headed by `head`: name vs role vs description."""
+def _pronoun_mention(head: Token) -> MentionInfo:
     low = head.lower_
-    if low in PRONOUNS or low in {"his", "their"}:
-        return MentionInfo(
-            (head.idx, head.idx + len(head.text)),
-            head.text,
-            "person" if low in {"he", "she", "him", "his"} else "unknown",
-            pronoun=True,
-            plural=low in {"they", "them", "we", "us", "their"},
-            head_lower=low,
-        )
-    if low in _VOICED:
-        owner = next((c for c in head.children if c.dep_ == "poss"), None)
-        if owner is not None and (
-            owner.tag_ in {"NNP", "NNPS"} or owner.lower_ in PRONOUNS | {"his", "their"}
-        ):
-            return mention_for(owner)  # "Sanders's argument", "his remarks": Sanders, he
+    return MentionInfo(
+        (head.idx, head.idx + len(head.text)),
+        head.text,
+        "person" if low in {"he", "she", "him", "his"} else "unknown",
+        pronoun=True,
+        plural=low in {"they", "them", "we", "us", "their"},
+        head_lower=low,
+    )
+
+
+def _core_bounds(head: Token) -> tuple[int, int, Token | None]:
+    """(first, last token index, first appositive) of the core noun phrase headed by `head`:
+    the left part of the subtree plus right-hand "of/at/for" modifiers of common nouns, but
+    not appositives, relative clauses or participial modifiers (those carry the role)."""
     doc = head.doc
-    # Core NP: left part of the subtree plus right-hand "of/at/for" modifiers of common nouns,
-    # but not appositives, relative clauses or participial modifiers (those carry the role).
     left = head.left_edge.i
     right = head.i
     appos: Token | None = None
@@ -160,49 +156,90 @@ def mention_for(head: Token) -> MentionInfo:
             right = max(right, c.right_edge.i)
         elif c.dep_ == "punct":
             continue
-        elif c.dep_ in {"relcl", "acl"} and low in _QUANTIFIERS and c.left_edge.i == head.i + 1:
+        elif (
+            c.dep_ in {"relcl", "acl"}
+            and head.lower_ in _QUANTIFIERS
+            and c.left_edge.i == head.i + 1
+        ):
             right = max(right, c.right_edge.i)  # "those surveyed", "those who back her"
         elif c.dep_ in {"relcl", "acl", "cc", "conj"}:
             break
     while left < head.i and doc[left].is_punct:
         left += 1
-    core = [t for t in doc[left : right + 1]]
-    role: str | None = None
-    name: str | None = None
+    return left, right, appos
+
+
+def _proper_mention(
+    head: Token, left: int, core: list[Token], span: tuple[int, int]
+) -> MentionInfo:
+    """A phrase headed by a proper noun: a person's name (titles and descriptors split off
+    into the role, speakers.split_name) or an organisation's whole name."""
+    doc = head.doc
+    phrase_start = doc[left].idx
+    phrase = _text(doc)[phrase_start : head.idx + len(head.text)]
+    split = split_name(phrase)
+    # Classified by the name itself: "Fox Business moderator Gerard Baker" is a person.
+    named = phrase[split.start : split.end].split() if split else [t.text for t in core]
+    kind = classify_noun_phrase(named, head.text, head.tag_, True)
+    # "The New York Post", "the Justice Department": the whole phrase is the name.
+    the_name = doc[left].lower_ == "the" and all(
+        t.text[:1].isupper() or t.is_punct for t in doc[left + 1 : head.i + 1]
+    )
+    # ... unless a title stands before the last two words: "The Kestrel Port Authority
+    # Director Ingrid Solberg" is Ingrid Solberg, the rest her role.
+    if the_name and split is not None and split.role:
+        the_name = not any(
+            is_titleish(w) or w.lower() in ROLE_NOUNS for w in split.role.split()[-2:]
+        )
+    if split is None or kind != "person" or the_name:
+        name = _text(doc)[span[0] : span[1]]
+        if name.lower().startswith("the "):
+            name = name[4:]
+        kind = "organisation" if kind == "person" else kind
+        return MentionInfo(span, _text(doc)[span[0] : span[1]], kind, name=name)
+    span = (phrase_start + split.start, phrase_start + split.end)
+    name = _text(doc)[span[0] : span[1]]
+    return MentionInfo(span, name, kind, name=name, role=split.role, gender=split.gender)
+
+
+def _appositive_role(head: Token, appos: Token) -> str | None:
+    """The appositive's words as the role ("Tomas Berg, a spokesman for the union")."""
+    doc = head.doc
+    # The tagger sometimes splits one appositive into several ("an ex - professor").
+    last = max((c for c in head.rights if c.dep_ == "appos"), key=lambda c: c.i)
+    a_toks = list(doc[appos.left_edge.i : last.right_edge.i + 1])
+    while a_toks and (a_toks[-1].is_punct):
+        a_toks.pop()
+    while a_toks and a_toks[0].lower_ in {"the", "a", "an"}:
+        a_toks.pop(0)
+    if not a_toks:
+        return None
+    s, e = _span_chars(a_toks)
+    return _text(doc)[s:e]
+
+
+def mention_for(head: Token) -> MentionInfo:
+    """Describe the subject phrase headed by `head`: name vs role vs description."""
+    low = head.lower_
+    if low in PRONOUNS or low in {"his", "their"}:
+        return _pronoun_mention(head)
+    if low in _VOICED:
+        owner = next((c for c in head.children if c.dep_ == "poss"), None)
+        if owner is not None and (
+            owner.tag_ in {"NNP", "NNPS"} or owner.lower_ in PRONOUNS | {"his", "their"}
+        ):
+            return mention_for(owner)  # "Sanders's argument", "his remarks": Sanders, he
+    doc = head.doc
+    left, right, appos = _core_bounds(head)
+    core = list(doc[left : right + 1])
     span = _span_chars(core)
-    text = _text(doc)[span[0] : span[1]]
-    gender = None
     if appos is not None and appos.tag_ == "NNP" and is_titleish(head.text):
         # "The Podesta Group's CEO, Kimberley Fritts,": the appositive is the name.
         inner = mention_for(appos)
         inner.role = _text(doc)[doc[left].idx : span[1]].removeprefix("The ").removeprefix("the ")
         return inner
     if _is_proper(head):
-        phrase_start = doc[left].idx
-        phrase = _text(doc)[phrase_start : head.idx + len(head.text)]
-        split = split_name(phrase)
-        # Classified by the name itself: "Fox Business moderator Gerard Baker" is a person.
-        named = phrase[split.start : split.end].split() if split else [t.text for t in core]
-        kind = classify_noun_phrase(named, head.text, head.tag_, True)
-        # "The New York Post", "the Justice Department": the whole phrase is the name.
-        the_name = doc[left].lower_ == "the" and all(
-            t.text[:1].isupper() or t.is_punct for t in doc[left + 1 : head.i + 1]
-        )
-        # ... unless a title stands before the last two words: "The Kestrel Port Authority
-        # Director Ingrid Solberg" is Ingrid Solberg, the rest her role.
-        if the_name and split is not None and split.role:
-            the_name = not any(
-                is_titleish(w) or w.lower() in ROLE_NOUNS for w in split.role.split()[-2:]
-            )
-        if split is None or kind != "person" or the_name:
-            name = _text(doc)[span[0] : span[1]]
-            if name.lower().startswith("the "):
-                name = name[4:]
-            kind = "organisation" if kind == "person" else kind
-        else:
-            span = (phrase_start + split.start, phrase_start + split.end)
-            name = text = _text(doc)[span[0] : span[1]]
-            role, gender = split.role, split.gender
+        m = _proper_mention(head, left, core, span)
     elif appos is not None and appos.tag_ == "NNP" and _person_appositive(appos):
         # "The minister, Ines Morales, said", "an Israeli blogger, Tal Schneider": the
         # appositive is the name, the head the role.
@@ -212,30 +249,13 @@ def mention_for(head: Token) -> MentionInfo:
         return inner
     else:
         kind = classify_noun_phrase([t.text for t in core], head.text, head.tag_, False)
-        if head.lower_ in ROLE_NOUNS:
-            role = head.lower_
+        role = head.lower_ if head.lower_ in ROLE_NOUNS else None
+        m = MentionInfo(span, _text(doc)[span[0] : span[1]], kind, role=role)
     if appos is not None:
-        # The tagger sometimes splits one appositive into several ("an ex - professor").
-        last = max((c for c in head.rights if c.dep_ == "appos"), key=lambda c: c.i)
-        a_toks = list(doc[appos.left_edge.i : last.right_edge.i + 1])
-        while a_toks and (a_toks[-1].is_punct):
-            a_toks.pop()
-        while a_toks and a_toks[0].lower_ in {"the", "a", "an"}:
-            a_toks.pop(0)
-        if a_toks:
-            s, e = _span_chars(a_toks)
-            role = _text(doc)[s:e]
-    plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
-    return MentionInfo(
-        span,
-        text,
-        kind,
-        name=name,
-        role=role,
-        plural=plural,
-        head_lower=head.lower_,
-        gender=gender,
-    )
+        m.role = _appositive_role(head, appos) or m.role
+    m.plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
+    m.head_lower = head.lower_
+    return m
 
 
 def _person_appositive(appos: Token) -> bool:
@@ -292,9 +312,10 @@ def _subject(v: Token) -> Token | None:
                 if cur.dep_ != "relcl":
                     return None
                 noun = cur.head
-                if noun.lower_ in _SPOKEN and _issued(noun) is not None:
+                giver = _issued(noun) if noun.lower_ in _SPOKEN else None
+                if giver is not None:
                     # "Trump gave a speech that attacked X": the speech is Trump's words
-                    return _subject(_issued(noun))
+                    return _subject(giver)
                 return noun
             if subj.lower_ in EXPLETIVES:
                 # "It said on Friday that ...", "“...,” it added": the active subject of a
@@ -332,8 +353,9 @@ def _subject(v: Token) -> Token | None:
             continue
         if cur.dep_ == "acl" and cur.tag_ == "VBG" and cur.head.tag_.startswith("NN"):
             noun = cur.head
-            if noun.lower_ in _DOCUMENTS and _issued(noun) is not None:
-                cur = _issued(noun)  # "X issued a statement saying": X
+            giver = _issued(noun) if noun.lower_ in _DOCUMENTS else None
+            if giver is not None:
+                cur = giver  # "X issued a statement saying": X
                 continue
             return noun  # "super PACs backing X", "those describing themselves"
         break
@@ -680,7 +702,10 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
       gprep   verb + preposition   "pointed to X", "took a swipe at X" (key "pointed to")
       gadj    adjective + prep     "is critical of X", "proud of X" (key "critical of")"""
     doc = t.doc
-    comp = rule = None
+    head: Token | None = None  # the complement's head
+    comp: list[Token] | None = None
+    rule = ""
+    subj: Token | None = None
     word = t.lower_
     if t.tag_.startswith("VB"):
         if not t.n_rights:  # every construction below needs a dependent after the verb
@@ -688,26 +713,26 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
         rights = list(t.rights)
         for c in rights:
             if c.dep_ == "ccomp":
-                comp, rule = c, "gen"
+                head, rule = c, "gen"
                 break
             if c.dep_ == "xcomp" and any(x.dep_ == "aux" and x.lower_ == "to" for x in c.children):
-                comp, rule = c, "gxcomp"
+                head, rule = c, "gxcomp"
                 break
-        if comp is None:
+        if head is None:
             obj = next((c for c in rights if c.dep_ == "dobj"), None)
             if obj is not None and obj.lower_ not in _NOT_CONTENT:
-                comp, rule = obj, "gdobj"
-        if comp is not None:
+                head, rule = obj, "gdobj"
+        if head is not None:
             if allow is not None and not allow(rule, word):
                 return None
-            comp = list(comp.subtree)
+            comp = list(head.subtree)
         else:
             prep = next(
                 (c for c in rights if c.dep_ == "prep" and c.lower_ in _GEN_PREPS),
                 None,
             )
             obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
-            if obj is not None and obj.lower_ not in _NOT_CONTENT:
+            if prep is not None and obj is not None and obj.lower_ not in _NOT_CONTENT:
                 rule, word = "gprep", f"{word} {prep.lower_}"
                 if allow is not None and not allow(rule, word):
                     return None
@@ -716,7 +741,7 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
     elif t.tag_ == "JJ" and t.dep_ == "acomp":
         prep = next((c for c in t.children if c.dep_ == "prep" and c.lower_ in _GEN_PREPS), None)
         obj = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep else None
-        if obj is None or obj.lower_ in EXPLETIVES:
+        if prep is None or obj is None or obj.lower_ in EXPLETIVES:
             return None
         rule, word = "gadj", f"{word} {prep.lower_}"
         if allow is not None and not allow(rule, word):
@@ -734,289 +759,335 @@ def _generic(t: Token, allow: Callable[[str, str], bool] | None) -> RawAttributi
     return RawAttribution((s, e), (t.idx, t.idx + len(t.text)), t.text, src, word, rule=rule)
 
 
+def _according(t: Token) -> RawAttribution | None:
+    """ "according to X, C" / "C, according to X": the phrase's host clause is the content."""
+    doc = t.doc
+    to = doc[t.i + 1]
+    pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+    if pobj is None:
+        return None
+    phrase = list(t.subtree)
+    host = t.head if t.head is not t else None
+    content = _host_minus(host, phrase) if host is not None else None
+    if content is None:
+        # Attached oddly: take the rest of the sentence on the larger side.
+        rest_b = [x for x in doc if x.i < phrase[0].i]
+        rest_a = [x for x in doc if x.i > phrase[-1].i]
+        side = rest_b if len(rest_b) >= len(rest_a) else rest_a
+        if len(side) < 2:
+            return None
+        content = _span_chars(side)
+    return RawAttribution(
+        _trim(doc, *content),
+        (t.idx, to.idx + 2),
+        "according to",
+        mention_for(pobj),
+        "according to",
+        rule="according",
+    )
+
+
+def _in_view(t: Token) -> RawAttribution | None:
+    """ "in X's view, C" / "in the view of X, C": the phrase's host clause is X's view."""
+    poss = next((c for c in t.children if c.dep_ == "poss"), None)
+    if poss is None:
+        of = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        poss = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+    if poss is None or poss.lower_ in {"my", "our", "your"}:
+        return None
+    phrase = list(t.head.subtree)
+    content = _host_minus(t.head.head, phrase) if t.head.head is not t.head else None
+    if content is None:
+        return None
+    return RawAttribution(
+        _trim(t.doc, *content),
+        (t.head.idx, t.idx + len(t.text)),
+        _text(t.doc)[t.head.idx : t.idx + len(t.text)],
+        mention_for(poss),
+        "view",
+        rule="view",
+    )
+
+
+def _prep_verb(t: Token) -> RawAttribution | None:
+    """ "X pointed to C", "X warned of C": a verb that is no cue on its own, with the
+    preposition that makes its object content (lexicon.PREP_CONTENT)."""
+    toks = _prep_object(t, PREP_CONTENT[t.lower_])
+    subj = _subject(t)
+    if not toks or subj is None:
+        return None
+    return RawAttribution(
+        _trim(t.doc, *_span_chars(toks)),
+        (t.idx, t.idx + len(t.text)),
+        t.text,
+        _source(t, subj),
+        t.lower_,
+        rule="prep",
+    )
+
+
+def _anchored(t: Token) -> tuple[bool, RawAttribution | None]:
+    """Whether `t` anchors one of the constructions that are not a cue verb's ("according
+    to", "in X's view", "seems to", a noun cue, a verb with a content preposition), and the
+    candidate it yields (None if the construction is incomplete)."""
+    low = t.lower_
+    if low == "according" and t.i + 1 < len(t.doc) and t.doc[t.i + 1].lower_ == "to":
+        return True, _according(t)
+    if low in VIEW_NOUNS and t.head.lower_ == "in" and t.head.dep_ == "prep":
+        return True, _in_view(t)
+    if low in SEEM_FORMS:
+        return True, _seem(t)
+    if low in NOUN_CUES and t.tag_ in {"NN", "NNS"}:
+        return True, _noun_cue(t)
+    if low in PREP_CONTENT and t.tag_.startswith("VB") and not _is_cue_verb(t):
+        return True, _prep_verb(t)
+    return False, None
+
+
+def _ccomp_content(t: Token, ccomp: Token) -> list[Token]:
+    """X said C: the clausal complement. "She said she admires X and praised Y", parsed with
+    "praised" conjoined to the reported clause: a subjectless speech verb there is the
+    speaker's second cue, and ends the content."""
+    toks = list(ccomp.subtree)
+    second = _conjoined_cue(ccomp)
+    if second is not None and ccomp.i > t.i:
+        cut = min([second.i] + [c.i for c in ccomp.children if c.dep_ == "cc" and c.i < second.i])
+        toks = [x for x in toks if x.i < cut]
+    return toks
+
+
+def _xcomp_content(t: Token) -> list[Token] | None:
+    """X wants to C: an infinitive complement."""
+    x = next((c for c in t.children if c.dep_ == "xcomp"), None)
+    if x is not None and any(c.dep_ == "aux" and c.lower_ == "to" for c in x.children):
+        return list(x.subtree)
+    return None
+
+
+def _call_content(t: Token) -> list[Token] | None:
+    """ "X called Y Z": the object and what it was called; "Y was called Z by X": Z."""
+    oprd = next((c for c in t.children if c.dep_ in {"oprd", "xcomp"}), None)
+    dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
+    if oprd is not None and dobj is None and _passive_object(t) is not None:
+        return list(oprd.subtree)  # "X was called “historic” by officials"
+    if oprd is None or dobj is None:
+        return None
+    toks = list(dobj.subtree) + list(oprd.subtree)
+    # keep trailing modifiers ("... for the US defence industry")
+    for c in t.rights:
+        if c.dep_ == "prep" and c.i > oprd.i:
+            toks += list(c.subtree)
+    return sorted(toks, key=lambda x: x.i)
+
+
+def _dobj_content(t: Token, lemma: str) -> list[Token] | None:
+    """ "X expressed concerns over C": a long object after the verb; also a mis-parsed
+    second "subject" ("analysts said concerns over ..." comes out as nsubj)."""
+    doc = t.doc
+    dobj = next(
+        (
+            c
+            for c in t.children
+            if c.dep_ == "dobj"
+            or (
+                c.dep_ == "nsubj"
+                and c.i > t.i
+                and not (c.i > 0 and doc[c.i - 1].is_punct)
+                and any(x.dep_ == "nsubj" and x.i < t.i for x in t.children)
+            )
+        ),
+        None,
+    )
+    if (
+        dobj is None
+        or dobj.lower_ in _NOT_CONTENT
+        # "expressed support for X": the noun rule takes X
+        or (dobj.lower_ in NOUN_CUES and _noun_cue(dobj) is not None)
+    ):
+        return None
+    sub = list(dobj.subtree)
+    if len(sub) < 3 and not any(x.text in '"“”' for x in sub):
+        return None
+    # "described the closure as regrettable": what was said of the object
+    sub += _as_phrase(t, dobj) if lemma in OBJECT_LEMMAS else []
+    return sorted(sub, key=lambda x: x.i)
+
+
+def _object_content(t: Token, lemma: str) -> list[Token] | None:
+    """ "accused X of Y", "described X as Y", "blamed X for Y", "referred to X"; "X was
+    described by officials as Y": Y is what they said of X."""
+    dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
+    as_phrase = next(
+        (c for c in t.rights if c.dep_ == "prep" and c.lower_ in {"as", "of", "for"}), None
+    )
+    content = None
+    if dobj is None and as_phrase is not None and _passive_object(t) is not None:
+        pobj = [c for c in as_phrase.children if c.dep_ in {"pobj", "pcomp", "amod"}]
+        if pobj:
+            content = list(pobj[0].subtree)
+    if dobj is None and lemma == "refer":
+        to = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "to"), None)
+        dobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+    if dobj is not None and dobj.lower_ not in EXPLETIVES:
+        content = sorted(list(dobj.subtree) + _as_phrase(t, dobj), key=lambda x: x.i)
+    return content
+
+
+def _cue_content(t: Token, lemma: str) -> tuple[list[Token] | None, str, bool]:
+    """What cue verb `t` introduces: (tokens, construction, whether it is a real complement,
+    which the WEAK_CUES test spares), tried in order; (None, "", False) if nothing."""
+    low = t.lower_
+    ccomp = next((c for c in t.children if c.dep_ == "ccomp"), None)
+    if ccomp is not None:
+        return _ccomp_content(t, ccomp), "ccomp", True
+    finders: list[tuple[str, bool, Callable[[], list[Token] | None]]] = [
+        ("xcomp", low in XCOMP_FORMS, lambda: _xcomp_content(t)),
+        ("call", lemma == "call", lambda: _call_content(t)),
+        ("dobj", lemma in _DOBJ_CONTENT, lambda: _dobj_content(t, lemma)),
+        ("obj", lemma in OBJECT_LEMMAS, lambda: _object_content(t, lemma)),
+    ]
+    for how, applies, find in finders:
+        toks = find() if applies else None
+        if toks is not None:
+            return toks, how, False
+    if PREP_CONTENT.get(low):
+        toks = _prep_object(t, PREP_CONTENT[low])
+        if toks is not None:
+            return toks, "prep", True
+    return None, "", False
+
+
+def _parenthetical_host(t: Token, inner: list[Token]) -> Token:
+    """The clause a parenthetical cue interrupts. "He hoped, he said, that X" is parsed as a
+    parenthetical of the clause after it, while it interrupts the clause around it (hoped
+    ... that X): climb to that one."""
+    doc = t.doc
+    host_tok = t.head
+    while (
+        host_tok.i > t.i
+        and host_tok.head.i < inner[0].i
+        and host_tok.dep_ in {"ccomp", "xcomp", "advcl", "conj"}
+        and inner[0].i > 0
+        and doc[inner[0].i - 1].text in ",—–"
+        and inner[-1].i + 1 < len(doc)
+        and doc[inner[-1].i + 1].text in ",—–"
+        and list(host_tok.subtree)[0].i >= inner[0].i - 1
+    ):
+        host_tok = host_tok.head
+    return host_tok
+
+
+def _parenthetical(t: Token, lemma: str) -> tuple[bool, RawAttribution | None]:
+    """ "C, he said" parsed with C as the main clause; "A, she said, B" (cue inside its
+    content) takes the whole host clause. (whether the construction applies, its record)."""
+    low = t.lower_
+    if not (
+        lemma not in WEAK_CUES
+        and t.dep_ in {"parataxis", "ccomp"}
+        and (low in SPEECH_FORMS or low in COGNITION_FORMS)
+    ):
+        return False, None
+    doc = t.doc
+    sub = list(t.subtree)
+    inner = [x for x in sub if not x.is_punct] or sub
+    host_tok = _parenthetical_host(t, inner)
+    host = list(host_tok.subtree)
+    cont: tuple[int, int] | None
+    if (
+        host_tok.i != t.head.i
+        or t.head.i > t.i
+        and inner[0].i > host[0].i + 1
+        and inner[-1].i < host[-1].i - 1
+        and doc[inner[0].i - 1].text in ",—–"
+        and doc[inner[-1].i + 1].text in ",—–"
+    ):
+        cont = _span_chars([host[0], host[-1]])
+    elif t.head.i < t.i:
+        cont = _host_minus(t.head, sub)
+    else:
+        cont = None
+    if cont is None:
+        return t.head.i < t.i, None
+    subj = _subject(t)
+    return True, RawAttribution(
+        _trim(doc, *cont),
+        (t.idx, t.idx + len(t.text)),
+        t.text,
+        _source(t, subj) if subj else None,
+        lemma,
+        rule="para",
+    )
+
+
+def _cue_verb(t: Token, loose: bool) -> RawAttribution | None:
+    """A cue verb's attribution: its content (_cue_content), else the clause it interrupts
+    (_parenthetical), else a bare cue ("..., he said.") for the engine to link to a quote."""
+    low = t.lower_
+    lemma = CUE_FORMS.get(low) or XCOMP_FORMS.get(low, low)
+    content_toks, how, clausal = _cue_content(t, lemma)
+    if content_toks is None:
+        applies, para = _parenthetical(t, lemma)
+        if applies:
+            return para
+    subj = _subject(t)
+    if content_toks is None:
+        if low in SPEECH_FORMS and (loose or lemma not in WEAK_CUES) and subj is not None:
+            return RawAttribution(
+                (0, 0),
+                (t.idx, t.idx + len(t.text)),
+                t.text,
+                _source(t, subj),
+                lemma,
+                bare=True,
+                rule="weak_bare" if lemma in WEAK_CUES else "bare",
+            )
+        return None
+    if lemma in WEAK_CUES and not clausal and lemma != "call":
+        if not loose:
+            return None
+        how = "weak_" + how
+    content_toks = [x for x in content_toks if x.i != t.i]
+    if not content_toks:
+        return None
+    s, e = _trim(t.doc, *_span_chars(content_toks))
+    if e - s < 2:
+        return None
+    return RawAttribution(
+        (s, e),
+        (t.idx, t.idx + len(t.text)),
+        t.text,
+        _source(t, subj) if subj is not None else None,
+        lemma,
+        rule=how,
+    )
+
+
 def sentence_attributions(
     doc: Doc,
     loose: bool = False,
     allow: Callable[[str, str], bool] | None = None,
     allow_word: Callable[[str], bool] | None = None,
 ) -> list[RawAttribution]:
-    """All attribution candidates in one parsed sentence. `loose` also proposes the
-    low-confidence ones (weak cues without a clause, any verb with a clause) for the gate."""
+    """All attribution candidates in one parsed sentence, one construction function each.
+    `loose` also proposes the low-confidence ones (weak cues without a clause, any verb with
+    a clause: _generic) for the gate."""
     out: list[RawAttribution] = []
     colon = _colon_quote(doc)
     if colon is not None:
         out.append(colon)
-    used_cues: set[int] = set()
     for t in doc:
-        low = t.lower_
-        # according to X
-        if low == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
-            to = doc[t.i + 1]
-            pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
-            if pobj is None:
-                continue
-            phrase = list(t.subtree)
-            host = t.head if t.head is not t else None
-            content = None
-            if host is not None:
-                content = _host_minus(host, phrase)
-            if content is None:
-                # Attached oddly: take the rest of the sentence on the larger side.
-                rest_b = [x for x in doc if x.i < phrase[0].i]
-                rest_a = [x for x in doc if x.i > phrase[-1].i]
-                side = rest_b if len(rest_b) >= len(rest_a) else rest_a
-                if len(side) < 2:
-                    continue
-                content = _span_chars(side)
-            out.append(
-                RawAttribution(
-                    _trim(doc, *content),
-                    (t.idx, to.idx + 2),
-                    "according to",
-                    mention_for(pobj),
-                    "according to",
-                    rule="according",
-                )
-            )
-            continue
-        # in X's view / in the view of X
-        if low in VIEW_NOUNS and t.head.lower_ == "in" and t.head.dep_ == "prep":
-            poss = next((c for c in t.children if c.dep_ == "poss"), None)
-            if poss is None:
-                of = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "of"), None)
-                poss = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
-            if poss is None or poss.lower_ in {"my", "our", "your"}:
-                continue
-            phrase = list(t.head.subtree)
-            content = _host_minus(t.head.head, phrase) if t.head.head is not t.head else None
-            if content is None:
-                continue
-            out.append(
-                RawAttribution(
-                    _trim(doc, *content),
-                    (t.head.idx, t.idx + len(t.text)),
-                    _text(doc)[t.head.idx : t.idx + len(t.text)],
-                    mention_for(poss),
-                    "view",
-                    rule="view",
-                )
-            )
-            continue
-        if low in SEEM_FORMS:
-            r = _seem(t)
-            if r is not None:
-                out.append(r)
-            continue
-        if low in NOUN_CUES and t.tag_ in {"NN", "NNS"}:
-            r = _noun_cue(t)
-            if r is not None:
-                out.append(r)
-            continue
-        if low in PREP_CONTENT and t.tag_.startswith("VB") and not _is_cue_verb(t):
-            toks = _prep_object(t, PREP_CONTENT[low])
-            subj = _subject(t)
-            if toks and subj is not None:
-                s, e = _trim(doc, *_span_chars(toks))
-                out.append(
-                    RawAttribution(
-                        (s, e),
-                        (t.idx, t.idx + len(t.text)),
-                        t.text,
-                        _source(t, subj),
-                        low,
-                        rule="prep",
-                    )
-                )
-            continue
-        if t.i in used_cues:
-            continue
-        if not _is_cue_verb(t):
+        anchored, found = _anchored(t)
+        if anchored:
+            pass
+        elif not _is_cue_verb(t):
             if (
                 loose
                 and (t.tag_.startswith("VB") or t.tag_ == "JJ")
-                and (allow_word is None or allow_word(low))
+                and (allow_word is None or allow_word(t.lower_))
             ):
-                r = _generic(t, allow)
-                if r is not None:
-                    out.append(r)
-            continue
-        if _reduced_passive(t):
-            continue
-        lemma = CUE_FORMS.get(low) or XCOMP_FORMS.get(low, low)
-        content_toks: list[Token] | None = None
-        how = "ccomp"
-        ccomp = [c for c in t.children if c.dep_ == "ccomp"]
-        if ccomp:
-            content_toks = list(ccomp[0].subtree)
-            # "She said she admires X and praised Y", parsed with "praised" conjoined to the
-            # reported clause: a subjectless speech verb there is the speaker's second cue.
-            second = _conjoined_cue(ccomp[0])
-            if second is not None and ccomp[0].i > t.i:
-                cut = min(
-                    [second.i]
-                    + [c.i for c in ccomp[0].children if c.dep_ == "cc" and c.i < second.i]
-                )
-                content_toks = [x for x in content_toks if x.i < cut]
-        elif low in XCOMP_FORMS:
-            x = next((c for c in t.children if c.dep_ == "xcomp"), None)
-            if x is not None and any(c.dep_ == "aux" and c.lower_ == "to" for c in x.children):
-                content_toks = list(x.subtree)
-                how = "xcomp"
-        if content_toks is None and lemma == "call":
-            how = "call"
-            oprd = next((c for c in t.children if c.dep_ in {"oprd", "xcomp"}), None)
-            dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
-            if oprd is not None and dobj is None and _passive_object(t) is not None:
-                # "X was called “historic” by officials": the words called, not the sentence
-                content_toks = list(oprd.subtree)
-            elif oprd is not None and dobj is not None:
-                content_toks = list(dobj.subtree) + list(oprd.subtree)
-                # keep trailing modifiers ("... for the US defence industry")
-                for c in t.rights:
-                    if c.dep_ == "prep" and c.i > oprd.i:
-                        content_toks += list(c.subtree)
-                content_toks.sort(key=lambda x: x.i)
-        if content_toks is None and lemma in _DOBJ_CONTENT:
-            # A long object after the verb; also a mis-parsed second "subject"
-            # ("analysts said concerns over ..." comes out as nsubj).
-            dobj = next(
-                (
-                    c
-                    for c in t.children
-                    if c.dep_ == "dobj"
-                    or (
-                        c.dep_ == "nsubj"
-                        and c.i > t.i
-                        and not (c.i > 0 and doc[c.i - 1].is_punct)
-                        and any(x.dep_ == "nsubj" and x.i < t.i for x in t.children)
-                    )
-                ),
-                None,
-            )
-            if (
-                dobj is not None
-                and dobj.lower_ not in _NOT_CONTENT
-                # "expressed support for X": the noun rule takes X
-                and not (dobj.lower_ in NOUN_CUES and _noun_cue(dobj) is not None)
-            ):
-                sub = list(dobj.subtree)
-                if len(sub) >= 3 or any(x.text in '"“”' for x in sub):
-                    # "described the closure as regrettable": what was said of the object
-                    sub += _as_phrase(t, dobj) if lemma in OBJECT_LEMMAS else []
-                    content_toks = sorted(sub, key=lambda x: x.i)
-                    how = "dobj"
-        if content_toks is None and lemma in OBJECT_LEMMAS:
-            dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
-            as_phrase = next(
-                (c for c in t.rights if c.dep_ == "prep" and c.lower_ in {"as", "of", "for"}),
-                None,
-            )
-            if dobj is None and as_phrase is not None and _passive_object(t) is not None:
-                # "X was described by officials as Y": Y is what they said of X
-                pobj = [c for c in as_phrase.children if c.dep_ in {"pobj", "pcomp", "amod"}]
-                if pobj:
-                    content_toks = list(pobj[0].subtree)
-                    how = "obj"
-            if dobj is None and lemma == "refer":
-                to = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "to"), None)
-                dobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
-            if dobj is not None and dobj.lower_ not in EXPLETIVES:
-                # "accused X of Y", "described X as Y", "blamed X for Y"
-                content_toks = sorted(list(dobj.subtree) + _as_phrase(t, dobj), key=lambda x: x.i)
-                how = "obj"
-        if content_toks is None and low in PREP_CONTENT and PREP_CONTENT[low]:
-            content_toks = _prep_object(t, PREP_CONTENT[low])
-            if content_toks is not None:
-                ccomp = content_toks  # a real complement: not subject to the WEAK_CUES test
-                how = "prep"
-        if (
-            content_toks is None
-            and lemma not in WEAK_CUES
-            and t.dep_ in {"parataxis", "ccomp"}
-            and (low in SPEECH_FORMS or low in COGNITION_FORMS)
-        ):
-            # "C, he said" parsed with C as the main clause; "A, she said, B" (cue inside
-            # its content) takes the whole host clause.
-            sub = list(t.subtree)
-            inner = [x for x in sub if not x.is_punct] or sub
-            host_tok = t.head
-            # "He hoped, he said, that X": parsed as a parenthetical of the clause after it,
-            # while it interrupts the clause around it (hoped ... that X): climb to that one.
-            while (
-                host_tok.i > t.i
-                and host_tok.head.i < inner[0].i
-                and host_tok.dep_ in {"ccomp", "xcomp", "advcl", "conj"}
-                and inner[0].i > 0
-                and doc[inner[0].i - 1].text in ",—–"
-                and inner[-1].i + 1 < len(doc)
-                and doc[inner[-1].i + 1].text in ",—–"
-                and list(host_tok.subtree)[0].i >= inner[0].i - 1
-            ):
-                host_tok = host_tok.head
-            host = list(host_tok.subtree)
-            if (
-                host_tok.i != t.head.i
-                or t.head.i > t.i
-                and inner[0].i > host[0].i + 1
-                and inner[-1].i < host[-1].i - 1
-                and doc[inner[0].i - 1].text in ",—–"
-                and doc[inner[-1].i + 1].text in ",—–"
-            ):
-                cont = _span_chars([host[0], host[-1]])
-            elif t.head.i < t.i:
-                cont = _host_minus(t.head, sub)
-            else:
-                cont = None
-            if cont is not None or t.head.i < t.i:
-                if cont is not None:
-                    subj = _subject(t)
-                    used_cues.add(t.i)
-                    out.append(
-                        RawAttribution(
-                            _trim(doc, *cont),
-                            (t.idx, t.idx + len(t.text)),
-                            t.text,
-                            _source(t, subj) if subj else None,
-                            lemma,
-                            rule="para",
-                        )
-                    )
-                continue
-        subj = _subject(t)
-        if content_toks is None:
-            if low in SPEECH_FORMS and (loose or lemma not in WEAK_CUES) and subj is not None:
-                out.append(
-                    RawAttribution(
-                        (0, 0),
-                        (t.idx, t.idx + len(t.text)),
-                        t.text,
-                        _source(t, subj),
-                        lemma,
-                        bare=True,
-                        rule="weak_bare" if lemma in WEAK_CUES else "bare",
-                    )
-                )
-            continue
-        if lemma in WEAK_CUES and not ccomp and lemma != "call":
-            if not loose:
-                continue
-            how = "weak_" + how
-        content_toks = [x for x in content_toks if x.i != t.i]
-        if not content_toks:
-            continue
-        s, e = _span_chars(content_toks)
-        s, e = _trim(doc, s, e)
-        if e - s < 2:
-            continue
-        used_cues.add(t.i)
-        out.append(
-            RawAttribution(
-                (s, e),
-                (t.idx, t.idx + len(t.text)),
-                t.text,
-                _source(t, subj) if subj is not None else None,
-                lemma,
-                rule=how,
-            )
-        )
+                found = _generic(t, allow)
+        elif not _reduced_passive(t):
+            found = _cue_verb(t, loose)
+        if found is not None:
+            out.append(found)
     return out

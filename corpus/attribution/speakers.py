@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from .lexicon import CUE_FORMS, GENDER_HONORIFICS, GROUP_NOUNS, ORG_NOUNS, ROLE_NOUNS, TITLE_WORDS
+from corpus.text import COURTESY_TITLES
+
+from .lexicon import (
+    CUE_FORMS,
+    GENDER_HONORIFICS,
+    GROUP_NOUNS,
+    ORG_NOUNS,
+    ROLE_NOUNS,
+    TITLE_WORDS,
+)
 from .orgs import OrgIndex, description_kind, org_like_name
 
 # Kinds of organisation that speak often enough for "the company said" to mean the
@@ -73,7 +82,7 @@ def speaker_key(name: str) -> str:
     s = "".join(c for c in s if not unicodedata.combining(c)).lower()
     s = re.sub(r"[’']s\b", "", s)
     words = re.findall(r"[a-z0-9]+", s)
-    while words and (words[0] in _DETS or words[0] in {"mr", "mrs", "ms", "dr", "prof"}):
+    while words and (words[0] in _DETS or words[0] in COURTESY_TITLES):
         words = words[1:]
     return " ".join(words)
 
@@ -192,10 +201,10 @@ def _person_mentions(
         if surnames
         else None
     )
-    for m in alone.finditer(text) if alone else ():
-        k = bisect.bisect_right(starts, m.start()) - 1
-        if k < 0 or found[k].end <= m.start():  # not inside a full name
-            found.append(PersonMention(m.start(), m.end(), None, m.group()))
+    for hit in alone.finditer(text) if alone else ():
+        k = bisect.bisect_right(starts, hit.start()) - 1
+        if k < 0 or found[k].end <= hit.start():  # not inside a full name
+            found.append(PersonMention(hit.start(), hit.end(), None, hit.group()))
     out = sorted(
         (
             m
@@ -364,18 +373,12 @@ _FEMALE_TEXT = """mary patricia jennifer linda elizabeth barbara susan jessica s
     sonia ruth kamala tulsi marine angela theresa"""
 _FEMALE = set(_FEMALE_TEXT.split())
 _FIRST_NAMES = _MALE | _FEMALE
+# Honorifics as written in a name ("Mrs." too), and the peerage's titles.
 _TITLE_GENDER = {
-    "mr": "m",
-    "mr.": "m",
-    "mrs": "f",
-    "mrs.": "f",
-    "ms": "f",
-    "ms.": "f",
-    "miss": "f",
-    "sir": "m",
+    **GENDER_HONORIFICS,
+    **{f"{h}.": GENDER_HONORIFICS[h] for h in ("mr", "mrs", "ms")},
     "lord": "m",
     "lady": "f",
-    "dame": "f",
 }
 _ROLE_GENDER = {
     "spokeswoman": "f",
@@ -656,7 +659,9 @@ class SpeakerResolver:
             if h == head and off < pos:
                 names.setdefault(speaker_key(full), (full, phrase))
         if len(names) > 1 and mods:
-            names = {k: v for k, v in names.items() if set(mods) <= set(v[1].lower().split())}
+            names = {
+                k: v for k, v in names.items() if set(mods) <= set((v[1] or "").lower().split())
+            }
         # Two different people with that role: ambiguous, so no guess.
         if len(names) != 1:
             return None
@@ -722,37 +727,7 @@ class SpeakerResolver:
         about three news paragraphs (1,200 resolved 0.3 points fewer PolNeAR train speakers).
         """
         if m.pronoun:
-            w = m.text.lower()
-            if w in {"he", "she", "him", "her", "his"}:
-                e = self._antecedent("f" if w in {"she", "her"} else "m", pos, window)
-                if e is not None:
-                    self._remember(e, pos)
-                    return e.canonical, "person", e.role
-                return None, "person", None
-            if w in {"they", "them", "their"}:
-                if self.last_group and pos - self.last_group_pos <= window:
-                    e = self._remember(self.last_group, pos)
-                    return e.canonical, e.kind, e.role
-                return None, "group", None
-            if w == "it":
-                # "The agency said X. It also said Y": the most recent speaker, if that is
-                # one organisation (not a person or a group).
-                e = self.last_group
-                if (
-                    e is not None
-                    and e.kind == "organisation"
-                    and self.last_group_pos > self.last_person_pos
-                    and pos - self.last_group_pos <= window
-                ):
-                    self._remember(e, pos)
-                    return e.canonical, e.kind, e.role
-                # "Twitter said X. It added Y": a one-word name that is nobody's person
-                name = self._last_org_speaker(pos, window)
-                if name is not None and self._name_gender(name) is None:
-                    e = self._named_org(name)
-                    self._remember(e, pos)
-                    return e.canonical, "organisation", e.role
-            return None, "unknown", None
+            return self._resolve_pronoun(m, pos, window)
         org = self._organisation(m, pos)
         if org is not None:
             e = self._named_org(org)
@@ -763,50 +738,97 @@ class SpeakerResolver:
             # "Trump" or "Sanders" tagged as a common noun: a person the article names.
             name, m.kind, m.plural = m.text, "person", False
         if name:
-            toks = [t.lower() for t in name.split()]
-            if m.kind == "person" and len(toks) == 1:
-                e = self._by_name_word(toks[0], pos, m.gender)
-                if e is not None:
-                    if m.role and not e.role:
-                        e.role = m.role
-                    self._remember(e, pos)
-                    return e.canonical, e.kind, m.role or e.role
-            if m.kind == "person":
-                name = self.canonical_name(name)
-            key = speaker_key(name)
-            for e in self.entities:
-                if speaker_key(e.canonical) == key:
-                    if m.role and not e.role:
-                        e.role = m.role
-                    self._remember(e, pos)
-                    return e.canonical, e.kind, m.role or e.role
-            e = Entity(name, m.kind, m.role, name.lower().split(), m.plural)
-            e.gender = m.gender
-            self.entities.append(e)
-            self._remember(e, pos)
-            return e.canonical, e.kind, m.role
-        # Common-noun phrase.
+            return self._resolve_name(m, name, pos)
         if m.kind == "person" and not m.plural:
-            mods = tuple(
-                w.lower() for w in m.text.split()[1:] if w.lower() not in {m.head_lower, "of"}
-            )
-            e = (
-                self._by_role(m.head_lower, pos, mods)
-                if m.head_lower in ROLE_NOUNS or self._has_role(m.head_lower, pos)
-                else None
-            )
-            definite = m.text.lower().split()[:1] == ["the"]
-            if e is not None and definite:
+            return self._resolve_person_description(m, pos)
+        return self._resolve_group(m, pos)
+
+    def _resolve_pronoun(
+        self, m: MentionInfo, pos: int, window: int
+    ) -> tuple[str | None, str, str | None]:
+        w = m.text.lower()
+        if w in {"he", "she", "him", "her", "his"}:
+            e = self._antecedent("f" if w in {"she", "her"} else "m", pos, window)
+            if e is not None:
                 self._remember(e, pos)
                 return e.canonical, "person", e.role
-            # "a source", "one official": described, not named. The description is what a
-            # reader can be told; quantifiers and demonstratives ("some", "that") are not.
-            desc = describe(m.text, m.head_lower)
-            return desc, "person", None if desc else m.role
-        # Groups and organisations are named by their description ("Japanese analysts"),
-        # or by the full name of the one organisation it refers back to ("the authority").
+            return None, "person", None
+        if w in {"they", "them", "their"}:
+            if self.last_group and pos - self.last_group_pos <= window:
+                e = self._remember(self.last_group, pos)
+                return e.canonical, e.kind, e.role
+            return None, "group", None
+        if w == "it":
+            # "The agency said X. It also said Y": the most recent speaker, if that is
+            # one organisation (not a person or a group).
+            e = self.last_group
+            if (
+                e is not None
+                and e.kind == "organisation"
+                and self.last_group_pos > self.last_person_pos
+                and pos - self.last_group_pos <= window
+            ):
+                self._remember(e, pos)
+                return e.canonical, e.kind, e.role
+            # "Twitter said X. It added Y": a one-word name that is nobody's person
+            name = self._last_org_speaker(pos, window)
+            if name is not None and self._name_gender(name) is None:
+                e = self._named_org(name)
+                self._remember(e, pos)
+                return e.canonical, "organisation", e.role
+        return None, "unknown", None
+
+    def _resolve_name(
+        self, m: MentionInfo, name: str, pos: int
+    ) -> tuple[str | None, str, str | None]:
+        """A named speaker: a surname or given name alone takes the one person of the
+        document it belongs to; a full name its fullest form; else a new entity."""
+        toks = [t.lower() for t in name.split()]
+        if m.kind == "person" and len(toks) == 1:
+            e = self._by_name_word(toks[0], pos, m.gender)
+            if e is not None:
+                if m.role and not e.role:
+                    e.role = m.role
+                self._remember(e, pos)
+                return e.canonical, e.kind, m.role or e.role
+        if m.kind == "person":
+            name = self.canonical_name(name)
+        key = speaker_key(name)
+        for e in self.entities:
+            if speaker_key(e.canonical) == key:
+                if m.role and not e.role:
+                    e.role = m.role
+                self._remember(e, pos)
+                return e.canonical, e.kind, m.role or e.role
+        e = Entity(name, m.kind, m.role, name.lower().split(), m.plural)
+        e.gender = m.gender
+        self.entities.append(e)
+        self._remember(e, pos)
+        return e.canonical, e.kind, m.role
+
+    def _resolve_person_description(
+        self, m: MentionInfo, pos: int
+    ) -> tuple[str | None, str, str | None]:
+        """ "the commissioner": the one person introduced with that role; "a source", "one
+        official": described, not named. The description is what a reader can be told;
+        quantifiers and demonstratives ("some", "that") are not."""
+        mods = tuple(w.lower() for w in m.text.split()[1:] if w.lower() not in {m.head_lower, "of"})
+        e = (
+            self._by_role(m.head_lower, pos, mods)
+            if m.head_lower in ROLE_NOUNS or self._has_role(m.head_lower, pos)
+            else None
+        )
+        definite = m.text.lower().split()[:1] == ["the"]
+        if e is not None and definite:
+            self._remember(e, pos)
+            return e.canonical, "person", e.role
+        desc = describe(m.text, m.head_lower)
+        return desc, "person", None if desc else m.role
+
+    def _resolve_group(self, m: MentionInfo, pos: int) -> tuple[str | None, str, str | None]:
+        """Groups and organisations are named by their description ("Japanese analysts"),
+        or by the full name of the one organisation it refers back to ("the authority")."""
         words = m.text.split()
-        definite = bool(words) and words[0].lower() == "the"
         if words and words[0].lower() in _DETS:
             words = words[1:]
         canon = " ".join(words) if words else m.text
