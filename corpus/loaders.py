@@ -13,7 +13,8 @@ from pathlib import Path
 
 from corpus.errors import CorpusError
 from corpus.models import Document
-from corpus.paragraphs import split_sentences
+from corpus.text import split_sentences
+from corpus.transcripts import LABEL
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,6 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 TITLE_CASE_SAMPLE = 100_000  # characters of a text read to restore its file name's case
 _SLUG_SEPARATORS = re.compile(r"[-_\s]+")
 _TEXT_WORD = re.compile(r"\w+")
-
-# A transcript line: a short speaker label, a colon, then speech ("EMANUEL: We will ...").
-_SPEAKER_LINE = re.compile(r"^[A-Z][\w .'\-]{0,40}:\s+\S")
 
 
 @dataclass
@@ -81,11 +79,12 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
 
 
 def looks_like_transcript(text: str) -> bool:
-    """True when most non-empty lines are `SPEAKER: words` lines."""
+    """True when most non-empty lines are `SPEAKER: words` lines (transcripts.LABEL; "Q:" and
+    "A:" count: an interview is a transcript)."""
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
         return False
-    labelled = sum(1 for line in lines if _SPEAKER_LINE.match(line))
+    labelled = sum(1 for line in lines if LABEL.match(line))
     return labelled / len(lines) >= 0.6
 
 

@@ -12,9 +12,13 @@ import re
 
 from corpus.models import Attribution
 
-# "NAME: utterance" — a label of 1-5 words, capitalised or upper-case, before a colon.
-_LABEL = re.compile(
-    r"^\s*(?:>>\s*)?(?P<name>(?:[A-Z][\w.'’-]*|[A-Z]{2,}[\w.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,4}"
+# A word of a speaker label: capitalised ("Mayor", "O'Neil", "Jr."). Also the headline
+# labels of the attribution fast path (attribution/fastpath.py) are made of it.
+LABEL_WORD = r"[A-Z][\w.'’-]*"
+# "NAME: utterance" — a label of 1-5 words, capitalised or upper-case, before a colon. The
+# one regex for "Label:" lines: the loader's transcript test uses it too (loaders.py).
+LABEL = re.compile(
+    rf"^\s*(?:>>\s*)?(?P<name>(?:{LABEL_WORD}|[A-Z]{{2,}}[\w.'’-]*)(?:\s+{LABEL_WORD}){{0,4}}"
     r"(?:\s*\([^)]{1,40}\))?)\s*:\s+(?P<utt>\S.*)$"
 )
 _NOT_LABEL = {
@@ -91,7 +95,7 @@ def split_label(label: str) -> tuple[str, str | None, str]:
 
 
 def _split_label(line: str) -> tuple[str | None, str]:
-    m = _LABEL.match(line)
+    m = LABEL.match(line)
     if not m:
         return None, line.strip()
     name = m.group("name")
@@ -192,7 +196,7 @@ def _txt_attributions(text: str) -> list[Attribution]:
     atts = []
     for m in re.finditer(r"[^\n]+", text):
         line = m.group()
-        lm = _LABEL.match(line)
+        lm = LABEL.match(line)
         if not lm:
             continue
         name = lm.group("name")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import re
 
+from corpus.transcripts import LABEL_WORD
+
 from .lexicon import COGNITION_FORMS, GROUP_NOUNS, SPEECH_FORMS
 from .rules import RawAttribution
 from .speakers import CALENDAR, MentionInfo, classify_noun_phrase, split_name
@@ -439,7 +441,7 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
 # colon is that speaker's words (headlines, transcripts, Q&A). Not a speaker: labels such as
 # "Note:", "Update:", "Photo:".
 LABEL_COLON = re.compile(
-    r"^(?P<src>(?:(?!(?:On|To|About|Of)\s)[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)"
+    rf"^(?P<src>(?:(?!(?:On|To|About|Of)\s){LABEL_WORD}\s+){{0,3}}{LABEL_WORD})"
     r"(?:\s+(?:On|To|About|Of|on|to|about|of)\s+[^:\n]{1,40}?)?:\s+(?P<content>\S.{8,}?)\s*$"
 )
 _NOT_LABEL_TEXT = """note update updated editor editors photo photos watch read related source sources

@@ -288,47 +288,53 @@ def _is_proper(head: Token) -> bool:
     )
 
 
+def _own_subject(cur: Token) -> tuple[bool, Token | None]:
+    """(whether `cur`'s own dependents decide its speaker, the speaker): a passive's agent,
+    else its subject, where a relative pronoun stands for its antecedent and an expletive
+    for nobody (but a referring "it")."""
+    # Several subjects happen when a preceding quote is mis-parsed as one ("“Good
+    # reporter,” Trump said"): the one nearest the verb is the speaker. Subjects before the
+    # verb come first ("analysts said concerns over X" puts the content in a second nsubj).
+    subjs = [c for c in cur.children if c.dep_ in {"nsubj", "nsubjpass"}]
+    subj = min(subjs, key=lambda c: (c.i > cur.i, abs(c.i - cur.i))) if subjs else None
+    agent = next((c for c in cur.children if c.dep_ == "agent"), None)
+    # "X was described by officials as Y": the passive's agent is the speaker
+    if agent is not None and (
+        subj is None or subj.lower_ in EXPLETIVES or subj.dep_ == "nsubjpass"
+    ):
+        pobj = next((c for c in agent.children if c.dep_ == "pobj"), None)
+        if pobj is not None:
+            return True, pobj
+    if subj is None:
+        return False, None
+    if subj.tag_ in {"WP", "WDT"}:  # "Smith, who said ..." -> Smith
+        if cur.dep_ != "relcl":
+            return True, None
+        noun = cur.head
+        giver = _issued(noun) if noun.lower_ in _SPOKEN else None
+        # "Trump gave a speech that attacked X": the speech is Trump's words
+        return True, (_subject(giver) if giver is not None else noun)
+    if subj.lower_ in EXPLETIVES:
+        # "It said on Friday that ...", "“...,” it added": the active subject of a speech or
+        # thought verb is a referring "it" (a company, a report), not the dummy of "it
+        # seems" / "it is said".
+        referring = (
+            subj.lower_ == "it"
+            and subj.dep_ == "nsubj"
+            and (cur.lower_ in SPEECH_FORMS or cur.lower_ in COGNITION_FORMS)
+        )
+        return True, (subj if referring else None)
+    return True, subj
+
+
 def _subject(v: Token) -> Token | None:
     """Who is speaking for cue verb `v`: its subject, the agent of a passive, or the subject
     of the verb it hangs off (participles, conjuncts, "quoted as saying")."""
     cur = v
     for _ in range(5):
-        # Several subjects happen when a preceding quote is mis-parsed as one ("“Good
-        # reporter,” Trump said"): the one nearest the verb is the speaker.
-        subjs = [c for c in cur.children if c.dep_ in {"nsubj", "nsubjpass"}]
-        # Subjects before the verb come first ("analysts said concerns over X" puts the
-        # content in a second nsubj).
-        subj = min(subjs, key=lambda c: (c.i > cur.i, abs(c.i - cur.i))) if subjs else None
-        agent = next((c for c in cur.children if c.dep_ == "agent"), None)
-        # "X was described by officials as Y": the passive's agent is the speaker
-        if agent is not None and (
-            subj is None or subj.lower_ in EXPLETIVES or subj.dep_ == "nsubjpass"
-        ):
-            pobj = next((c for c in agent.children if c.dep_ == "pobj"), None)
-            if pobj is not None:
-                return pobj
-        if subj is not None:
-            if subj.tag_ in {"WP", "WDT"}:  # "Smith, who said ..." -> Smith
-                if cur.dep_ != "relcl":
-                    return None
-                noun = cur.head
-                giver = _issued(noun) if noun.lower_ in _SPOKEN else None
-                if giver is not None:
-                    # "Trump gave a speech that attacked X": the speech is Trump's words
-                    return _subject(giver)
-                return noun
-            if subj.lower_ in EXPLETIVES:
-                # "It said on Friday that ...", "“...,” it added": the active subject of a
-                # speech or thought verb is a referring "it" (a company, a report), not the
-                # dummy of "it seems" / "it is said".
-                if (
-                    subj.lower_ == "it"
-                    and subj.dep_ == "nsubj"
-                    and (cur.lower_ in SPEECH_FORMS or cur.lower_ in COGNITION_FORMS)
-                ):
-                    return subj
-                return None
-            return subj
+        decided, who = _own_subject(cur)
+        if decided:
+            return who
         if cur.dep_ == "relcl":
             return cur.head
         if (
