@@ -37,6 +37,7 @@ from corpus.models import Document, Paragraph  # noqa: E402
 from corpus.paragraphs import split_paragraphs  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.errors import ModelError  # noqa: E402
+from retrieval.faiss_backend import FaissBackend  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.ingest import ingest_documents  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
@@ -405,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
             ("BM25 top-50", lambda i: kw.query(questions[i], 50)),
             (
                 "retrieve() (dense + BM25 + fuse, vector given)",
-                lambda i: retrieve(qvec[i], questions[i], vi, kw, 15),
+                lambda i: retrieve(qvec[i], questions[i], FaissBackend(vi, kw), 15),
             ),
         ):
             p50, p99 = pct(timed(fn, range(n_q)))
@@ -468,11 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         t_kw = time.perf_counter() - t
         txt_big = None
         vi_big = VectorIndex(vec_big.shape[1], ivf)
-        lat = timed(lambda i: retrieve(qvec[i], questions[i], vi_big, kw_big, 15), range(n_q))
+        big = FaissBackend(vi_big, kw_big)
+        lat = timed(lambda i: retrieve(qvec[i], questions[i], big, 15), range(n_q))
         p50h, p99h = pct(lat)
-        lat = timed(
-            lambda q: retrieve(emb.encode_query(q + " ~"), q, vi_big, kw_big, 15), questions
-        )
+        lat = timed(lambda q: retrieve(emb.encode_query(q + " ~"), q, big, 15), questions)
         p50e, p99e = pct(lat)
         exact = faiss.IndexFlatIP(vec_big.shape[1])
         exact.add(vec_big)

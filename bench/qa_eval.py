@@ -215,11 +215,11 @@ def plain(service, method: str) -> Callable[[str], tuple[list, object]]:
 
     def ask(text: str):
         qvec = index.embedder.encode_query(text)
-        kw = searcher.keyword_index()
+        backend = index.search_backend(searcher.keyword_index)
         if method == "keyword":
-            ids, scores = kw.query(text, 5)
+            ids, scores = backend.keyword(backend.keyword_query(text), 5)
         else:
-            ids, scores, _ = retrieve(qvec, text, index.vectors, kw, 5, params)
+            ids, scores, _ = retrieve(qvec, text, backend, 5, params)
         scored = list(zip(ids.tolist(), np.asarray(scores).tolist(), strict=True))
         return index.store.hits(scored), None
 

@@ -31,6 +31,7 @@ from bench.evaldata import (  # noqa: E402
     load_xquad,
 )
 from retrieval.embedder import Embedder  # noqa: E402
+from retrieval.faiss_backend import FaissBackend  # noqa: E402
 from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
 from retrieval.search import retrieve  # noqa: E402
@@ -71,6 +72,7 @@ class Prepared:
         ids = np.arange(len(es.corpus), dtype=np.int64)
         self.vectors = VectorIndex.build(ids, self.cvec, self.cvec.shape[1])
         self.keyword = KeywordIndex.build(ids, es.corpus)
+        self.backend = FaissBackend(self.vectors, self.keyword)
         self.seconds = time.perf_counter() - t
 
     def ranks(self, params: FusionParams, queries: list[int], k: int = 10) -> np.ndarray:
@@ -81,7 +83,7 @@ class Prepared:
             if params.method == "keyword":  # plain BM25, no dense tie-breaking
                 ids, _ = self.keyword.query(q.text, k)
             else:
-                ids, _, _ = retrieve(self.qvec[qi], q.text, self.vectors, self.keyword, k, params)
+                ids, _, _ = retrieve(self.qvec[qi], q.text, self.backend, k, params)
             hit = np.where(ids == q.gold)[0]
             if len(hit):
                 out[row] = hit[0]

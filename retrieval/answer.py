@@ -21,6 +21,7 @@ from rapidfuzz import fuzz
 
 from corpus.models import Attribution
 from corpus.paragraphs import split_sentences
+from retrieval.keyword import tokenize
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.search import Searcher, SearchResult
 
@@ -172,7 +173,7 @@ def answer(
     """The shipped question path: search, then the answer line. The CLI, the bot and
     bench/qa_eval.py all come through here."""
     result = searcher.search_detailed(question, top_k, speaker)
-    line = answer_line(result, searcher.keyword_index().tokens)
+    line = answer_line(result, tokenize)  # the keyword index's words, for either backend
     evidence = {
         "best_cosine": result.best_cosine,
         "lexical": result.lexical,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz import fuzz
 
+from retrieval.backend import Collections, KeywordQuery, SearchBackend
 from retrieval.dedupe import collapse
 from retrieval.fusion import SHIPPED, FusionParams, hubness, rank, uses_hubness
 from retrieval.index import Index
@@ -30,7 +31,6 @@ from retrieval.keyword import KeywordIndex
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.question import ReadQuestion, read_question
 from retrieval.speaker_match import SpeakerRegistry
-from retrieval.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ VERBATIM_POOL = 20  # BM25 candidates checked for each quoted phrase
 # than the words of the name: 0.15 to 0.3 moved RealTimeQA Recall@5 by nothing (0.867).
 SUBJECT_WEIGHT = 1.0
 FOCUS_POOL = 50  # a named person's passages nearest the question, added to the candidates
-EXACT_ALLOWED_MAX = 5000  # restricted searches score allowed ids exactly below this many
 KEYWORD_DIR = "keyword"
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
@@ -60,21 +59,22 @@ _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 def retrieve(
     query_vec: np.ndarray,
     query_text: str,
-    vectors: VectorIndex,
-    keyword: KeywordIndex | None,
+    backend: SearchBackend,
     k: int,
     params: FusionParams = SHIPPED,
     allowed: np.ndarray | None = None,
     boosts: Sequence[Boost] = (),
-    bm25: np.ndarray | None = None,
+    keyword: KeywordQuery | None = None,
+    collections: Collections = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hybrid ranking: (ids, fused scores, dense cosines), best first, at most k.
 
-    `allowed` restricts the search to those ids. Each `Boost` (passages holding the
-    question's quoted words, passages of the person it asks about) joins the candidates,
-    which both retrievers then score, and adds its weight to their fused scores, so they
-    are ranked on one scale with the rest. `bm25` is `keyword.all_scores(query_text)` when
-    the caller has it already.
+    `allowed` restricts the search to those ids, `collections` to those collections (the
+    backend filters inside its search). Each `Boost` (passages holding the question's
+    quoted words, passages of the person it asks about) joins the candidates, which both
+    retrievers then score, and adds its weight to their fused scores, so they are ranked on
+    one scale with the rest. `keyword` is `backend.keyword_query(query_text)` when the
+    caller has it already.
     The benchmark calls this very function, so what is measured is what ships.
     """
     pool = max(params.pool, k)
@@ -83,28 +83,26 @@ def retrieve(
         allowed = np.asarray(allowed, dtype=np.int64)
         if len(allowed) == 0:
             return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-        d_ids = top_within(vectors, q[0], allowed, pool)
-    else:
-        d_ids, _ = vectors.search_arrays(q, pool)
+    d_ids, _ = backend.dense(q[0], pool, allowed, collections)
     for boost in boosts:
-        joining = boost.ids if boost.join <= 0 else top_within(vectors, q[0], boost.ids, boost.join)
+        joining = boost.ids if boost.join <= 0 else backend.dense(q[0], boost.join, boost.ids)[0]
         d_ids = np.concatenate([d_ids, joining[~np.isin(joining, d_ids)]])
-    if keyword is None or not len(keyword) or params.method == "dense":
-        keyword = bm25 = None
-    elif bm25 is None:
-        bm25 = keyword.all_scores(query_text)  # once: top-k and re-scoring both read it
+    if not backend.keyword_size or params.method == "dense":
+        keyword = None
+    elif keyword is None:
+        keyword = backend.keyword_query(query_text)  # once: top-k and re-scoring both read it
     ids = d_ids
-    if keyword is not None and bm25 is not None:
-        k_ids, _ = keyword.top(bm25, pool, allowed=allowed)
+    if keyword is not None:
+        k_ids, _ = backend.keyword(keyword, pool, allowed, collections)
         ids = np.concatenate([d_ids, k_ids[~np.isin(k_ids, d_ids)]])
     if len(ids) == 0:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     # exact cosines for every candidate (BM25 ones were not in the dense list)
-    cand = vectors.vectors_for(ids)
+    cand = backend.vectors_for(ids)
     dense = cand @ q[0]
     kw = (
-        keyword.scores_at(bm25, ids)
-        if keyword is not None and bm25 is not None
+        backend.keyword_scores(keyword, ids)
+        if keyword is not None
         else np.zeros(len(ids), np.float32)
     )
     hub = hubness(cand, params.hub_k) if uses_hubness(params) else None
@@ -116,7 +114,10 @@ def retrieve(
 
 
 def lexical_evidence(
-    bm25: np.ndarray | None, allowed: np.ndarray | None, keyword: KeywordIndex
+    backend: SearchBackend,
+    keyword: KeywordQuery | None,
+    allowed: np.ndarray | None,
+    collections: Collections = None,
 ) -> float:
     """How much of the question's rare vocabulary one passage holds: the best BM25 score
     divided by log(1 + paragraphs), the idf of a word only one paragraph has. About 1 when
@@ -124,13 +125,10 @@ def lexical_evidence(
     means the same in a small corpus and a large one. It told answerable news questions
     from off-topic ones better than the cosine did (AUC 0.963 vs 0.931, bench/qa_eval.py
     --calibrate on RealTimeQA + PolNeAR dev vs XQuAD)."""
-    if bm25 is None or not len(bm25):
+    if keyword is None or not backend.keyword_size:
         return 0.0
-    if allowed is not None:
-        rows = keyword.rows_of(allowed)
-        bm25 = bm25[rows[rows >= 0]]
-    best = float(bm25.max()) if len(bm25) else 0.0
-    return best / float(np.log1p(len(keyword)))
+    best = backend.keyword_best(keyword, allowed, collections)
+    return best / float(np.log1p(backend.keyword_size))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,19 +139,6 @@ class Boost:
     ids: np.ndarray  # ascending paragraph ids
     weight: float
     join: int = 0  # how many of them, nearest the question, join the candidates (0: all)
-
-
-def top_within(vectors: VectorIndex, q: np.ndarray, ids: np.ndarray, pool: int) -> np.ndarray:
-    """The `pool` ids among `ids` nearest to the query vector `q`, best first."""
-    ids = np.asarray(ids, dtype=np.int64)
-    q = np.asarray(q, dtype=np.float32).reshape(-1)
-    if len(ids) <= EXACT_ALLOWED_MAX:
-        cos = vectors.vectors_for(ids) @ q
-        return ids[np.argsort(-cos, kind="stable")[:pool]]
-    # a big speaker: search deeper and keep theirs
-    depth = min(vectors.ntotal, pool * max(1, vectors.ntotal // len(ids)) * 2)
-    found, _ = vectors.search_arrays(q.reshape(1, -1), depth)
-    return found[np.isin(found, ids)][:pool]
 
 
 @dataclass
@@ -226,8 +211,7 @@ class Searcher:
         long-lived objects, and every full collection walked them all, holding the GIL ~300 ms
         on 2 cores in the middle of some later question (a p99 spike, and a stalled event loop
         in the bot: bench/load.py)."""
-        _ = self.index.vectors
-        self.keyword_index()
+        self.index.search_backend(self.keyword_index)
         self.registry()
         self.search_detailed("What did the minister say about the warm up?")
         gc.collect()
@@ -290,24 +274,23 @@ class Searcher:
         result = SearchResult(who_said=read.who_said, question=read)
         query_text = read.search_text
         qvec = self.index.embedder.encode_query(query_text)
-        vectors, keyword = self.index.vectors, self.keyword_index()
+        backend = self.index.search_backend(self.keyword_index)
         allowed = focus.paragraphs if focus is not None and restrict else None
-        verbatim = self._verbatim(read.phrases, keyword, allowed)
+        verbatim = self._verbatim(read.phrases, backend, allowed)
         boosts = [Boost(verbatim, VERBATIM_WEIGHT)] if len(verbatim) else []
         if focus is not None and not restrict and len(focus.paragraphs):
             boosts.append(Boost(focus.paragraphs, focus.weight, FOCUS_POOL))
         depth = max(top_k * 3, 15)  # room for dedupe and re-ranking
-        bm25 = keyword.all_scores(query_text) if len(keyword) else None
+        keyword = backend.keyword_query(query_text) if backend.keyword_size else None
         ids, fused, cos = retrieve(
             qvec,
             query_text,
-            vectors,
-            keyword,
+            backend,
             depth,
             self.params,
             allowed,
             boosts,
-            bm25,
+            keyword,
         )
         if len(ids) == 0:
             result.no_answer = True
@@ -315,11 +298,11 @@ class Searcher:
         hits = self.index.store.hits(list(zip(ids.tolist(), fused.tolist(), strict=True)))
         if read.who_said:
             hits = _rank_by_quotes(hits, read.who_said)
-        keep = collapse(vectors.vectors_for([h.paragraph_id for h in hits]), [h.text for h in hits])
+        keep = collapse(backend.vectors_for([h.paragraph_id for h in hits]), [h.text for h in hits])
         hits = [hits[i] for i in keep][:top_k]
         cos_of = dict(zip(ids.tolist(), cos.tolist(), strict=True))
         result.best_cosine = max((cos_of.get(h.paragraph_id, 0.0) for h in hits), default=0.0)
-        result.lexical = lexical_evidence(bm25, allowed, keyword)
+        result.lexical = lexical_evidence(backend, keyword, allowed)
         result.verbatim = {h.paragraph_id for h in hits} & set(verbatim.tolist())
         if focus is not None:
             result.speaker = focus.name
@@ -340,13 +323,13 @@ class Searcher:
         return score >= self.no_answer_score
 
     def _verbatim(
-        self, phrases: tuple[str, ...], keyword: KeywordIndex, allowed: np.ndarray | None
+        self, phrases: tuple[str, ...], backend: SearchBackend, allowed: np.ndarray | None
     ) -> np.ndarray:
         """Ids of the paragraphs that hold one of the quoted phrases word for word."""
         found: list[int] = []
         for phrase in phrases:
             wanted = _words(phrase)
-            ids, _ = keyword.query(phrase, VERBATIM_POOL, allowed)
+            ids, _ = backend.keyword(backend.keyword_query(phrase), VERBATIM_POOL, allowed)
             if len(ids) == 0 or not wanted:
                 continue
             texts = self.index.store.texts(ids.tolist())

@@ -18,6 +18,7 @@ from typing import cast
 import numpy as np
 
 from corpus.models import Attribution, Document, Paragraph
+from retrieval.backend import DEFAULT_COLLECTION
 from retrieval.errors import IndexProblem
 from retrieval.models import Hit, SpeakerInfo
 
@@ -202,6 +203,16 @@ class Store:
             "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             (key, value),
         )
+
+    def meta_setdefault(self, key: str, value: str) -> str:
+        """The stored value of `key`, storing `value` first when there is none: two
+        processes doing this at once agree on one value."""
+        stored = self.get_meta(key)
+        if stored is not None:
+            return stored
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, value))
+            return conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()[0]
 
     @property
     def generation(self) -> int:
@@ -389,6 +400,37 @@ class Store:
                 rows.append(np.frombuffer(row[1], dtype=np.float32))
         vectors = np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
         return np.asarray(ids, dtype=np.int64), vectors, missing
+
+    def unembedded(self, model: str) -> int:
+        """How many paragraphs have no stored embedding for `model`."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM paragraphs p LEFT JOIN embeddings e "
+            "ON e.text_hash=p.text_hash AND e.model=? WHERE e.vector IS NULL",
+            (model,),
+        ).fetchone()[0]
+
+    def embedded_paragraphs(
+        self, model: str, ids: list[int] | None = None, batch: int = 500
+    ) -> Iterator[tuple[list[int], np.ndarray, list[str], list[str]]]:
+        """(ids, vectors, texts, collections) of every paragraph (or of `ids`) that has an
+        embedding for `model`, `batch` at a time in id order: what a search backend is
+        built from. Every paragraph is in DEFAULT_COLLECTION until collections (issue 13)."""
+        ids = self.paragraph_ids() if ids is None else sorted(ids)
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT p.id, e.vector, p.text FROM paragraphs p JOIN embeddings e "
+                f"ON e.text_hash=p.text_hash AND e.model=? WHERE p.id IN ({marks}) ORDER BY p.id",
+                (model, *chunk),
+            ).fetchall()
+            if rows:
+                yield (
+                    [r[0] for r in rows],
+                    np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]),
+                    [r[2] for r in rows],
+                    [DEFAULT_COLLECTION] * len(rows),
+                )
 
     def paragraph_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM paragraphs ORDER BY id")]
