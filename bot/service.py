@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.answer import Answer, answer
+from retrieval.backend import BackendSettings
 from retrieval.index import Index
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.search import Searcher
@@ -78,8 +79,9 @@ class AttribotService:
         model: str | None = None,
         max_question_chars: int = 500,
         backend: str | None = None,
+        search: BackendSettings | None = None,
     ):
-        self.index = Index(index_dir, model=model, backend=backend)
+        self.index = Index(index_dir, model=model, backend=backend, search=search)
         self.searcher = Searcher(self.index)
         self.max_question_chars = max_question_chars
 
@@ -133,7 +135,7 @@ class AttribotService:
         return Stats(
             documents=counts["documents"],
             paragraphs=counts["paragraphs"],
-            vectors=self.index.vectors.ntotal,
+            vectors=self.index.vector_count(),
             speakers=counts["speakers"],
             attributions=counts["attributions"],
         )
