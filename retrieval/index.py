@@ -80,6 +80,12 @@ class Index:
         self._milvus: MilvusMirror | None = None
         self._milvus_backend: MilvusBackend | None = None
         self._milvus_generation = -1
+        if self.vector_kind == "milvus":
+            try:
+                self._mirror()  # a bad URI or a missing pymilvus is said now, before any work
+            except IndexProblem:
+                self.store.close()
+                raise
 
     @property
     def model_name(self) -> str:
@@ -279,16 +285,21 @@ class Index:
     def _milvus_reader(self) -> MilvusBackend:
         """The collection for searching. Opened once: a collection behind the database is
         reconciled then, unless an ingest or repair is writing (it marks the collection
-        when it ends). Later generations only need counting again: another process's rows
-        are in Milvus as soon as it wrote them."""
+        when it ends). Later generations only need counting again (another process's rows
+        are in Milvus as soon as it wrote them), or opening again when a rebuild put
+        another collection in use."""
         gen = self.store.generation
         with self._lock:
-            if self._milvus_backend is None:
-                self._milvus_backend = self._open_for_reading()
-            elif self._milvus_generation != gen:
-                self._milvus_backend.forget_count()
+            backend = self._milvus_backend
+            if backend is not None and self._milvus_generation != gen:
+                if backend.name != self._mirror().current():  # rebuilt by another process
+                    backend = None
+                else:
+                    backend.forget_count()
+            if backend is None:
+                backend = self._milvus_backend = self._open_for_reading()
             self._milvus_generation = gen
-            return self._milvus_backend
+            return backend
 
     def _open_for_reading(self) -> MilvusBackend:
         mirror, dim = self._mirror(), self._dim()

@@ -410,7 +410,15 @@ def _filter_key(ids: np.ndarray | None, collections: Collections) -> tuple:
 
 class MilvusMirror:
     """One index's Milvus collection, kept in step with its SQLite database (see the module
-    docstring): opened, reconciled, rebuilt and marked here."""
+    docstring): opened, reconciled, rebuilt and marked here.
+
+    The collection's name is in the database's meta (`milvus_collection`). A rebuild fills a
+    new collection and then switches the name, in one SQLite commit that also moves the
+    generation (so other processes turn to it), before dropping the old one: a kill at any
+    moment leaves the old collection or the new one in use, never a half-made one (Milvus
+    Lite, killed inside a drop and re-create of one name, came back with a collection that
+    took rows and counted none).
+    """
 
     def __init__(self, store: Store, folder: Path, settings: BackendSettings, model: str) -> None:
         self.store = store
@@ -434,11 +442,9 @@ class MilvusMirror:
                 disconnect(self._client, self.uri)
                 self._client = None
 
-    @property
-    def name(self) -> str:
-        """The collection's name, made once per index and kept in its database, so every
-        process (and a copy of the folder on another machine) finds the same one."""
-        return self.store.meta_setdefault("milvus_collection", f"attribot_{uuid.uuid4().hex[:16]}")
+    def current(self) -> str | None:
+        """The name of the collection in use (None before the first is built)."""
+        return self.store.get_meta("milvus_collection")
 
     def remember(self, conn: Any) -> None:
         """Record, inside an ingest's first commit, that this index lives in Milvus, and
@@ -449,21 +455,14 @@ class MilvusMirror:
 
     # -- opening --------------------------------------------------------------------------
     def open(self, dim: int, reconcile: bool) -> MilvusBackend:
-        """The collection ready to search: created and filled from SQLite when missing or
-        of another format, model or dimension; reconciled with SQLite when its generation
-        mark is behind and `reconcile` (a writer, or a reader while no writer runs)."""
-        client, name = self.client(), self.name
-        props = self._properties(name)
-        expected = {
-            "attribot.format": FORMAT,
-            "attribot.model": self.model,
-            "attribot.dim": str(dim),
-        }
-        if props is None or any(props.get(k) != v for k, v in expected.items()):
-            if props is not None:
-                log.warning("Milvus collection %s is of another format or model: rebuilding", name)
+        """The collection ready to search: built from SQLite when there is none, or when it
+        is of another format, model, dimension or index settings; reconciled with SQLite
+        when its generation mark is behind and `reconcile` (a writer, or a reader while no
+        writer runs)."""
+        client, name = self.client(), self.current()
+        props = self._properties(name) if name else None
+        if name is None or props is None or not self._fits(name, props, dim):
             return self.rebuild(dim)
-        check_indexes(client, name, self.lite)
         if client.get_load_state(name)["state"] != LoadState.Loaded:
             client.load_collection(name)
         backend = MilvusBackend(client, name, dim, self.lite)
@@ -473,25 +472,35 @@ class MilvusMirror:
         backend.synced = marked
         return backend
 
+    def _fits(self, name: str, props: dict[str, str], dim: int) -> bool:
+        expected = {
+            "attribot.format": FORMAT,
+            "attribot.model": self.model,
+            "attribot.dim": str(dim),
+        }
+        wrong = [k for k, v in expected.items() if props.get(k) != v]
+        try:
+            check_indexes(self.client(), name, self.lite)
+        except IndexProblem as exc:
+            wrong.append(str(exc))
+        if wrong:
+            log.warning("Milvus collection %s does not fit (%s): rebuilding", name, wrong)
+        return not wrong
+
     def _properties(self, name: str) -> dict[str, str] | None:
         if not self.client().has_collection(name):
             return None
         props = self.client().describe_collection(name).get("properties") or {}
         return {k: str(v) for k, v in props.items()}
 
-    def generation(self) -> int | None:
-        """The database generation the collection mirrors (None: no collection)."""
-        props = self._properties(self.name)
-        return None if props is None else int(props.get("attribot.generation", "-1"))
-
-    def _mark(self, generation: int) -> None:
+    def _mark(self, name: str, generation: int) -> None:
         self.client().alter_collection_properties(
-            self.name, properties={"attribot.generation": str(generation)}
+            name, properties={"attribot.generation": str(generation)}
         )
 
     # -- building and reconciling -----------------------------------------------------------
     def rebuild(self, dim: int) -> MilvusBackend:
-        """Drop and recreate the collection from SQLite alone (no model needed)."""
+        """A new collection filled from SQLite alone (no model needed), then put in use."""
         missing = self.store.unembedded(self.model)
         if missing:
             raise IndexProblem(
@@ -499,53 +508,65 @@ class MilvusMirror:
                 f"`attribot check --repair --index {self.store.path.parent}` (it re-embeds "
                 "them from the text the database keeps)"
             )
-        client, name = self.client(), self.name
+        client, old = self.client(), self.current()
+        self._drop(self.store.get_meta("milvus_building"))  # a killed rebuild's
+        name = f"attribot_{uuid.uuid4().hex[:16]}"
+        with self.store.transaction() as conn:
+            self.store.set_meta("milvus_building", name, conn)
         generation = self.store.generation
-        if client.has_collection(name):
-            client.drop_collection(name)
         create_collection(client, name, dim, self.lite, self.model)
         backend = MilvusBackend(client, name, dim, self.lite)
         added = self._copy(backend, None)
+        self._seal(name)
+        with self.store.transaction() as conn:
+            self.store.set_meta("milvus_collection", name, conn)
+            conn.execute("DELETE FROM meta WHERE key='milvus_building'")
+            current = self.store.bump_generation(conn)  # other processes turn to `name`
+        if current == generation + 1:  # nobody committed paragraphs while it filled
+            self._mark(name, current)
+        backend.synced = current
+        if old != name:
+            self._drop(old)
         log.info("built Milvus collection %s at %s: %d paragraphs", name, self.uri, added)
-        backend.synced = self._settle(backend, generation)
         return backend
+
+    def _drop(self, name: str | None) -> None:
+        if name and name != self.current() and self.client().has_collection(name):
+            self.client().drop_collection(name)
 
     def reconcile(self, backend: MilvusBackend) -> int:
         """Make the collection hold exactly SQLite's paragraphs; the generation it then
         mirrors (marked unless another writer committed meanwhile)."""
-        generation = self.store.generation
+        generation, client, name = self.store.generation, self.client(), backend.name
         want = np.asarray(self.store.paragraph_ids(), dtype=np.int64)
         below = int(want.max()) + 1 if len(want) else 0
-        have = all_ids(self.client(), self.name, below)
+        have = all_ids(client, name, below)
         extra, missing = np.setdiff1d(have, want), np.setdiff1d(want, have)
-        beyond = count_from(self.client(), self.name, below)
+        beyond = count_from(client, name, below)
         if beyond:
-            self.client().delete(self.name, filter=f"id >= {below}")
+            client.delete(name, filter=f"id >= {below}")
         backend.remove(extra)
         self._copy(backend, missing)
         if len(extra) or len(missing) or beyond:
             log.warning(
                 "Milvus collection %s was behind the database: %d paragraphs added, %d removed",
-                self.name,
+                name,
                 len(missing),
                 len(extra) + beyond,
             )
-        return self._settle(backend, generation)
-
-    def _settle(self, backend: MilvusBackend, generation: int) -> int:
-        self._seal()
+        self._seal(name)
         backend.forget_count()
         if self.store.generation == generation:
-            self._mark(generation)
+            self._mark(name, generation)
         return generation
 
-    def _seal(self) -> None:
+    def _seal(self, name: str) -> None:
         """Milvus Lite scores BM25 in its in-memory buffer with statistics of the rows a
         filter lets through (a speaker's one paragraph: every word looks common), and in a
         flushed segment with the whole segment's. So a writer flushes when it is done; a
         server keeps collection-wide statistics and needs none."""
         if self.lite:
-            self.client().flush(self.name)
+            self.client().flush(name)
 
     def _copy(self, backend: MilvusBackend, ids: np.ndarray | None) -> int:
         """Upsert paragraphs from SQLite (all of them, or `ids`); how many."""
@@ -568,8 +589,8 @@ class MilvusMirror:
             and self.store.generation == generation
             and backend.ntotal == self.store.counts()["paragraphs"]
         ):
-            self._seal()
-            self._mark(generation)
+            self._seal(backend.name)
+            self._mark(backend.name, generation)
             backend.synced = generation
             return
         backend.synced = self.reconcile(backend)
