@@ -312,18 +312,37 @@ class MilvusBackend(SearchBackend):
     def _dense_search(
         self, q: np.ndarray, k: int, ids: IdArray | None, collections: Collections, ef: int
     ) -> tuple[IdArray, np.ndarray]:
+        params = {"metric_type": "IP", "params": {"ef": max(ef, k)}}
+        return self._search("vector", q, k, ids, collections, params, 1.0)
+
+    def _search(
+        self,
+        field_name: str,
+        data: Any,
+        k: int,
+        ids: IdArray | None,
+        collections: Collections,
+        params: dict,
+        scale: float,
+    ) -> tuple[IdArray, np.ndarray]:
+        """One search of `field_name`, chunk by chunk of `ids`: (ids, scores) best first.
+        Cosines are taken as the engine gives them. A BM25 score (`scale` != 1) is taken as
+        a magnitude: Lite reports it as a negative distance, a server as the score, and it
+        is never negative either way."""
         found: list[tuple[int, float]] = []
         for where in _filters(ids, collections):
             res = self.client.search(
                 self.name,
-                data=[q],
-                anns_field="vector",
+                data=[data],
+                anns_field=field_name,
                 limit=k,
                 filter=where,
                 output_fields=["id"],  # Lite returns every field for [] (vectors included)
-                search_params={"metric_type": "IP", "params": {"ef": max(ef, k)}},
+                search_params=params,
             )
-            found += [(int(h["id"]), float(h["distance"])) for h in res[0]]
+            for hit in res[0]:
+                score = float(hit["distance"])
+                found.append((int(hit["id"]), abs(score) * scale if scale != 1.0 else score))
         return _merge(found, k)
 
     def _exact(self, q: np.ndarray, ids: IdArray, k: int) -> tuple[IdArray, np.ndarray]:
@@ -374,21 +393,10 @@ class MilvusBackend(SearchBackend):
     ) -> tuple[IdArray, np.ndarray]:
         if not terms or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        found: list[tuple[int, float]] = []
-        for where in _filters(None if ids is None else np.asarray(ids), collections):
-            res = self.client.search(
-                self.name,
-                data=[terms],
-                anns_field="sparse",
-                limit=k,
-                filter=where,
-                output_fields=["id"],
-                search_params={"metric_type": "BM25"},
-            )
-            # Lite reports BM25 as a negative distance, a server as the score: a BM25 score is
-            # never negative, so its magnitude is the score either way.
-            found += [(int(h["id"]), abs(float(h["distance"])) * BM25_SCALE) for h in res[0]]
-        return _merge(found, k)
+        ids = None if ids is None else np.asarray(ids, dtype=np.int64)
+        return self._search(
+            "sparse", terms, k, ids, collections, {"metric_type": "BM25"}, BM25_SCALE
+        )
 
     def keyword_scores(self, query: KeywordQuery, ids: IdArray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)

@@ -192,21 +192,33 @@ def test_kill_9_during_ingest_then_rerun_completes(tmp_path, backend):
     assert resumed == reference  # same paragraphs, same attributions count
 
 
+REBUILD_FOREVER = (
+    "import sys\n"
+    "from retrieval.index import Index\n"
+    "index = Index(sys.argv[1], create=False)\n"
+    "while True:\n"
+    "    index.rebuild_vectors()\n"
+    "    print('rebuilt', flush=True)\n"
+)
+
+
+def start_rebuilding(index: Path) -> subprocess.Popen:
+    """A process rebuilding the index's vectors (or collection) from SQLite over and over,
+    printing a line after each: what /reindex and a repair do."""
+    return subprocess.Popen(
+        [sys.executable, "-c", REBUILD_FOREVER, str(index)],
+        stdout=subprocess.PIPE,
+        env=_env(),
+        cwd=ROOT,
+    )
+
+
 def test_kill_9_during_vector_rebuild(tmp_path, index_copy):
     """What /reindex and a repair do: rebuild the vector file from SQLite. A kill at any
     point leaves the old file or the new one, never a torn one."""
-    script = (
-        "import sys\n"
-        "from retrieval.index import Index\n"
-        "index = Index(sys.argv[1], create=False)\n"
-        "while True:\n"
-        "    index.rebuild_vectors()\n"
-    )
     rng = random.Random()
     for _ in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", script, str(index_copy)], env=_env(), cwd=ROOT
-        )
+        proc = start_rebuilding(index_copy)
         vec = index_copy / VECTORS_FILE
         mtime = vec.stat().st_mtime_ns
         # wait until it has rewritten the file at least once, then kill at a random moment
@@ -223,26 +235,13 @@ def test_kill_9_during_vector_rebuild(tmp_path, index_copy):
 
 
 def test_kill_9_during_milvus_rebuild(tmp_path, built_milvus_index):
-    """/reindex and a repair of a Milvus index: drop, create and fill the collection from
-    SQLite. A kill at any point leaves a collection that the next open reconciles."""
+    """/reindex and a repair of a Milvus index: fill a new collection from SQLite and switch
+    to it. A kill at any point leaves a collection in use that the next open reconciles."""
     index = tmp_path / "index"
     shutil.copytree(built_milvus_index, index)
-    script = (
-        "import sys\n"
-        "from retrieval.index import Index\n"
-        "index = Index(sys.argv[1], create=False)\n"
-        "while True:\n"
-        "    index.rebuild_vectors()\n"
-        "    print('rebuilt', flush=True)\n"
-    )
     rng = random.Random()
     for _ in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", script, str(index)],
-            stdout=subprocess.PIPE,
-            env=_env(),
-            cwd=ROOT,
-        )
+        proc = start_rebuilding(index)
         assert proc.stdout is not None and proc.stdout.readline() == b"rebuilt\n"
         time.sleep(rng.uniform(0, 0.5))  # somewhere in the next rebuild, or between two
         proc.send_signal(signal.SIGKILL)
