@@ -204,16 +204,6 @@ class Store:
             (key, value),
         )
 
-    def meta_setdefault(self, key: str, value: str) -> str:
-        """The stored value of `key`, storing `value` first when there is none: two
-        processes doing this at once agree on one value."""
-        stored = self.get_meta(key)
-        if stored is not None:
-            return stored
-        with self.transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, value))
-            return conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()[0]
-
     @property
     def generation(self) -> int:
         """Bumped by every committed change to paragraphs; derived files record it."""
