@@ -1,7 +1,7 @@
 """Speed and scale of ingest and retrieval on this machine, with baselines measured in the
 same run.
 
-    python bench/perf.py [--quick] [--skip-1m] [--backend milvus]
+    python bench/perf.py [--quick] [--skip-1m] [--scopes-only] [--backends-only] [--backend milvus]
 
 Everything is generated here (no network). Ingest runs the product's `ingest_documents` on
 generated news articles (bench/newsgen.py: quotes, "X said", reported speech), against raw
@@ -48,6 +48,7 @@ from retrieval.faiss_backend import FaissBackend  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.ingest import ingest_documents  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
+from retrieval.scope import EVERYTHING, Scope  # noqa: E402
 from retrieval.search import Searcher, retrieve  # noqa: E402
 from retrieval.store import text_hash  # noqa: E402
 from retrieval.vectors import FLAT_MAX, NPROBE, VectorIndex, build_ivf  # noqa: E402
@@ -231,12 +232,28 @@ def bench_ingest(emb: Embedder, n_docs: int, rounds: int, rows: list) -> tuple[l
     return texts, np.ascontiguousarray(vecs, dtype=np.float32)
 
 
+# Collections of the 100k index, by share of its documents: a small server's uploads, a big
+# shared wire collection, and the default one (bench_scopes searches within them).
+SCOPE_SHARES = (("guild:small", 0.01), ("wire", 0.49), ("default", 0.50))
+
+
+def collection_of(doc: int, n_docs: int) -> str:
+    """The collection of document number `doc` of `n_docs` (SCOPE_SHARES, in order)."""
+    edge = 0.0
+    for name, share in SCOPE_SHARES:
+        edge += share
+        if doc < edge * n_docs:
+            return name
+    return SCOPE_SHARES[-1][0]
+
+
 def build_index_folder(
     folder: Path, texts: list[str], vecs: np.ndarray, model: str, backend: str = "faiss"
 ) -> float:
     """A real index folder (SQLite + vector file, or + Milvus collection) holding these
     paragraphs, 10 per document, written through the Store the product uses, without
-    analysing or embedding them. Returns the seconds the search backend took to build."""
+    analysing or embedding them; the documents are spread over collections (SCOPE_SHARES).
+    Returns the seconds the search backend took to build."""
     index = Index(folder, model, search=BackendSettings(backend))
     store = index.store
     all_ids: list[int] = []
@@ -253,7 +270,10 @@ def build_index_folder(
                 pos += len(t) + 2
             doc = Document(f"syn-{d}", "\n\n".join(chunk), f"syn/{d}.txt", title=f"Synthetic {d}")
             vmap = {text_hash(t): vecs[d + i] for i, t in enumerate(chunk)}
-            _, added = store.replace_document(conn, doc, paras, vmap, index.model_name)
+            where = collection_of(d // per_doc, -(-len(texts) // per_doc))
+            _, added = store.replace_document(
+                conn, doc, paras, vmap, index.model_name, collection=where
+            )
             all_ids += added
         generation = store.bump_generation(conn)
     t = time.perf_counter()
@@ -411,6 +431,64 @@ def bench_backend(
     )
 
 
+def bench_scopes(searcher: Searcher, questions: list[str], rows: list) -> None:
+    """`Searcher.search` within a scope against the same search unscoped, paired question by
+    question (alternating which goes first), and what a scope costs the first time it is used
+    after an ingest (its ids read from SQLite, its speakers, cached from then on)."""
+    n = searcher.index.store.counts()["paragraphs"]
+    scopes = {
+        "a small server's uploads only (1%)": Scope.of(["guild:small"]),
+        "server + shared default (51%)": Scope.of(["guild:small", "default"]),
+        "every collection named (100%: restricts nothing)": Scope.of(
+            [name for name, _ in SCOPE_SHARES]
+        ),
+    }
+    for label, scope in scopes.items():
+        t = time.perf_counter()
+        allowed = searcher.allowed(scope)
+        searcher.registry(scope)
+        t_first = time.perf_counter() - t
+        plain, scoped, ratio = [], [], []
+        for i, q in enumerate(questions):
+            # a fresh text on each side: the query-embedding cache must answer neither
+            sides = [(EVERYTHING, plain, f"{q} {label[:4]}1"), (scope, scoped, f"{q} {label[:4]}2")]
+            took = {}
+            for side, sink, text in sides if i % 2 else sides[::-1]:
+                t = time.perf_counter()
+                hits = searcher.search(text, top_k=5, scope=side)
+                took[side] = time.perf_counter() - t
+                sink.append(took[side])
+                assert all(side.sees(h.collection) for h in hits)
+            ratio.append(took[scope] / took[EVERYTHING])
+        p50s, p99s = pct(scoped)
+        p50u, p99u = pct(plain)
+        size = "all" if allowed is None else f"{len(allowed):,} of {n:,}"
+        rows.append(
+            (
+                f"Searcher.search within {label}",
+                f"p50 {p50s:.1f} / p99 {p99s:.1f} ms; median paired ratio to unscoped "
+                f"**{float(np.median(ratio)):.2f}x**",
+                f"unscoped p50 {p50u:.1f} / p99 {p99u:.1f} ms; allowed ids {size}; first use "
+                f"of the scope (ids + speakers from SQLite) {t_first * 1e3:.0f} ms",
+            )
+        )
+
+
+def bench_scopes_only(emb: Embedder, n_docs: int, n_mid: int, n_q: int, rows: list) -> None:
+    """`bench_scopes` alone: the 100k index from freshly embedded generated paragraphs."""
+    base_txt = paragraphs_of(make_documents(n_docs))
+    base_vec = emb.encode(base_txt)
+    vec_mid, txt_mid = synth(base_vec, base_txt, n_mid)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "index"
+        build_index_folder(folder, txt_mid, vec_mid, emb.name)
+        index = Index(folder)
+        searcher = Searcher(index)
+        searcher.warm_up()
+        bench_scopes(searcher, make_questions(n_q)[: n_q // 2], rows)
+        index.close()
+
+
 def print_table(rows: list) -> None:
     print(f"load average at the end: {load()} (other jobs on the machine inflate times)")
     print(f"\nmachine: {machine()}\n")
@@ -434,6 +512,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=100,
         help="questions for the second backend's 100k search (Lite takes ~1 s each)",
+    )
+    ap.add_argument(
+        "--scopes-only",
+        action="store_true",
+        help="only scoped vs unscoped Searcher.search on the 100k index (collections)",
     )
     ap.add_argument(
         "--backends-only",
@@ -462,6 +545,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         for backend in COMPARED_BACKENDS:
             bench_backend(emb, backend, sample, questions, p50_e, rows)
+        print_table(rows)
+        return 0
+
+    if args.scopes_only:
+        bench_scopes_only(emb, n_docs, n_mid, n_q, rows)
         print_table(rows)
         return 0
 
@@ -541,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"budget 30 / 60 ms; {n_q} questions; load {load()}",
                 )
             )
+        bench_scopes(searcher, questions[: n_q // 2], rows)
         if args.backend != "faiss":
             n_b = min(n_q, args.backend_questions)
             bench_backend_search(

@@ -35,11 +35,12 @@ from bench.evaldata import (  # noqa: E402
     load_realtimeqa,
     load_xquad,
 )
-from retrieval.backend import DEFAULT_COLLECTION, SearchBackend  # noqa: E402
+from retrieval.backend import SearchBackend  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.faiss_backend import FaissBackend  # noqa: E402
 from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
+from retrieval.scope import DEFAULT_COLLECTION  # noqa: E402
 from retrieval.search import retrieve  # noqa: E402
 from retrieval.vectors import VectorIndex  # noqa: E402
 

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 ANSWER_LOG_FILE = "discord_answers.sqlite3"
 MAX_ANSWERS = 200_000  # a flood of questions cannot grow the log without bound (~100 MB)
 PRUNE_EVERY = 500  # inserts between prunes; the first insert of a process prunes too
-_COLUMNS = "key, kind, question, speaker, top_k, offset, paragraph_ids, private"
+_COLUMNS = "key, kind, question, speaker, top_k, offset, paragraph_ids, private, place"
 
 
 @dataclass(slots=True)
@@ -37,6 +37,9 @@ class AnswerRecord:
     private: bool = False
     paragraph_ids: list[int] = field(default_factory=list)
     key: str = ""  # given by AnswerLog.add
+    # where it was given ("guild:<id>", or "dm"): its buttons act only there. None in answers
+    # logged before servers had collections of their own.
+    place: str | None = None
 
 
 class AnswerLog:
@@ -60,11 +63,22 @@ class AnswerLog:
             "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, kind TEXT NOT NULL, "
             "question TEXT NOT NULL, speaker TEXT, top_k INTEGER NOT NULL, "
             "offset INTEGER NOT NULL, paragraph_ids TEXT NOT NULL, private INTEGER NOT NULL, "
-            "created REAL NOT NULL)"
+            "created REAL NOT NULL, place TEXT)"
         )
         # Pruning deletes the oldest rows: by index, not by scanning the table.
         self._db.execute("CREATE INDEX IF NOT EXISTS answers_created ON answers(created)")
+        self._add_place()
         self._db.commit()
+
+    def _add_place(self) -> None:
+        """A log from before answers knew where they were given gets the column (NULL)."""
+        if "place" in {r[1] for r in self._db.execute("PRAGMA table_info(answers)")}:
+            return
+        try:
+            self._db.execute("ALTER TABLE answers ADD COLUMN place TEXT")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):  # another process added it just now
+                raise
 
     def prune(self, now: float | None = None) -> int:
         """Forget answers older than the age limit, then the oldest beyond the count limit;
@@ -90,7 +104,7 @@ class AnswerLog:
         record = dataclasses.replace(answer, key=secrets.token_hex(6))
         with self._lock:
             self._db.execute(
-                f"INSERT INTO answers({_COLUMNS}, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO answers({_COLUMNS}, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.key,
                     record.kind,
@@ -100,6 +114,7 @@ class AnswerLog:
                     record.offset,
                     ",".join(map(str, record.paragraph_ids)),
                     int(record.private),
+                    record.place,
                     time.time(),
                 ),
             )
@@ -129,6 +144,7 @@ class AnswerLog:
             private=bool(row[7]),
             paragraph_ids=[int(x) for x in row[6].split(",") if x],
             key=row[0],
+            place=row[8],
         )
 
     def close(self) -> None:

@@ -30,10 +30,12 @@ from bot.cogs import COGS
 from bot.concurrency import Drain, IndexGate, UserCooldowns, WorkerPool
 from bot.logs import setup_logging
 from bot.replies import NONE, report_error, tell_restarting
+from bot.scopes import scope_for
 from bot.service import AttribotService
 from bot.settings import Settings
 from bot.views import DYNAMIC_ITEMS
 from retrieval.models import SpeakerInfo
+from retrieval.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ T = TypeVar("T")
 SPEAKER_CACHE_SECONDS = 60.0
 IO_THREADS = 4  # answer-log writes and small SQLite reads, beside the search pool
 TELL_SECONDS = 3.0  # at most this long to tell the cancelled askers, before disconnecting
+SPEAKER_CACHE_SCOPES = 256  # servers whose speaker lists are kept for autocomplete
 
 
 def intents() -> discord.Intents:
@@ -90,7 +93,7 @@ class AttribotBot(commands.Bot):
         self._shut_down: asyncio.Event | None = None
         self.index_gate = IndexGate()
         self.cooldowns = UserCooldowns(settings.cooldown_seconds)
-        self._speaker_cache: tuple[float, list[SpeakerInfo]] | None = None
+        self._speaker_cache: dict[Scope, tuple[float, list[SpeakerInfo]]] = {}
         self.cogs_loaded = False
 
     # -- set-up ------------------------------------------------------------------------------
@@ -236,18 +239,28 @@ class AttribotBot(commands.Bot):
         queue of searches never delays a button click or an autocomplete."""
         return await self._io.run(fn, *args)
 
-    async def speakers_cached(self) -> list[SpeakerInfo]:
-        """Every speaker, cached briefly: autocomplete asks on each keystroke."""
+    def scope_for(self, guild_id: int | None) -> Scope:
+        """What a question from `guild_id` (None: a direct message) may see (bot.scopes)."""
+        return scope_for(self.settings, guild_id)
+
+    async def speakers_cached(self, scope: Scope) -> list[SpeakerInfo]:
+        """The speakers `scope` sees, cached briefly: autocomplete asks on each keystroke."""
         now = time.monotonic()
-        if self._speaker_cache and now - self._speaker_cache[0] < SPEAKER_CACHE_SECONDS:
-            return self._speaker_cache[1]
+        cached = self._speaker_cache.get(scope)
+        if cached and now - cached[0] < SPEAKER_CACHE_SECONDS:
+            return cached[1]
         service = await self.get_service()
-        speakers = await self.run_io(service.speakers)
-        self._speaker_cache = (now, speakers)
+        speakers = await self.run_io(service.speakers, None, scope)
+        if len(self._speaker_cache) >= SPEAKER_CACHE_SCOPES:  # forget stale ones, else all
+            fresh = {
+                k: v for k, v in self._speaker_cache.items() if now - v[0] < SPEAKER_CACHE_SECONDS
+            }
+            self._speaker_cache = fresh if len(fresh) < SPEAKER_CACHE_SCOPES else {}
+        self._speaker_cache[scope] = (now, speakers)
         return speakers
 
     def forget_speakers(self) -> None:
-        self._speaker_cache = None
+        self._speaker_cache.clear()
 
     def check_cooldown(self, action: str, user_id: int) -> None:
         self.cooldowns.hit(action, user_id)

@@ -43,12 +43,13 @@ def friendly_errors(func: Callable) -> Callable:
         from bot.service import BadQuestion
         from corpus.errors import CorpusError
         from retrieval.errors import IndexProblem, ModelError
+        from retrieval.scope import BadCollection
 
         try:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except (CorpusError, IndexProblem, ModelError, BadQuestion) as exc:
+        except (CorpusError, IndexProblem, ModelError, BadQuestion, BadCollection) as exc:
             raise Failure(str(exc)) from None
         except KeyboardInterrupt:
             raise Failure("interrupted") from None
@@ -125,6 +126,29 @@ index_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
+def collections_option(help: str):
+    """--collection NAME, repeatable: the collections a reading command keeps to."""
+    return click.option("--collection", "collections", multiple=True, metavar="NAME", help=help)
+
+
+def _scope(service, names: tuple[str, ...]):
+    """The scope of a reading command: every collection without --collection, else the
+    named ones, each of which must exist (a typo is an error, not an empty answer)."""
+    from retrieval.scope import EVERYTHING, Scope
+
+    if not names:
+        return EVERYTHING
+    scope = Scope.of(names)
+    known = [name for name, _, _ in service.index.store.collections()]
+    unknown = [name for name in scope.names if name not in known]
+    if unknown:
+        raise Failure(
+            f"no collection called '{unknown[0]}' in {service.index.folder} "
+            f"(it has: {', '.join(known) or 'none'}; see `attribot collections`)"
+        )
+    return scope
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="attribot")
 def cli() -> None:
@@ -139,18 +163,41 @@ def cli() -> None:
 @index_option
 @json_option
 @click.option("--max-file-mb", type=float, default=None, help="Skip files larger than this.")
+@click.option(
+    "--collection",
+    default=None,
+    metavar="NAME",
+    help="Put the documents in this collection (default: 'default'). Discord servers read "
+    "the collections in ATTRIBOT_SHARED_COLLECTIONS besides their own.",
+)
 @friendly_errors
-def ingest(paths: tuple[str, ...], index: Path | None, as_json: bool, max_file_mb: float | None):
+def ingest(
+    paths: tuple[str, ...],
+    index: Path | None,
+    as_json: bool,
+    max_file_mb: float | None,
+    collection: str | None,
+):
     """Add files or folders (recursive) to the index: .txt .md .html .jsonl .srt .vtt."""
     from retrieval.ingest import ingest_paths
+    from retrieval.scope import DEFAULT_COLLECTION, check_collection
 
+    if collection is not None:
+        check_collection(collection)  # before the model or the index is opened
     settings = load_settings(index=index, max_file_mb=max_file_mb)
     service = _service(settings, must_exist=False)
     summary = ingest_paths(
-        service.index, paths, max_bytes=settings.max_file_bytes, progress=not as_json
+        service.index,
+        paths,
+        max_bytes=settings.max_file_bytes,
+        progress=not as_json,
+        collection=collection or DEFAULT_COLLECTION,
     )
     if as_json:
-        click.echo(json.dumps(summary.to_json()))
+        record = summary.to_json()
+        if collection is not None:
+            record["collection"] = collection
+        click.echo(json.dumps(record))
     else:
         from bot.render import plural
 
@@ -201,9 +248,10 @@ def read_batch(path: Path) -> list[tuple[object, str]]:
     help="File of questions: one a line, or JSONL with id and text.",
 )
 @click.option("--speaker", default=None, help="Only what this speaker said.")
+@collections_option("Only passages of this collection (repeat for several; default: all).")
 @json_option
 @friendly_errors
-def ask(question, index, top_k, batch, speaker, as_json):
+def ask(question, index, top_k, batch, speaker, collections, as_json):
     """Answer a question (or a --batch of them) with the best passages and their speakers."""
     from bot.render import render_answer
     from bot.service import BadQuestion
@@ -213,10 +261,11 @@ def ask(question, index, top_k, batch, speaker, as_json):
     questions = read_batch(batch) if batch else [(1, question)]
     settings = load_settings(index=index)
     service = _service(settings)
+    scope = _scope(service, collections)
     failed = False
     for qid, text in questions:
         try:
-            answer = service.ask(text, top_k=top_k, speaker=speaker)
+            answer = service.ask(text, top_k=top_k, speaker=speaker, scope=scope)
         except BadQuestion as exc:
             if not batch:
                 raise
@@ -227,9 +276,11 @@ def ask(question, index, top_k, batch, speaker, as_json):
             record = {
                 "id": qid,
                 "question": text,
-                "hits": [h.to_json() for h in answer.hits] if answer else [],
+                "hits": [_hit_json(h, collections) for h in answer.hits] if answer else [],
                 "answer": answer.line.to_json() if answer and answer.line else None,
             }
+            if collections:
+                record["collections"] = scope.names
             if answer is None:
                 record["error"] = "bad question"
             elif answer.widened:
@@ -245,20 +296,39 @@ def ask(question, index, top_k, batch, speaker, as_json):
         sys.exit(1)
 
 
+def _hit_json(hit, collections: tuple[str, ...]) -> dict:
+    """A hit's JSON; with --collection, it also says which collection it is from."""
+    record = hit.to_json()
+    if collections:
+        record["collection"] = hit.collection
+    return record
+
+
 # -- attribute ---------------------------------------------------------------------------------
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @json_option
+@click.option(
+    "--collection",
+    default=None,
+    metavar="NAME",
+    help="Tag each JSON line with this collection (nothing is indexed or read from one).",
+)
 @friendly_errors
-def attribute(paths: tuple[str, ...], as_json: bool):
+def attribute(paths: tuple[str, ...], as_json: bool, collection: str | None):
     """Who said what in files, without indexing them.
 
     Spans are character offsets into the file's text exactly as read; for HTML and subtitle
-    files, into the extracted text, which the JSON then also carries as `text`.
+    files, into the extracted text, which the JSON then also carries as `text`. With
+    --collection, each JSON line also carries `collection`, the one `ingest --collection`
+    would put the document in: attribution itself never reads or writes an index.
     """
     from corpus.loaders import load_paths
     from corpus.pipeline import attribute_documents
+    from retrieval.scope import check_collection
 
+    if collection is not None:
+        check_collection(collection)
     report = load_paths(list(paths))
     results = attribute_documents(report.documents)
     for (doc, attrs), original in zip(results, report.documents, strict=True):
@@ -268,6 +338,8 @@ def attribute(paths: tuple[str, ...], as_json: bool):
                 record["doc_id"] = doc.doc_id
             if doc.text != original.text or doc.path.lower().endswith((".html", ".htm")):
                 record["text"] = doc.text
+            if collection is not None:
+                record["collection"] = collection
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
             click.echo(
@@ -289,17 +361,41 @@ def attribute(paths: tuple[str, ...], as_json: bool):
 # -- stats ------------------------------------------------------------------------------------
 @cli.command()
 @index_option
+@collections_option("Count only this collection (repeat for several; default: all).")
 @json_option
 @friendly_errors
-def stats(index: Path | None, as_json: bool):
-    """Documents, paragraphs, vectors and speakers in the index."""
+def stats(index: Path | None, collections: tuple[str, ...], as_json: bool):
+    """Documents, paragraphs, vectors and speakers in the index (or in some collections)."""
     settings = load_settings(index=index)
-    numbers = _service(settings).stats()
+    service = _service(settings)
+    scope = _scope(service, collections)
+    record: dict = service.stats(scope).to_json()
+    if collections:
+        record["collections"] = scope.names
     if as_json:
-        click.echo(json.dumps(numbers.to_json()))
+        click.echo(json.dumps(record))
     else:
-        for key, value in numbers.to_json().items():
-            click.echo(f"{key:>12}: {value}")
+        for key, value in record.items():
+            shown = ", ".join(value) if isinstance(value, list) else value
+            click.echo(f"{key:>12}: {shown}")
+
+
+@cli.command()
+@index_option
+@json_option
+@friendly_errors
+def collections(index: Path | None, as_json: bool):
+    """The collections in the index, with their documents and paragraphs."""
+    settings = load_settings(index=index)
+    rows = _service(settings).index.store.collections()
+    if as_json:
+        listed = [{"collection": c, "documents": d, "paragraphs": p} for c, d, p in rows]
+        click.echo(json.dumps(listed, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No documents yet.")
+    for name, documents, paragraphs in rows:
+        click.echo(f"{name}: {documents} documents, {paragraphs} paragraphs")
 
 
 # -- check ------------------------------------------------------------------------------------

@@ -265,8 +265,12 @@ def speakers_embed(
     return embed, pages
 
 
-def stats_embed(stats: dict[str, int]) -> discord.Embed:
+def stats_embed(stats: dict[str, int], collections: Sequence[str] | None = None) -> discord.Embed:
+    """The counts; with `collections`, a footer naming what they cover."""
     embed = discord.Embed(title="Corpus", colour=COLOUR)
     for key, value in stats.items():
         embed.add_field(name=key.replace("_", " ").capitalize(), value=f"{value:,}", inline=True)
+    if collections is not None:
+        covered = ", ".join(collections) if collections else "no collection"
+        embed.set_footer(text=cut(f"Counting {covered}", FOOTER_MAX))
     return embed

@@ -15,6 +15,7 @@ from retrieval.answer import Answer, answer
 from retrieval.backend import BackendSettings
 from retrieval.index import Index
 from retrieval.models import Hit, SpeakerInfo
+from retrieval.scope import EVERYTHING, Scope
 from retrieval.search import Searcher
 from retrieval.speaker_match import resolve_speaker
 
@@ -91,51 +92,69 @@ class AttribotService:
         self.searcher.warm_up()
 
     def ask(
-        self, question: str, top_k: int = 5, speaker: SpeakerInfo | str | None = None
+        self,
+        question: str,
+        top_k: int = 5,
+        speaker: SpeakerInfo | str | None = None,
+        scope: Scope = EVERYTHING,
     ) -> Answer:
         """The answer line and the best passages: what `attribot ask`, `/ask`, a mention and
         the terminal all show, and what bench/qa_eval.py scores. `speaker` (a name is
-        resolved here, once) keeps to where that person is quoted."""
+        resolved here, once) keeps to where that person is quoted; `scope` to the
+        collections the asker may see."""
         question = clean_question(question, self.max_question_chars)
-        info = self.speaker(speaker) if isinstance(speaker, str) else speaker
+        info = self.speaker(speaker, scope) if isinstance(speaker, str) else speaker
         self.index.refresh()
-        return answer(self.searcher, question, max(1, min(top_k, MAX_RESULTS)), info)
+        return answer(self.searcher, question, max(1, min(top_k, MAX_RESULTS)), info, scope)
 
-    def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:
-        return self.index.store.speakers(name_filter or None)
+    def speakers(
+        self, name_filter: str | None = None, scope: Scope = EVERYTHING
+    ) -> list[SpeakerInfo]:
+        """Speakers quoted in `scope`, with the roles and quote counts found there."""
+        return self.index.store.speakers(name_filter or None, scope)
 
     def quotes(
-        self, speaker: SpeakerInfo | str, topic: str | None = None, top_k: int = 5
+        self,
+        speaker: SpeakerInfo | str,
+        topic: str | None = None,
+        top_k: int = 5,
+        scope: Scope = EVERYTHING,
     ) -> list[Hit]:
-        """What one speaker said: best match to `topic` first, else in corpus order."""
-        info = self.speaker(speaker) if isinstance(speaker, str) else speaker
+        """What one speaker said (in `scope`): best match to `topic` first, else in corpus
+        order."""
+        info = self.speaker(speaker, scope) if isinstance(speaker, str) else speaker
         self.index.refresh()
         if topic and topic.strip():
             topic = clean_question(topic, self.max_question_chars)
-            return self.searcher.search(topic, top_k, info, widen=False)
-        ids = self.index.store.speaker_paragraphs(info.speaker_id)[:top_k]
+            return self.searcher.search(topic, top_k, info, widen=False, scope=scope)
+        ids = self.index.store.speaker_paragraphs(info.speaker_id, scope)[:top_k]
         return self.index.store.hits([(pid, 0.0) for pid in ids])
 
-    def find_speaker(self, name: str) -> SpeakerInfo | None:
+    def find_speaker(self, name: str, scope: Scope = EVERYTHING) -> SpeakerInfo | None:
         """The one speaker a typed name means: full name, unambiguous surname, small typos."""
-        return resolve_speaker(name, self.speakers())
+        return resolve_speaker(name, self.speakers(scope=scope))
 
-    def speaker(self, name: str) -> SpeakerInfo:
+    def speaker(self, name: str, scope: Scope = EVERYTHING) -> SpeakerInfo:
         """`find_speaker`, or UnknownSpeaker: an unknown name never widens a search to all."""
-        info = self.find_speaker(name)
+        info = self.find_speaker(name, scope)
         if info is None:
             raise UnknownSpeaker(name)
         return info
 
-    def source(self, paragraph_id: int, context: int = 1) -> list[Hit]:
-        return self.index.store.neighbours(paragraph_id, context, context)
+    def source(self, paragraph_id: int, context: int = 1, scope: Scope = EVERYTHING) -> list[Hit]:
+        """A passage with `context` paragraphs either side; [] when `scope` has no such id."""
+        return self.index.store.neighbours(paragraph_id, context, context, scope)
 
-    def stats(self) -> Stats:
-        counts = self.index.store.counts()
+    def stats(self, scope: Scope = EVERYTHING) -> Stats:
+        """How big the corpus is: all of it, or what `scope` sees (its vectors: those of its
+        paragraphs that the search backend holds)."""
+        counts = self.index.store.counts(scope)
+        mine = None if scope.everything else self.index.store.scope_paragraph_ids(scope)
+        held = self.index.vector_count(mine)
         return Stats(
             documents=counts["documents"],
             paragraphs=counts["paragraphs"],
-            vectors=self.index.vector_count(),
+            vectors=held,
             speakers=counts["speakers"],
             attributions=counts["attributions"],
         )

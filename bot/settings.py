@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.backend import VECTOR_BACKENDS, BackendSettings
 from retrieval.embedder import BACKENDS
+from retrieval.scope import DEFAULT_COLLECTION, check_collection
 
 
 class Settings(BaseSettings):
@@ -44,6 +47,18 @@ class Settings(BaseSettings):
     vector_backend: str | None = Field(default=None, alias="ATTRIBOT_VECTOR_BACKEND")
     milvus_uri: str | None = Field(default=None, alias="ATTRIBOT_MILVUS_URI")
     milvus_token: SecretStr | None = Field(default=None, alias="ATTRIBOT_MILVUS_TOKEN")
+    # Collections every Discord server reads besides its own uploads ("guild:<id>"), and all
+    # that direct messages read: comma-separated. The default collection is where
+    # `attribot ingest` puts documents without --collection, so an existing one-corpus bot
+    # keeps answering from it everywhere. Empty: each server sees only its own uploads.
+    shared_collections: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(DEFAULT_COLLECTION,), alias="ATTRIBOT_SHARED_COLLECTIONS"
+    )
+    # Per server, the collections it reads instead of the shared ones (its own uploads
+    # always): JSON, {"<server id>": ["name", ...]}.
+    guild_collections: Annotated[dict[int, tuple[str, ...]], NoDecode] = Field(
+        default_factory=dict, alias="ATTRIBOT_GUILD_COLLECTIONS"
+    )
 
     @field_validator("discord_token", "milvus_token", mode="before")
     @classmethod
@@ -72,6 +87,35 @@ class Settings(BaseSettings):
         if value not in VECTOR_BACKENDS:
             raise ValueError(f"must be one of {', '.join(VECTOR_BACKENDS)}")
         return value
+
+    @field_validator("shared_collections", mode="before")
+    @classmethod
+    def _shared(cls, value):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return tuple(check_collection(name) for name in value)
+
+    @field_validator("guild_collections", mode="before")
+    @classmethod
+    def _per_guild(cls, value):
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    'must be JSON like {"123456789012345678": ["default", "archive"]}'
+                ) from None
+        if not isinstance(value, dict) or not all(
+            str(guild).isdigit() and isinstance(names, list | tuple)
+            for guild, names in value.items()
+        ):
+            raise ValueError("must map server ids (numbers) to lists of collection names")
+        return {
+            int(guild): tuple(check_collection(name) for name in names)
+            for guild, names in value.items()
+        }
 
     @field_validator("log_level")
     @classmethod

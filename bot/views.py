@@ -23,6 +23,7 @@ from bot import embeds as E
 from bot.answer_log import AnswerRecord
 from bot.render import plural
 from bot.replies import NONE, guarded, send_ephemeral
+from bot.scopes import place_of
 from bot.service import MAX_RESULTS
 from retrieval.models import Hit
 
@@ -206,6 +207,7 @@ def release(view: discord.ui.View | None) -> None:
 
 
 async def show_more(bot: AttribotBot, interaction: discord.Interaction, key: str) -> None:
+    """The next page of an answer, searched again within what the clicking server sees."""
     bot.check_cooldown("ask", interaction.user.id)
     private = bool(interaction.message and interaction.message.flags.ephemeral)
     interaction.extras["ephemeral"] = private  # so a private reply below stays private
@@ -214,15 +216,19 @@ async def show_more(bot: AttribotBot, interaction: discord.Interaction, key: str
     if record is None:
         await send_ephemeral(interaction, too_old(bot, "to continue") + " Please ask again.")
         return
+    if given_elsewhere(record, interaction):
+        await send_ephemeral(interaction, ELSEWHERE)
+        return
     offset = record.offset + record.top_k
     depth = min(MAX_RESULTS, offset + record.top_k)
     service = await bot.get_service()
+    scope = bot.scope_for(interaction.guild_id)
     if record.kind == "quotes":
         hits = await bot.run_blocking(
-            service.quotes, record.speaker or "", record.question or None, depth
+            service.quotes, record.speaker or "", record.question or None, depth, scope
         )
     else:
-        answer = await bot.run_blocking(service.ask, record.question, depth, record.speaker)
+        answer = await bot.run_blocking(service.ask, record.question, depth, record.speaker, scope)
         hits = answer.hits
     page = hits[offset:depth]
     if not page:
@@ -235,6 +241,16 @@ async def show_more(bot: AttribotBot, interaction: discord.Interaction, key: str
     )
 
 
+ELSEWHERE = "That answer was given in another server or conversation: ask your question here."
+
+
+def given_elsewhere(record: AnswerRecord, interaction: discord.Interaction) -> bool:
+    """Whether an answer's button was clicked outside the server (or DMs) it was given in:
+    then it does nothing, so no page of another server's corpus is ever shown. Answers
+    logged before they recorded a place are searched again within the clicker's scope."""
+    return record.place is not None and record.place != place_of(interaction.guild_id)
+
+
 async def record_vote(
     bot: AttribotBot, interaction: discord.Interaction, key: str, vote: str
 ) -> None:
@@ -244,6 +260,9 @@ async def record_vote(
         await interaction.followup.send(
             too_old(bot, "to rate"), ephemeral=True, allowed_mentions=NONE
         )
+        return
+    if given_elsewhere(record, interaction):
+        await interaction.followup.send(ELSEWHERE, ephemeral=True, allowed_mentions=NONE)
         return
     value = 1 if vote == "up" else -1
     service = await bot.get_service()
@@ -282,7 +301,8 @@ async def turn_speakers_page(
 ) -> None:
     await interaction.response.defer()  # a component defer: "edit this message later"
     service = await bot.get_service()
-    speakers = await bot.run_io(service.speakers, name_filter or None)
+    scope = bot.scope_for(interaction.guild_id)
+    speakers = await bot.run_io(service.speakers, name_filter or None, scope)
     embed, pages = E.speakers_embed(speakers, page, name_filter or None)
     page = min(page, pages - 1)
     await interaction.edit_original_response(

@@ -23,6 +23,7 @@ from corpus.models import Attribution
 from corpus.paragraphs import split_sentences
 from retrieval.keyword import tokenize
 from retrieval.models import Hit, SpeakerInfo
+from retrieval.scope import EVERYTHING, Scope
 from retrieval.search import Searcher, SearchResult
 
 QUOTE_MATCH_MIN = 0.6  # a "Who said" content and a quote agree this much (token set ratio)
@@ -168,11 +169,15 @@ def answer_line(result: SearchResult, tokens: Tokens) -> AnswerLine | None:
 
 
 def answer(
-    searcher: Searcher, question: str, top_k: int = 5, speaker: SpeakerInfo | None = None
+    searcher: Searcher,
+    question: str,
+    top_k: int = 5,
+    speaker: SpeakerInfo | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Answer:
-    """The shipped question path: search, then the answer line. The CLI, the bot and
-    bench/qa_eval.py all come through here."""
-    result = searcher.search_detailed(question, top_k, speaker)
+    """The shipped question path: search (within `scope`), then the answer line. The CLI,
+    the bot and bench/qa_eval.py all come through here."""
+    result = searcher.search_detailed(question, top_k, speaker, scope=scope)
     line = answer_line(result, tokenize)  # the keyword index's words, for either backend
     evidence = {
         "best_cosine": result.best_cosine,

@@ -30,8 +30,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 VECTOR_BACKENDS = ("faiss", "milvus")
-# Until collections (issue 13) land, every paragraph is in this one.
-DEFAULT_COLLECTION = "default"
 
 MILVUS_MISSING = (
     "this index searches with Milvus, and pymilvus is not installed: pip install 'attribot[milvus]'"
@@ -66,6 +64,9 @@ class SearchBackend(ABC):
     """Derived search data over an index's paragraphs (see the module docstring)."""
 
     kind: ClassVar[str]
+    # True: the backend filters by collection inside its search, and a search within a scope
+    # passes the collections' names; False: it passes the scope's paragraph ids instead.
+    filters_collections: ClassVar[bool] = False
 
     @property
     @abstractmethod

@@ -17,6 +17,7 @@ import numpy as np
 
 from retrieval.backend import Collections, IdArray, KeywordQuery, SearchBackend
 from retrieval.keyword import KeywordIndex
+from retrieval.scope import members
 from retrieval.vectors import VectorIndex
 
 EXACT_ALLOWED_MAX = 5000  # restricted searches score allowed ids exactly below this many
@@ -102,8 +103,14 @@ def top_within(
         cos = vectors.vectors_for(ids) @ q
         order = np.argsort(-cos, kind="stable")[:pool]
         return ids[order], cos[order]
-    # a big speaker: search deeper and keep theirs
-    depth = min(vectors.ntotal, pool * max(1, vectors.ntotal // len(ids)) * 2)
-    found, scores = vectors.search_arrays(q.reshape(1, -1), depth)
-    keep = np.isin(found, ids)
-    return found[keep][:pool], scores[keep][:pool]
+    # many ids (a big speaker, a big collection): search deeper and keep theirs, deeper
+    # still while too few of them turn up (the ids may all lie far from this question)
+    want, total = min(pool, len(ids)), vectors.ntotal
+    depth = min(total, pool * max(1, total // len(ids)) * 2)
+    ordered = ids if bool(np.all(ids[1:] >= ids[:-1])) else np.sort(ids)
+    while True:
+        found, scores = vectors.search_arrays(q.reshape(1, -1), depth)
+        keep = members(found, ordered)
+        if keep.sum() >= want or depth >= total:
+            return found[keep][:pool], scores[keep][:pool]
+        depth = min(total, depth * 4)

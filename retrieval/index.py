@@ -17,6 +17,7 @@ from retrieval.embedder import Embedder
 from retrieval.errors import IndexBusy, IndexProblem
 from retrieval.faiss_backend import FaissBackend
 from retrieval.keyword import KeywordIndex
+from retrieval.scope import members
 from retrieval.store import DB_FILE, Store
 from retrieval.vectors import VectorFileInfo, VectorIndex, read_sidecar
 from retrieval.writelock import writing
@@ -237,11 +238,16 @@ class Index:
             return FaissBackend(self.vectors, keyword() if keyword is not None else None)
         return self._milvus_reader()
 
-    def vector_count(self) -> int:
-        """Vectors the search backend holds (`attribot stats`)."""
+    def vector_count(self, ids: np.ndarray | None = None) -> int:
+        """Vectors the search backend holds: all, or those of `ids` (ascending; `attribot
+        stats` of a scope)."""
         if self.vector_kind == "faiss":
-            return self.vectors.ntotal
-        return self._milvus_reader().ntotal
+            vectors = self.vectors
+            if ids is None:
+                return vectors.ntotal
+            return int(members(ids, np.sort(vectors.ids())).sum())
+        backend = self._milvus_reader()
+        return backend.ntotal if ids is None else backend.count(ids)
 
     def writer(self) -> SearchBackend:
         """The backend an ingest mirrors its committed batches into, then hands to `publish`:
@@ -267,8 +273,8 @@ class Index:
 
         assert isinstance(backend, MilvusBackend)
         with self._lock:
-            self._mirror().publish(backend, generation, batches)
-            self._milvus_backend, self._milvus_generation = backend, self.store.generation
+            in_use = self._mirror().publish(backend, generation, batches)
+            self._milvus_backend, self._milvus_generation = in_use, self.store.generation
 
     def _mirror(self) -> MilvusMirror:
         try:

@@ -22,8 +22,9 @@ import numpy as np
 from corpus.loaders import DEFAULT_MAX_BYTES, load_paths
 from corpus.models import Document
 from corpus.pipeline import analyse_documents
-from retrieval.backend import DEFAULT_COLLECTION, SearchBackend
+from retrieval.backend import SearchBackend
 from retrieval.index import Index
+from retrieval.scope import DEFAULT_COLLECTION, check_collection
 from retrieval.store import document_hash, text_hash
 from retrieval.writelock import writing
 
@@ -95,10 +96,15 @@ def ingest_paths(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: bool = False,
     on_progress: ProgressFn | None = None,
+    collection: str = DEFAULT_COLLECTION,
 ) -> IngestSummary:
-    """Ingest files and folders; unusable files are reported in the summary, not raised."""
+    """Ingest files and folders into `collection`; unusable files are reported in the
+    summary, not raised."""
+    check_collection(collection)  # before reading a single file
     report = load_paths(list(paths), max_bytes)
-    summary = ingest_documents(index, report.documents, progress=progress, on_progress=on_progress)
+    summary = ingest_documents(
+        index, report.documents, progress=progress, on_progress=on_progress, collection=collection
+    )
     summary.skipped[:0] = report.skipped
     summary.ignored = report.ignored
     return summary
@@ -111,11 +117,17 @@ def ingest_documents(
     progress: bool = False,
     on_progress: ProgressFn | None = None,
     overlap: bool = True,
+    collection: str = DEFAULT_COLLECTION,
 ) -> IngestSummary:
-    """Ingest documents in batches; unchanged ones (same hash) are skipped. Raises
-    IndexProblem at once while `attribot check --repair` runs on the same folder."""
+    """Ingest documents into `collection` in batches; unchanged ones (same hash in that
+    collection) are skipped. A document is one (collection, id): the same file ingested into
+    two collections is two documents (its text embedded once). Raises IndexProblem at once
+    while `attribot check --repair` runs on the same folder."""
+    check_collection(collection)
     with writing(index.folder, exclusive=False):
-        return _ingest_documents(index, documents, batch_size, progress, on_progress, overlap)
+        return _ingest_documents(
+            index, documents, batch_size, progress, on_progress, overlap, collection
+        )
 
 
 def _ingest_documents(
@@ -125,6 +137,7 @@ def _ingest_documents(
     progress: bool,
     on_progress: ProgressFn | None,
     overlap: bool,
+    collection: str,
 ) -> IngestSummary:
     """See `ingest_documents`.
 
@@ -137,7 +150,7 @@ def _ingest_documents(
     secs = summary.seconds
     for stage in ("analyse", "analyse_wait", "embed", "store", "vectors"):
         secs[stage] = 0.0
-    run = _Run(index, summary)
+    run = _Run(index, summary, collection)
     changed = run.changed(documents)
     if not changed:
         return summary
@@ -206,8 +219,9 @@ def _batch_bounds(n: int, batch_size: int, overlap: bool) -> tuple[list[int], li
 class _Run:
     """One ingest's steps over its batches, counting into `summary` as they go."""
 
-    def __init__(self, index: Index, summary: IngestSummary):
+    def __init__(self, index: Index, summary: IngestSummary, collection: str):
         self.index = index
+        self.collection = collection
         self.store = index.store
         self.summary = summary
         self.secs = summary.seconds
@@ -220,7 +234,7 @@ class _Run:
         changed: list[Document] = []
         for doc in documents:
             self.hashes_as_loaded[doc.doc_id] = document_hash(doc)
-            stored = self.store.document_hash(doc.doc_id)
+            stored = self.store.document_hash(doc.doc_id, self.collection)
             if stored == self.hashes_as_loaded[doc.doc_id]:
                 self.summary.documents_unchanged += 1
             else:
@@ -264,6 +278,7 @@ class _Run:
                     cached,
                     self.model,
                     self.hashes_as_loaded[item.document.doc_id],
+                    self.collection,
                 )
                 removed_all += removed
                 added_all += added
@@ -297,7 +312,7 @@ class _Run:
                 list(texts),
                 np.vstack([cached[text_hash(t)] for t in texts.values()]),
                 list(texts.values()),
-                [DEFAULT_COLLECTION] * len(texts),
+                [self.collection] * len(texts),
             )
         self.secs["vectors"] += time.perf_counter() - t0
         self.summary.paragraphs_added += len(added)

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,7 @@ _VOWEL = re.compile(r"[aeiouy]")
 FORMAT_VERSION = 1
 META_FILE = "keyword.json"
 BM25_K1, BM25_B = 0.9, 0.4  # the Milvus backend's BM25 index uses the same
+ROWS_MEMO_MAX = 16  # read-only id arrays (scopes) whose rows are remembered
 
 
 @lru_cache(maxsize=200_000)
@@ -76,6 +78,8 @@ class KeywordIndex:
         self._bm25: bm25s.BM25 | None = None
         self._row_of: dict[int, int] = {}
         self._sorted = True
+        self._rows_memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see rows_of
+        self._memo_lock = threading.Lock()
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -184,7 +188,26 @@ class KeywordIndex:
     def rows_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row of each id (-1 when unknown). Ids come from SQLite in ascending order, so a
         binary search over the array does it without a Python loop over a speaker's
-        thousands of paragraphs."""
+        thousands of paragraphs.
+
+        The rows of a read-only array (a scope's allowed ids, which the Searcher caches and
+        passes again with every question) are remembered: a server's search would otherwise
+        look up its ~50k ids three times per question (bench/perf.py --scopes-only)."""
+        if not isinstance(ids, np.ndarray) or ids.flags.writeable:
+            return self._rows_of(ids)
+        with self._memo_lock:
+            memo = self._rows_memo.get(id(ids))
+        if memo is not None and memo[0] is ids:
+            return memo[1]
+        rows = self._rows_of(ids)
+        rows.flags.writeable = False
+        with self._memo_lock:
+            if len(self._rows_memo) >= ROWS_MEMO_MAX:
+                self._rows_memo.pop(next(iter(self._rows_memo)))
+            self._rows_memo[id(ids)] = (ids, rows)  # holding `ids` keeps its id unique
+        return rows
+
+    def _rows_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if len(self.ids) == 0 or len(ids) == 0:
             return np.full(len(ids), -1, dtype=np.int64)

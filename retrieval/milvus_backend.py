@@ -6,7 +6,9 @@ one process at a time, for tests and small corpora) and for a Milvus server or c
 
 The collection (schema FORMAT):
 - id: INT64 primary key, the paragraph's SQLite id (never reused: AUTOINCREMENT).
-- collection: VARCHAR partition key, the Attribot collection (issue 13) the paragraph is in.
+- collection: VARCHAR, the Attribot collection the paragraph's document is in (retrieval/
+  scope.py); the partition key on a server, a plain field on Lite (see `_consolidate`).
+  Searches within a scope filter on it inside the engine.
 - terms: VARCHAR with a BM25 Function into `sparse`, so keyword search runs in the engine.
   It holds the paragraph's words as Attribot's own tokenizer reads them (retrieval/keyword.py:
   lowercase, stopwords out, light stemming), joined by spaces, and the engine's "standard"
@@ -14,7 +16,7 @@ The collection (schema FORMAT):
   on Milvus Lite and on a server alike (Lite has no stemming analyzer). The text itself
   stays in SQLite.
 - vector: FLOAT_VECTOR, the normalised embedding, inner product (= cosine).
-Index types and parameters are set explicitly (VECTOR_INDEX, KEYWORD_INDEX) and read back
+Index types and parameters are set explicitly (VECTOR_INDEX, `_index_specs`) and read back
 after building: a parameter the engine silently drops (Milvus Lite ignores build parameters
 given as separate keys, so they go in as one "params" JSON value) fails the build loudly.
 
@@ -27,8 +29,8 @@ SQLite keeps. `attribot check --repair` rebuilds the collection from SQLite.
 
 Guards for what the engines differ in: a filtered HNSW search may return fewer than k
 (MilvusBackend.dense then scores the filtered ids exactly, or searches wider); Milvus Lite
-reports BM25 as negative distances and computes IDF per segment, so scores are taken as
-magnitudes and tests compare rankings, not raw scores.
+reports BM25 as negative distances (scores are taken as magnitudes) and keeps BM25
+statistics per segment (so on Lite a writer leaves one segment: `_consolidate`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -44,6 +47,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# Milvus Lite flushes its buffer into a new segment past 128 MB (or 256 MB of log): a
+# rebuild is meant to end in one segment (MilvusMirror._consolidate), so the budgets are
+# raised before Lite is imported. A value set in the environment wins.
+os.environ.setdefault("MILVUS_LITE_MEMTABLE_MEMORY_LIMIT_BYTES", str(4 << 30))
+os.environ.setdefault("MILVUS_LITE_WAL_SIZE_LIMIT_BYTES", str(8 << 30))
+
 from pymilvus import DataType, Function, FunctionType, MilvusClient, MilvusException
 from pymilvus.client.types import LoadState
 from pymilvus.exceptions import ConnectionConfigException
@@ -234,6 +244,7 @@ class MilvusBackend(SearchBackend):
     """Searches one Milvus collection (see the module docstring)."""
 
     kind = "milvus"
+    filters_collections = True
 
     def __init__(self, client: MilvusClient, name: str, dim: int, lite: bool) -> None:
         self.client, self.name, self.dim, self.lite = client, name, dim, lite
@@ -251,6 +262,14 @@ class MilvusBackend(SearchBackend):
     @property
     def keyword_size(self) -> int:
         return self.ntotal
+
+    def count(self, ids: IdArray) -> int:
+        """How many of `ids` the collection holds."""
+        held = 0
+        for where in _filters(np.asarray(ids, dtype=np.int64), None):
+            rows = self.client.query(self.name, filter=where, output_fields=["count(*)"])
+            held += int(rows[0]["count(*)"]) if rows else 0
+        return held
 
     def forget_count(self) -> None:
         """Another process may have changed the collection: count again when asked."""
@@ -474,10 +493,10 @@ class MilvusMirror:
         if client.get_load_state(name)["state"] != LoadState.Loaded:
             client.load_collection(name)
         backend = MilvusBackend(client, name, dim, self.lite)
-        marked = int(props.get("attribot.generation", "-1"))
-        if marked != self.store.generation and reconcile:
-            marked = self.reconcile(backend)
-        backend.synced = marked
+        backend.synced = int(props.get("attribot.generation", "-1"))
+        if backend.synced != self.store.generation and reconcile:
+            backend.synced = self.reconcile(backend)
+            return self._consolidate(backend)
         return backend
 
     def _fits(self, name: str, props: dict[str, str], dim: int) -> bool:
@@ -525,7 +544,8 @@ class MilvusMirror:
         create_collection(client, name, dim, self.lite, self.model)
         backend = MilvusBackend(client, name, dim, self.lite)
         added = self._copy(backend, None)
-        self._seal(name)
+        if self.lite:
+            client.flush(name)  # one segment: see `_consolidate`
         with self.store.transaction() as conn:
             self.store.set_meta("milvus_collection", name, conn)
             conn.execute("DELETE FROM meta WHERE key='milvus_building'")
@@ -562,19 +582,20 @@ class MilvusMirror:
                 len(missing),
                 len(extra) + beyond,
             )
-        self._seal(name)
         backend.forget_count()
         if self.store.generation == generation:
             self._mark(name, generation)
         return generation
 
-    def _seal(self, name: str) -> None:
-        """Milvus Lite scores BM25 in its in-memory buffer with statistics of the rows a
-        filter lets through (a speaker's one paragraph: every word looks common), and in a
-        flushed segment with the whole segment's. So a writer flushes when it is done; a
-        server keeps collection-wide statistics and needs none."""
-        if self.lite:
-            self.client().flush(name)
+    def _consolidate(self, backend: MilvusBackend) -> MilvusBackend:
+        """The collection to use after a write: on a server, `backend`; on Milvus Lite, one
+        rebuilt from SQLite into a single flushed segment. Lite scores BM25 with statistics
+        of one segment (a segment per ingest, and one per partition, each with its own
+        IDF: a small collection's words all look common), and in its unflushed buffer of
+        the rows a filter lets through; in one flushed segment its scores are bm25s' to
+        1e-6 (tests/test_backends.py). A server keeps collection-wide statistics. This
+        costs Lite a copy of the index per ingest: Lite is for tests and small corpora."""
+        return self.rebuild(backend.dim) if self.lite else backend
 
     def _copy(self, backend: MilvusBackend, ids: np.ndarray | None) -> int:
         """Upsert paragraphs from SQLite (all of them, or `ids`); how many."""
@@ -586,10 +607,11 @@ class MilvusMirror:
             done += len(pids)
         return done
 
-    def publish(self, backend: MilvusBackend, generation: int, batches: int) -> None:
+    def publish(self, backend: MilvusBackend, generation: int, batches: int) -> MilvusBackend:
         """An ingest's end: mark `generation` when this run's `batches` commits came right
         after the generation it found mirrored and the counts agree; otherwise (another
-        writer committed meanwhile, or a killed one left rows behind) reconcile first."""
+        writer committed meanwhile, or a killed one left rows behind) reconcile first. The
+        collection to use from now on (see `_consolidate`)."""
         backend.forget_count()
         clean = backend.synced is not None and backend.synced + batches == generation
         if (
@@ -597,11 +619,11 @@ class MilvusMirror:
             and self.store.generation == generation
             and backend.ntotal == self.store.counts()["paragraphs"]
         ):
-            self._seal(backend.name)
             self._mark(backend.name, generation)
             backend.synced = generation
-            return
-        backend.synced = self.reconcile(backend)
+        else:
+            backend.synced = self.reconcile(backend)
+        return self._consolidate(backend)
 
 
 def _index_specs(lite: bool) -> dict[str, dict]:
@@ -618,7 +640,9 @@ def create_collection(client: MilvusClient, name: str, dim: int, lite: bool, mod
     the indexes back: a parameter the engine dropped drops the collection and fails."""
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
-    schema.add_field("collection", DataType.VARCHAR, max_length=255, is_partition_key=True)
+    # The partition key on a server; Lite keeps a segment per partition and scores BM25 per
+    # segment, so there it is a plain field that the same filter expressions read.
+    schema.add_field("collection", DataType.VARCHAR, max_length=255, is_partition_key=not lite)
     schema.add_field(
         "terms",
         DataType.VARCHAR,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from corpus.models import Attribution
+from retrieval.scope import DEFAULT_COLLECTION
 
 
 @dataclass(slots=True)
@@ -32,6 +33,7 @@ class Hit:
     date: str | None = None
     path: str | None = None
     attributions: list[Attribution] = field(default_factory=list)
+    collection: str = DEFAULT_COLLECTION  # the collection its document belongs to
 
     def to_json(self) -> dict:
         return {

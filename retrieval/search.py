@@ -17,8 +17,10 @@ import gc
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -30,6 +32,7 @@ from retrieval.index import Index
 from retrieval.keyword import KeywordIndex
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.question import ReadQuestion, read_question
+from retrieval.scope import EVERYTHING, Scope, within
 from retrieval.speaker_match import SpeakerRegistry
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,7 @@ VERBATIM_POOL = 20  # BM25 candidates checked for each quoted phrase
 SUBJECT_WEIGHT = 1.0
 FOCUS_POOL = 50  # a named person's passages nearest the question, added to the candidates
 KEYWORD_DIR = "keyword"
+SCOPE_CACHE_MAX = 64  # scopes (Discord servers) whose allowed ids and speakers are kept
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -163,8 +167,37 @@ class Focus:
     weight: float
 
 
+T = TypeVar("T")
+
+
+class PerScope(Generic[T]):
+    """What a search derives from the index for one scope (its allowed ids, its speakers),
+    kept for the index generation it was built at: the `SCOPE_CACHE_MAX` scopes used last.
+    So a question costs a dictionary look-up, and only the first question of a server after
+    an ingest reads SQLite."""
+
+    def __init__(self, build: Callable[[Scope], T], size: int = SCOPE_CACHE_MAX) -> None:
+        self._build = build
+        self._size = size
+        self._items: OrderedDict[Scope, T] = OrderedDict()
+        self._generation = -1
+
+    def get(self, generation: int, scope: Scope) -> T:
+        """Call with the searcher's lock held."""
+        if generation != self._generation:
+            self._items.clear()
+            self._generation = generation
+        if scope in self._items:
+            self._items.move_to_end(scope)
+            return self._items[scope]
+        value = self._items[scope] = self._build(scope)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return value
+
+
 class Searcher:
-    """Hybrid, speaker-aware search over an Index."""
+    """Hybrid, speaker-aware search over an Index, within a `Scope` of collections."""
 
     def __init__(
         self,
@@ -179,8 +212,8 @@ class Searcher:
         self._lock = threading.RLock()
         self._kw: KeywordIndex | None = None
         self._kw_generation = -1
-        self._registry: SpeakerRegistry | None = None
-        self._reg_generation = -1
+        self._registries = PerScope(self._build_registry)
+        self._allowed = PerScope(self._build_allowed)
 
     # -- derived structures, rebuilt when the index generation moves ------------------------
     def keyword_index(self) -> KeywordIndex:
@@ -192,17 +225,38 @@ class Searcher:
                 self._kw_generation = gen
             return self._kw
 
-    def registry(self) -> SpeakerRegistry:
+    def registry(self, scope: Scope = EVERYTHING) -> SpeakerRegistry:
+        """The people quoted in `scope`, for reading the names in a question."""
         gen = self.index.store.generation
         with self._lock:
-            if self._registry is None or self._reg_generation != gen:
-                people = [s for s in self.index.store.speakers() if s.kind == "person"]
-                ids: dict[str, list[int]] = {}
-                for info in people:
-                    ids.setdefault(info.name, []).append(info.speaker_id)
-                self._registry = SpeakerRegistry(ids)
-                self._reg_generation = gen
-            return self._registry
+            return self._registries.get(gen, scope)
+
+    def _build_registry(self, scope: Scope) -> SpeakerRegistry:
+        ids: dict[str, list[int]] = {}
+        for info in self.index.store.speakers(scope=scope):
+            if info.kind == "person":
+                ids.setdefault(info.name, []).append(info.speaker_id)
+        return SpeakerRegistry(ids)
+
+    def allowed(self, scope: Scope = EVERYTHING) -> np.ndarray | None:
+        """The paragraph ids a search in `scope` may return (ascending), or None when it may
+        return any: passed to `retrieve`, so the restriction happens inside the search and a
+        small collection still gets its full top-k."""
+        if scope.everything:
+            return None
+        gen = self.index.store.generation
+        with self._lock:
+            return self._allowed.get(gen, scope)
+
+    def _build_allowed(self, scope: Scope) -> np.ndarray | None:
+        ids = self.index.store.scope_paragraph_ids(scope)
+        # A scope holding every paragraph restricts nothing: the usual one-collection index
+        # pays nothing for scopes. (`_ranked` still drops a hit outside the scope, should an
+        # ingest into another collection commit between this and the search.)
+        if len(ids) == self.index.store.counts()["paragraphs"]:
+            return None
+        ids.flags.writeable = False  # shared by every question of the scope (and see rows_of)
+        return ids
 
     def warm_up(self) -> None:
         """Load model, vectors and keyword index now rather than on the first question, run
@@ -212,7 +266,7 @@ class Searcher:
         on 2 cores in the middle of some later question (a p99 spike, and a stalled event loop
         in the bot: bench/load.py)."""
         self.index.search_backend(self.keyword_index)
-        self.registry()
+        self.registry(EVERYTHING)
         self.search_detailed("What did the minister say about the warm up?")
         gc.collect()
         gc.freeze()
@@ -224,9 +278,10 @@ class Searcher:
         top_k: int = 5,
         speaker: SpeakerInfo | None = None,
         widen: bool = True,
+        scope: Scope = EVERYTHING,
     ) -> list[Hit]:
         """The best passages; [] when nothing answers (see `search_detailed`)."""
-        return self.search_detailed(question, top_k, speaker, widen).hits
+        return self.search_detailed(question, top_k, speaker, widen, scope).hits
 
     def search_detailed(
         self,
@@ -234,49 +289,61 @@ class Searcher:
         top_k: int = 5,
         speaker: SpeakerInfo | None = None,
         widen: bool = True,
+        scope: Scope = EVERYTHING,
     ) -> SearchResult:
         """The best passages for a question, or none when nothing answers.
 
-        `speaker` (chosen by the user, resolved by the caller) restricts the search to where
-        they are quoted; with `widen`, the whole corpus is searched when none of their passages
-        answers (`widened` then says so). Without it, a person the question names exactly
-        is a preference: strong when it asks what they said, slight when it only names them.
+        Only passages of `scope`'s collections are searched, and only people quoted there
+        are recognised in the question. `speaker` (chosen by the user, resolved by the
+        caller) restricts the search to where they are quoted; with `widen`, the whole scope
+        is searched when none of their passages answers (`widened` then says so). Without
+        it, a person the question names exactly is a preference: strong when it asks what
+        they said, slight when it only names them.
         """
         question = question.strip()
         if not question or top_k <= 0:
             return SearchResult()
-        read = read_question(question, self.registry())
+        read = read_question(question, self.registry(scope))
         if speaker is not None:
-            chosen = Focus(speaker.name, self._paragraphs_of([speaker.speaker_id]), 0.0)
-            result = self._ranked(read, top_k, chosen, restrict=True)
+            theirs = self._paragraphs_of([speaker.speaker_id], scope)
+            result = self._ranked(read, top_k, Focus(speaker.name, theirs, 0.0), scope, True)
             if result.no_answer and widen:
-                result = self._ranked(read, top_k, None)
+                result = self._ranked(read, top_k, None, scope)
                 result.widened = True
             result.speaker = speaker.name
             return result
-        return self._ranked(read, top_k, self._focus(read))
+        return self._ranked(read, top_k, self._focus(read, scope), scope)
 
-    def _focus(self, read: ReadQuestion) -> Focus | None:
+    def _focus(self, read: ReadQuestion, scope: Scope) -> Focus | None:
         person = read.subject
         if person is None:
             return None
-        return Focus(person.name, self._paragraphs_of(person.speaker_ids), SUBJECT_WEIGHT)
+        return Focus(person.name, self._paragraphs_of(person.speaker_ids, scope), SUBJECT_WEIGHT)
 
-    def _paragraphs_of(self, speaker_ids: Sequence[int]) -> np.ndarray:
+    def _paragraphs_of(self, speaker_ids: Sequence[int], scope: Scope) -> np.ndarray:
         ids: set[int] = set()
         for speaker_id in speaker_ids:
             ids.update(self.index.store.speaker_paragraphs(speaker_id))
-        return np.array(sorted(ids), dtype=np.int64)
+        return within(np.array(sorted(ids), dtype=np.int64), self.allowed(scope))
 
     def _ranked(
-        self, read: ReadQuestion, top_k: int, focus: Focus | None, restrict: bool = False
+        self,
+        read: ReadQuestion,
+        top_k: int,
+        focus: Focus | None,
+        scope: Scope,
+        restrict: bool = False,
     ) -> SearchResult:
+        """One hybrid search: within the focus' passages with `restrict`, else within
+        `scope`, the focus (if any) only preferred."""
         result = SearchResult(who_said=read.who_said, question=read)
         query_text = read.search_text
         qvec = self.index.embedder.encode_query(query_text)
         backend = self.index.search_backend(self.keyword_index)
-        allowed = focus.paragraphs if focus is not None and restrict else None
-        verbatim = self._verbatim(read.phrases, backend, allowed)
+        allowed, collections = self._scoped(backend, scope)
+        if focus is not None and restrict:
+            allowed = focus.paragraphs
+        verbatim = self._verbatim(read.phrases, backend, allowed, collections)
         boosts = [Boost(verbatim, VERBATIM_WEIGHT)] if len(verbatim) else []
         if focus is not None and not restrict and len(focus.paragraphs):
             boosts.append(Boost(focus.paragraphs, focus.weight, FOCUS_POOL))
@@ -291,18 +358,20 @@ class Searcher:
             allowed,
             boosts,
             keyword,
+            collections,
         )
-        if len(ids) == 0:
+        hits = self.index.store.hits(list(zip(ids.tolist(), fused.tolist(), strict=True)))
+        hits = [h for h in hits if scope.sees(h.collection)]  # see `_build_allowed`
+        if not hits:
             result.no_answer = True
             return result
-        hits = self.index.store.hits(list(zip(ids.tolist(), fused.tolist(), strict=True)))
         if read.who_said:
             hits = _rank_by_quotes(hits, read.who_said)
         keep = collapse(backend.vectors_for([h.paragraph_id for h in hits]), [h.text for h in hits])
         hits = [hits[i] for i in keep][:top_k]
         cos_of = dict(zip(ids.tolist(), cos.tolist(), strict=True))
         result.best_cosine = max((cos_of.get(h.paragraph_id, 0.0) for h in hits), default=0.0)
-        result.lexical = lexical_evidence(backend, keyword, allowed)
+        result.lexical = lexical_evidence(backend, keyword, allowed, collections)
         result.verbatim = {h.paragraph_id for h in hits} & set(verbatim.tolist())
         if focus is not None:
             result.speaker = focus.name
@@ -322,14 +391,31 @@ class Searcher:
         score = result.best_cosine + LEXICAL_WEIGHT * result.lexical
         return score >= self.no_answer_score
 
+    def _scoped(
+        self, backend: SearchBackend, scope: Scope
+    ) -> tuple[np.ndarray | None, Collections]:
+        """How a search keeps to `scope`: (allowed ids, collections), None where it needs
+        no restriction. FAISS restricts by the scope's paragraph ids (cached per scope); a
+        backend that filters by collection itself (Milvus: its partition key) gets the
+        names, so a big collection is never sent as a list of ids."""
+        allowed = self.allowed(scope)  # None also when the scope holds every paragraph
+        if backend.filters_collections:
+            return None, scope.collections if allowed is not None else None
+        return allowed, None
+
     def _verbatim(
-        self, phrases: tuple[str, ...], backend: SearchBackend, allowed: np.ndarray | None
+        self,
+        phrases: tuple[str, ...],
+        backend: SearchBackend,
+        allowed: np.ndarray | None,
+        collections: Collections = None,
     ) -> np.ndarray:
         """Ids of the paragraphs that hold one of the quoted phrases word for word."""
         found: list[int] = []
         for phrase in phrases:
             wanted = _words(phrase)
-            ids, _ = backend.keyword(backend.keyword_query(phrase), VERBATIM_POOL, allowed)
+            query = backend.keyword_query(phrase)
+            ids, _ = backend.keyword(query, VERBATIM_POOL, allowed, collections)
             if len(ids) == 0 or not wanted:
                 continue
             texts = self.index.store.texts(ids.tolist())

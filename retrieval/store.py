@@ -18,24 +18,36 @@ from typing import cast
 import numpy as np
 
 from corpus.models import Attribution, Document, Paragraph
-from retrieval.backend import DEFAULT_COLLECTION
 from retrieval.errors import IndexProblem
 from retrieval.models import Hit, SpeakerInfo
+from retrieval.scope import DEFAULT_COLLECTION, EVERYTHING, Scope
 
 DB_FILE = "attribot.sqlite3"  # the database's name inside an index folder
 SCHEMA_VERSION = 1
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
+
+def _documents_table(name: str) -> str:
+    """A document is one (collection, doc_id): the same file may be in two collections, and
+    two servers' uploads with the same name are two documents. Indexes from before
+    collections had doc_id UNIQUE on its own; `Store._migrate` rebuilds the table in place."""
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL,
     path TEXT NOT NULL,
     title TEXT, source TEXT, date TEXT,
     kind TEXT NOT NULL DEFAULT 'article',
     content_hash TEXT NOT NULL,
-    added_at TEXT NOT NULL DEFAULT (datetime('now'))
-);
+    added_at TEXT NOT NULL DEFAULT (datetime('now')),
+    collection TEXT NOT NULL DEFAULT '{DEFAULT_COLLECTION}',
+    UNIQUE (collection, doc_id)
+);"""
+
+
+_OLD_DOCUMENT_COLUMNS = "id, doc_id, path, title, source, date, kind, content_hash, added_at"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+{documents}
 -- AUTOINCREMENT: a paragraph id is never reused, so FAISS ids stay stable for ever.
 CREATE TABLE IF NOT EXISTS paragraphs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -85,7 +97,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS paragraphs_document ON paragraphs(document_id);
 CREATE INDEX IF NOT EXISTS attributions_paragraph ON attributions(paragraph_id);
 CREATE INDEX IF NOT EXISTS attributions_speaker ON attributions(speaker_id);
-"""
+""".replace("{documents}", _documents_table("documents"))
 
 
 def text_hash(text: str) -> str:
@@ -103,6 +115,40 @@ def speaker_key(name: str) -> str:
     from corpus.attribution import speaker_key as engine_key
 
     return engine_key(name)
+
+
+def _add_collections(conn: sqlite3.Connection) -> None:
+    """Rebuild an old documents table (doc_id unique on its own) as today's, every row in the
+    default collection, keeping ids and the AUTOINCREMENT counter (SQLite's documented way to
+    change a constraint: new table, copy, drop, rename)."""
+    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='documents'").fetchone()
+    conn.execute(_documents_table("documents_new"))
+    conn.execute(
+        f"INSERT INTO documents_new({_OLD_DOCUMENT_COLUMNS}) "
+        f"SELECT {_OLD_DOCUMENT_COLUMNS} FROM documents"
+    )
+    conn.execute("DROP TABLE documents")
+    conn.execute("ALTER TABLE documents_new RENAME TO documents")
+    if seq is not None:
+        conn.execute("UPDATE sqlite_sequence SET seq=max(seq, ?) WHERE name='documents'", (seq[0],))
+
+
+# From an attribution to the document (alias d) it is in, for scoped reads.
+_TO_DOCUMENT = "JOIN paragraphs p ON p.id=a.paragraph_id JOIN documents d ON d.id=p.document_id"
+
+
+def in_scope(scope: Scope) -> tuple[str, list[str]]:
+    """An SQL condition on documents aliased `d` keeping those in `scope`, and its arguments
+    (SQLite reads `IN ()` as false: an empty scope sees nothing)."""
+    if scope.collections is None:
+        return "1", []
+    names = scope.names
+    return f"d.collection IN ({','.join('?' * len(names))})", names
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for `text` anywhere in a value, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class Store:
@@ -151,31 +197,47 @@ class Store:
             )
 
     def _migrate(self) -> None:
-        """Additive changes to an index built by an older Attribot, made in place on open.
+        """Changes to an index built by an older Attribot, made in place on open.
 
-        They only add (a nullable column, an index), so the schema version stays and older
-        rows keep their meaning. Checked inside one write transaction: two processes opening
-        the same old index at once migrate it once.
+        They keep every row and its meaning (a nullable column, an index, the collection
+        every older document belongs to: the default one), so the schema version stays.
+        Checked inside one write transaction: two processes opening the same old index at
+        once migrate it once. Foreign keys are off meanwhile (they can only be switched
+        outside a transaction): dropping the old documents table must not cascade to the
+        paragraphs, which keep their ids, so nothing is re-embedded and FAISS is untouched.
         """
         if self._migrated():
             return  # the usual case: no write lock taken, so opening never waits on an ingest
-        with self.transaction() as conn:
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(feedback)")}
-            if "answer_key" not in columns:
-                conn.execute("ALTER TABLE feedback ADD COLUMN answer_key TEXT")
-            # One vote per user per answer. Partial: votes recorded before answers had a key
-            # (NULL) stay as they were, duplicates included.
-            conn.execute(
-                "CREATE UNIQUE INDEX IF NOT EXISTS feedback_user_answer "
-                "ON feedback(user_id, answer_key) WHERE answer_key IS NOT NULL"
-            )
+        self.db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self.transaction() as conn:
+                if "answer_key" not in self._columns("feedback"):
+                    conn.execute("ALTER TABLE feedback ADD COLUMN answer_key TEXT")
+                # One vote per user per answer. Partial: votes recorded before answers had a
+                # key (NULL) stay as they were, duplicates included.
+                conn.execute(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS feedback_user_answer "
+                    "ON feedback(user_id, answer_key) WHERE answer_key IS NOT NULL"
+                )
+                if "collection" not in self._columns("documents"):
+                    _add_collections(conn)
+                if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise IndexProblem(f"{self.path}: migration would break foreign keys")
+        finally:
+            self.db.execute("PRAGMA foreign_keys = ON")
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
 
     def _migrated(self) -> bool:
-        columns = {r[1] for r in self.db.execute("PRAGMA table_info(feedback)")}
         index = self.db.execute(
             "SELECT 1 FROM sqlite_master WHERE type='index' AND name='feedback_user_answer'"
         ).fetchone()
-        return "answer_key" in columns and index is not None
+        return (
+            "answer_key" in self._columns("feedback")
+            and index is not None
+            and "collection" in self._columns("documents")
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -210,9 +272,10 @@ class Store:
         return int(self.get_meta("generation", "0") or 0)
 
     # -- documents --------------------------------------------------------------------------
-    def document_hash(self, doc_id: str) -> str | None:
+    def document_hash(self, doc_id: str, collection: str = DEFAULT_COLLECTION) -> str | None:
         row = self.db.execute(
-            "SELECT content_hash FROM documents WHERE doc_id=?", (doc_id,)
+            "SELECT content_hash FROM documents WHERE collection=? AND doc_id=?",
+            (collection, doc_id),
         ).fetchone()
         return row[0] if row else None
 
@@ -237,14 +300,17 @@ class Store:
         vectors: dict[str, np.ndarray],
         model: str,
         content_hash: str | None = None,
+        collection: str = DEFAULT_COLLECTION,
     ) -> tuple[list[int], list[int]]:
-        """Insert or replace a document inside an open transaction.
+        """Insert or replace a document of `collection` inside an open transaction.
 
         `content_hash` is the hash of the document as loaded (a transcript's text is
         rewritten before storage, but unchanged files must still be recognised).
         Returns (removed paragraph ids, added paragraph ids) for the vector index.
         """
-        row = conn.execute("SELECT id FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM documents WHERE collection=? AND doc_id=?", (collection, doc.doc_id)
+        ).fetchone()
         removed: list[int] = []
         if row is not None:
             removed = [
@@ -252,8 +318,8 @@ class Store:
             ]
             conn.execute("DELETE FROM documents WHERE id=?", (row[0],))
         cur = conn.execute(
-            "INSERT INTO documents(doc_id, path, title, source, date, kind, content_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents(doc_id, path, title, source, date, kind, content_hash, "
+            "collection) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.doc_id,
                 doc.path,
@@ -262,6 +328,7 @@ class Store:
                 doc.date,
                 doc.kind,
                 content_hash or document_hash(doc),
+                collection,
             ),
         )
         document_id = cur.lastrowid
@@ -366,14 +433,55 @@ class Store:
         return gen + 1
 
     # -- reading ----------------------------------------------------------------------------
-    def counts(self) -> dict[str, int]:
+    def counts(self, scope: Scope = EVERYTHING) -> dict[str, int]:
+        """Documents, paragraphs, speakers and attributions; within `scope`, the speakers
+        are those quoted there."""
         q = self.db.execute
+        if scope.everything:
+            return {
+                "documents": q("SELECT COUNT(*) FROM documents").fetchone()[0],
+                "paragraphs": q("SELECT COUNT(*) FROM paragraphs").fetchone()[0],
+                "speakers": q("SELECT COUNT(*) FROM speakers").fetchone()[0],
+                "attributions": q("SELECT COUNT(*) FROM attributions").fetchone()[0],
+            }
+        cond, args = in_scope(scope)
+        attributions, speakers = q(
+            f"SELECT COUNT(*), COUNT(DISTINCT a.speaker_id) FROM attributions a {_TO_DOCUMENT} "
+            f"WHERE {cond}",
+            args,
+        ).fetchone()
         return {
-            "documents": q("SELECT COUNT(*) FROM documents").fetchone()[0],
-            "paragraphs": q("SELECT COUNT(*) FROM paragraphs").fetchone()[0],
-            "speakers": q("SELECT COUNT(*) FROM speakers").fetchone()[0],
-            "attributions": q("SELECT COUNT(*) FROM attributions").fetchone()[0],
+            "documents": q(f"SELECT COUNT(*) FROM documents d WHERE {cond}", args).fetchone()[0],
+            "paragraphs": q(
+                f"SELECT COUNT(*) FROM paragraphs p JOIN documents d ON d.id=p.document_id "
+                f"WHERE {cond}",
+                args,
+            ).fetchone()[0],
+            "speakers": speakers,
+            "attributions": attributions,
         }
+
+    def collections(self) -> list[tuple[str, int, int]]:
+        """(collection, documents, paragraphs) for every collection that has documents."""
+        return [
+            (r[0], r[1], r[2])
+            for r in self.db.execute(
+                "SELECT d.collection, COUNT(DISTINCT d.id), COUNT(p.id) FROM documents d "
+                "LEFT JOIN paragraphs p ON p.document_id=d.id GROUP BY d.collection "
+                "ORDER BY d.collection"
+            )
+        ]
+
+    def scope_paragraph_ids(self, scope: Scope) -> np.ndarray:
+        """The ids of every paragraph in `scope`, ascending."""
+        cond, args = in_scope(scope)
+        cur = self.db.execute(
+            f"SELECT p.id FROM paragraphs p JOIN documents d ON d.id=p.document_id WHERE {cond}",
+            args,
+        )
+        ids = np.fromiter((r[0] for r in cur), dtype=np.int64)
+        ids.sort()  # in numpy: SQLite's ORDER BY would build a temporary b-tree
+        return ids
 
     def all_vectors(self, model: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """(ids, vectors) of every paragraph, and ids whose embedding is missing."""
@@ -404,13 +512,14 @@ class Store:
     ) -> Iterator[tuple[list[int], np.ndarray, list[str], list[str]]]:
         """(ids, vectors, texts, collections) of every paragraph (or of `ids`) that has an
         embedding for `model`, `batch` at a time in id order: what a search backend is
-        built from. Every paragraph is in DEFAULT_COLLECTION until collections (issue 13)."""
+        built from, with the collection of each paragraph's document."""
         ids = self.paragraph_ids() if ids is None else sorted(ids)
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                "SELECT p.id, e.vector, p.text FROM paragraphs p JOIN embeddings e "
+                "SELECT p.id, e.vector, p.text, d.collection FROM paragraphs p "
+                "JOIN documents d ON d.id=p.document_id JOIN embeddings e "
                 f"ON e.text_hash=p.text_hash AND e.model=? WHERE p.id IN ({marks}) ORDER BY p.id",
                 (model, *chunk),
             ).fetchall()
@@ -419,7 +528,7 @@ class Store:
                     [r[0] for r in rows],
                     np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]),
                     [r[2] for r in rows],
-                    [DEFAULT_COLLECTION] * len(rows),
+                    [r[3] for r in rows],
                 )
 
     def paragraph_ids(self) -> list[int]:
@@ -454,7 +563,8 @@ class Store:
         rows = {
             r["id"]: r
             for r in self.db.execute(
-                "SELECT p.id, p.idx, p.text, d.doc_id, d.title, d.source, d.date, d.path "
+                "SELECT p.id, p.idx, p.text, d.doc_id, d.title, d.source, d.date, d.path, "
+                "d.collection "
                 f"FROM paragraphs p JOIN documents d ON d.id=p.document_id WHERE p.id IN ({marks})",
                 ids,
             )
@@ -477,6 +587,7 @@ class Store:
                     date=row["date"],
                     path=row["path"],
                     attributions=attrs.get(pid, []),
+                    collection=row["collection"],
                 )
             )
         return out
@@ -510,8 +621,14 @@ class Store:
             )
         return out
 
-    def speakers(self, name_filter: str | None = None) -> list[SpeakerInfo]:
-        """Speakers with their roles and quote counts, most quoted first."""
+    def speakers(
+        self, name_filter: str | None = None, scope: Scope = EVERYTHING
+    ) -> list[SpeakerInfo]:
+        """Speakers with their roles and quote counts, most quoted first. Within `scope`: only
+        those quoted there, with the roles and quotes found there, so a speaker list never
+        tells of a collection outside it."""
+        if not scope.everything:
+            return self._speakers_in(name_filter, scope)
         sql = (
             "SELECT s.id, s.name, s.kind, COUNT(a.id) AS n FROM speakers s "
             "LEFT JOIN attributions a ON a.speaker_id=s.id "
@@ -519,8 +636,7 @@ class Store:
         args: tuple = ()
         if name_filter:
             sql += "WHERE s.name LIKE ? ESCAPE '\\' "
-            escaped = name_filter.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            args = (f"%{escaped}%",)
+            args = (_like(name_filter),)
         sql += "GROUP BY s.id ORDER BY n DESC, s.name"
         roles: dict[int, list[str]] = {}
         for r in self.db.execute("SELECT speaker_id, role FROM speaker_roles ORDER BY role"):
@@ -530,18 +646,50 @@ class Store:
             for r in self.db.execute(sql, args)
         ]
 
-    def speaker_paragraphs(self, speaker_id: int) -> list[int]:
+    def _speakers_in(self, name_filter: str | None, scope: Scope) -> list[SpeakerInfo]:
+        cond, args = in_scope(scope)
+        roles: dict[int, list[str]] = {}
+        for r in self.db.execute(
+            f"SELECT DISTINCT a.speaker_id, a.role FROM attributions a {_TO_DOCUMENT} "
+            f"WHERE {cond} AND a.speaker_id IS NOT NULL AND a.role IS NOT NULL ORDER BY a.role",
+            args,
+        ):
+            roles.setdefault(r[0], []).append(r[1])
+        sql = (
+            "SELECT s.id, s.name, s.kind, COUNT(a.id) AS n FROM attributions a "
+            f"JOIN speakers s ON s.id=a.speaker_id {_TO_DOCUMENT} WHERE {cond} "
+        )
+        if name_filter:
+            sql += "AND s.name LIKE ? ESCAPE '\\' "
+            args = [*args, _like(name_filter)]
+        sql += "GROUP BY s.id ORDER BY n DESC, s.name"
+        return [
+            SpeakerInfo(r[0], r[1], r[2], roles.get(r[0], []), r[3])
+            for r in self.db.execute(sql, args)
+        ]
+
+    def speaker_paragraphs(self, speaker_id: int, scope: Scope = EVERYTHING) -> list[int]:
+        """The paragraphs quoting a speaker (in `scope`), in corpus order."""
+        cond, args = in_scope(scope)
         return [
             r[0]
             for r in self.db.execute(
-                "SELECT DISTINCT paragraph_id FROM attributions WHERE speaker_id=?", (speaker_id,)
+                f"SELECT DISTINCT a.paragraph_id FROM attributions a {_TO_DOCUMENT} "
+                f"WHERE a.speaker_id=? AND {cond}",
+                [speaker_id, *args],
             )
         ]
 
-    def neighbours(self, paragraph_id: int, before: int = 1, after: int = 1) -> list[Hit]:
-        """A paragraph with the ones around it in its document, in reading order."""
+    def neighbours(
+        self, paragraph_id: int, before: int = 1, after: int = 1, scope: Scope = EVERYTHING
+    ) -> list[Hit]:
+        """A paragraph with the ones around it in its document, in reading order; [] when
+        there is no such paragraph in `scope`."""
+        cond, args = in_scope(scope)
         row = self.db.execute(
-            "SELECT document_id, idx FROM paragraphs WHERE id=?", (paragraph_id,)
+            "SELECT p.document_id, p.idx FROM paragraphs p JOIN documents d "
+            f"ON d.id=p.document_id WHERE p.id=? AND {cond}",
+            [paragraph_id, *args],
         ).fetchone()
         if row is None:
             return []

@@ -140,12 +140,45 @@ class VectorIndex:
             self._trained_at = n
 
     def vectors_for(self, ids: np.ndarray | list[int]) -> np.ndarray:
-        """Stored vectors of the given ids (rows of zeros for unknown ids)."""
+        """Stored vectors of the given ids (rows of zeros for unknown ids).
+
+        In one step for the lot, not one FAISS call per id (~7 µs each from Python): a
+        search within a 1,000-paragraph collection scores all of them exactly, and the
+        per-id loop made it 1.14x the unscoped search at 100k (bench/perf.py --scopes-only).
+        """
+        ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
+        if len(ids) == 0 or self.ntotal == 0:
+            return np.zeros((len(ids), self.dim), dtype=np.float32)
+        if self.is_approximate:
+            with contextlib.suppress(RuntimeError):  # an unknown id: one by one below
+                return self.index.reconstruct_batch(ids)
+        else:
+            rows = self._flat_rows(ids)
+            if rows is not None:
+                xb = faiss.rev_swig_ptr(self._flat().get_xb(), self.ntotal * self.dim)
+                out = np.zeros((len(ids), self.dim), dtype=np.float32)
+                known = rows >= 0
+                out[known] = xb.reshape(self.ntotal, self.dim)[rows[known]]
+                return out
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
-        for row, pid in enumerate(ids):
+        for row, pid in enumerate(ids.tolist()):
             with contextlib.suppress(RuntimeError):  # unknown id: leave zeros
-                out[row] = self.index.reconstruct(int(pid))
+                out[row] = self.index.reconstruct(pid)
         return out
+
+    def _flat(self) -> Any:
+        return faiss.downcast_index(self.index.index)
+
+    def _flat_rows(self, ids: np.ndarray) -> np.ndarray | None:
+        """Row of each id in the exact index's storage (-1 for unknown ids), or None when the
+        stored ids are not ascending. They always are here: paragraph ids only grow, the
+        index is built in id order, and removing keeps the order of the rest."""
+        held = faiss.vector_to_array(self.index.id_map)
+        if len(held) > 1 and not bool(np.all(held[1:] > held[:-1])):
+            return None
+        at = np.searchsorted(held, ids)
+        at[at >= len(held)] = 0
+        return np.where(held[at] == ids, at, -1)
 
     def search_arrays(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, scores) of the top k, best first, without the -1 padding."""

@@ -25,6 +25,9 @@ APP_ID = 900_000_000_000_000_001
 BOT_ID = 900_000_000_000_000_002
 GUILD_ID = 900_000_000_000_000_003
 CHANNEL_ID = 900_000_000_000_000_004
+OTHER_GUILD_ID = 900_000_000_000_000_005  # a second server the bot is in, with its own channel
+OTHER_CHANNEL_ID = 900_000_000_000_000_006
+CHANNELS = {GUILD_ID: CHANNEL_ID, OTHER_GUILD_ID: OTHER_CHANNEL_ID}
 ADMIN_ID = 800_000_000_000_000_001
 MEMBER_ID = 800_000_000_000_000_002
 MANAGE_GUILD = 1 << 5
@@ -86,14 +89,14 @@ def message_payload(
     return payload
 
 
-def channel_payload(dm: bool = False) -> dict:
-    """The test channel as Discord sends it (type 1 is a DM)."""
+def channel_payload(dm: bool = False, guild_id: int = GUILD_ID) -> dict:
+    """A server's test channel as Discord sends it (type 1 is a DM)."""
     return {
-        "id": str(CHANNEL_ID),
+        "id": str(CHANNELS[guild_id]),
         "type": 1 if dm else 0,
         "name": "general",
         "position": 0,
-        "guild_id": str(GUILD_ID),
+        "guild_id": str(guild_id),
         "permission_overwrites": [],
         "nsfw": False,
         "parent_id": None,
@@ -279,17 +282,17 @@ class Harness:
         state = self.bot._connection
         state.user = discord.ClientUser(state=state, data=user_payload(BOT_ID, "attribot", True))
         state.application_id = APP_ID
-        guild = discord.Guild(
-            data={"id": str(GUILD_ID), "name": "newsroom", "owner_id": str(ADMIN_ID)}, state=state
-        )
-        state._add_guild(guild)
-        channel = discord.TextChannel(
-            state=state,
-            guild=guild,
-            data=channel_payload(),
-        )
-        guild._add_channel(channel)
-        self.guild, self.channel = guild, channel
+        for guild_id, name in ((GUILD_ID, "newsroom"), (OTHER_GUILD_ID, "book club")):
+            guild = discord.Guild(
+                data={"id": str(guild_id), "name": name, "owner_id": str(ADMIN_ID)}, state=state
+            )
+            state._add_guild(guild)
+            channel = discord.TextChannel(
+                state=state, guild=guild, data=channel_payload(guild_id=guild_id)
+            )
+            guild._add_channel(channel)
+        self.guild = state._get_guild(GUILD_ID)
+        self.channel = self.guild.get_channel(CHANNEL_ID)
 
     async def settle(self) -> None:
         """Wait until every task the bot started (command invokers, views) has finished."""
@@ -313,6 +316,7 @@ class Harness:
         permissions: int,
         guild: bool = True,
         message: dict | None = None,
+        guild_id: int = GUILD_ID,
     ) -> dict:
         payload: dict[str, Any] = {
             "id": str(snowflake()),
@@ -325,11 +329,11 @@ class Harness:
             "app_permissions": str(SEND_MESSAGES),
             "locale": "en-US",
             "entitlements": [],
-            "channel": channel_payload(dm=not guild),
+            "channel": channel_payload(dm=not guild, guild_id=guild_id),
         }
         user = user_payload(user_id, "admin" if user_id == ADMIN_ID else "member")
         if guild:
-            payload["guild_id"] = str(GUILD_ID)
+            payload["guild_id"] = str(guild_id)
             payload["member"] = {
                 "user": user,
                 "roles": [],
@@ -371,31 +375,52 @@ class Harness:
         user_id: int = MEMBER_ID,
         permissions: int = SEND_MESSAGES,
         guild: bool = True,
+        guild_id: int = GUILD_ID,
         **options: Any,
     ) -> list[Call]:
-        """Invoke a slash command the way the gateway delivers it; the calls it caused."""
+        """Invoke a slash command the way the gateway delivers it (in server `guild_id`, or
+        with `guild=False` in a DM); the calls it caused."""
         payload = self._interaction(
             2,
             self.command_data(name, options),
             user_id=user_id,
             permissions=permissions,
             guild=guild,
+            guild_id=guild_id,
         )
         return await self._dispatch(payload)
 
-    async def autocomplete(self, name: str, focused: str, **options: Any) -> list[dict]:
+    async def autocomplete(
+        self,
+        name: str,
+        focused: str,
+        *,
+        guild: bool = True,
+        guild_id: int = GUILD_ID,
+        **options: Any,
+    ) -> list[dict]:
         payload = self._interaction(
             4,
             self.command_data(name, options, focused=focused),
             user_id=MEMBER_ID,
             permissions=SEND_MESSAGES,
+            guild=guild,
+            guild_id=guild_id,
         )
         calls = await self._dispatch(payload)
         (call,) = [c for c in calls if "/callback" in c.path]
         assert call.payload["type"] == 8  # APPLICATION_COMMAND_AUTOCOMPLETE_RESULT
         return call.payload["data"]["choices"]
 
-    async def click(self, custom_id: str, message: dict, *, user_id: int = MEMBER_ID) -> list[Call]:
+    async def click(
+        self,
+        custom_id: str,
+        message: dict,
+        *,
+        user_id: int = MEMBER_ID,
+        guild: bool = True,
+        guild_id: int = GUILD_ID,
+    ) -> list[Call]:
         """Click a button on a message the bot sent (its components as Discord stored them)."""
         payload = self._interaction(
             3,
@@ -403,6 +428,8 @@ class Harness:
             user_id=user_id,
             permissions=SEND_MESSAGES,
             message=message,
+            guild=guild,
+            guild_id=guild_id,
         )
         return await self._dispatch(payload)
 
@@ -428,17 +455,27 @@ class Harness:
         return [c for c in self.fake.calls if payload["token"] in c.url]
 
     # -- channel messages ---------------------------------------------------------------------
-    async def post(self, content: str, *, mention_bot: bool = True) -> list[Call]:
-        """A member posts in the channel (MESSAGE_CREATE from the gateway)."""
+    async def post(
+        self, content: str, *, mention_bot: bool = True, guild_id: int = GUILD_ID
+    ) -> list[Call]:
+        """A member posts in a server's channel (MESSAGE_CREATE from the gateway)."""
         start = len(self.fake.calls)
-        self.deliver_message(content, mention_bot=mention_bot)
+        self.deliver_message(content, mention_bot=mention_bot, guild_id=guild_id)
         await self.settle()
         return self.fake.calls[start:]
 
-    def deliver_message(self, content: str, *, mention_bot: bool = True) -> dict:
+    def deliver_message(
+        self, content: str, *, mention_bot: bool = True, guild_id: int = GUILD_ID
+    ) -> dict:
         """Hand a member's message to the bot without waiting for what it starts; its payload."""
         mentions = [user_payload(BOT_ID, "attribot", True)] if mention_bot else []
-        payload = message_payload(content=content, author_id=MEMBER_ID, mentions=mentions)
+        payload = message_payload(
+            content=content,
+            author_id=MEMBER_ID,
+            mentions=mentions,
+            channel_id=CHANNELS[guild_id],
+            guild_id=guild_id,
+        )
         payload["member"] = {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False}
         self.bot._connection.parse_message_create(payload)
         return payload

@@ -17,6 +17,7 @@ from tests.conftest import QUESTION, bot_settings, final, start_bot
 from tests.discord_helpers import (
     ADMIN_ID,
     BOT_ID,
+    GUILD_ID,
     MANAGE_GUILD,
     MEMBER_ID,
     as_stored_message,
@@ -348,7 +349,7 @@ async def test_ingest_upload_with_progress_then_answers_ping_nobody(
         doc_ids = [
             r[0] for r in writable_service.index.store.db.execute("SELECT doc_id FROM documents")
         ]
-        assert "discord-upload/ferry news.txt" in doc_ids  # stable id, no temp path
+        assert f"discord-upload/{GUILD_ID}/ferry news.txt" in doc_ids  # stable id, no temp path
         calls = await h.post(f"<@{BOT_ID}> who said we are ready for the summer crowds?")
         assert_pings_nobody(calls)
 

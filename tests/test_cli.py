@@ -222,3 +222,76 @@ def test_a_command_reads_the_settings_once(command, monkeypatch, tmp_path):
     monkeypatch.setattr(cli_module, "Settings", CountedSettings)
     result = run(*[part.format(tmp=tmp_path / "none") for part in command])
     assert len(reads) == 1, result.output
+
+
+# -- collections -------------------------------------------------------------------------------
+FERRY = (
+    "Ferry timetable changes\n\n"
+    "The harbour ferry will run every ten minutes from May, said Captain Mirela Oduya, head of "
+    'the ferry service. "We are ready for the summer crowds," Oduya said.\n'
+)
+
+
+@pytest.mark.needs_model
+def test_collection_round_trip_through_ingest_stats_and_ask(index_dir, tmp_path):
+    (tmp_path / "wire").mkdir()
+    (tmp_path / "wire" / "ferry.txt").write_text(FERRY)
+    result = run(
+        "ingest", tmp_path / "wire", "--index", index_dir, "--collection", "wire", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["collection"] == "wire" and summary["documents_added"] == 1
+
+    listed = json.loads(run("collections", "--index", index_dir, "--json").stdout)
+    assert listed == [
+        {"collection": "default", "documents": 7, "paragraphs": listed[0]["paragraphs"]},
+        {"collection": "wire", "documents": 1, "paragraphs": 2},
+    ]
+    wire = json.loads(run("stats", "--index", index_dir, "--collection", "wire", "--json").stdout)
+    assert wire == {
+        "documents": 1,
+        "paragraphs": 2,
+        "vectors": 2,
+        "speakers": 1,
+        "attributions": 2,
+        "collections": ["wire"],
+    }
+    whole = json.loads(run("stats", "--index", index_dir, "--json").stdout)
+    assert "collections" not in whole and whole["documents"] == 8
+
+    question = "When will the harbour ferry run more often?"
+    for flags, expected in [
+        (["--collection", "wire"], {"wire"}),
+        (["--collection", "default"], set()),
+    ]:
+        result = run("ask", question, "--index", index_dir, "--json", *flags)
+        record = json.loads(result.stdout)
+        assert record["collections"] == [flags[1]]
+        assert {h["collection"] for h in record["hits"]} == expected
+    record = json.loads(run("ask", question, "--index", index_dir, "--json").stdout)
+    assert "collections" not in record and record["hits"]
+    assert all("collection" not in hit for hit in record["hits"])  # the contract as it was
+
+
+@pytest.mark.needs_model
+def test_an_unknown_or_bad_collection_is_a_one_line_error(index_dir):
+    result = run("ask", "bridge", "--index", index_dir, "--collection", "defualt")
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: no collection called 'defualt' in {index_dir} (it has: default; "
+        "see `attribot collections`)"
+    )
+    result = run("stats", "--index", index_dir, "--collection", "a b")
+    assert result.exit_code == 1 and "'a b' is not a collection name" in result.output
+    result = run("ingest", index_dir, "--index", index_dir, "--collection", "../x")
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+
+
+def test_attribute_tags_each_line_with_the_collection_only_when_asked(sample_corpus):
+    path = sample_corpus / "council-budget-hearing.vtt"
+    plain = json.loads(run("attribute", path, "--json").stdout)
+    tagged = json.loads(run("attribute", path, "--json", "--collection", "wire").stdout)
+    assert "collection" not in plain
+    assert tagged == {**plain, "collection": "wire"}
+    assert run("attribute", path, "--collection", "a b").exit_code == 1

@@ -237,3 +237,33 @@ def test_vector_ids_list_every_id_of_flat_and_ivf_indexes(monkeypatch):
     row = int(np.flatnonzero(held_ids == ids[42])[0])
     assert np.allclose(held[row], x[42])
     assert vec.vector_ids(faiss.IndexFlatIP(16)) is None  # a type no Attribot index has
+
+
+@pytest.mark.parametrize("n", [300, 1200])  # exact, and IVF (FLAT_MAX is 500 here)
+def test_vectors_for_gives_each_ids_vector_and_zeros_for_unknown_ids(monkeypatch, n):
+    monkeypatch.setattr(vec, "FLAT_MAX", 500)
+    x = unit_rows(n + 2, 16, seed=3)
+    ids = np.arange(n) * 2 + 1
+    index = vec.VectorIndex.build(ids, x[:n], 16)
+    index.remove([int(i) for i in ids[10:20]])
+    index.add(np.array([10**7, 10**7 + 5]), x[n:])  # later paragraphs: higher ids
+    asked = np.array([int(ids[3]), 0, int(ids[12]), 10**7 + 5, int(ids[-1]), 10**9])
+    got = index.vectors_for(asked)
+    assert np.allclose(got[[0, 3, 4]], x[[3, n + 1, n - 1]])
+    assert not got[[1, 2, 5]].any()  # never held, removed, beyond every id
+    assert index.vectors_for([]).shape == (0, 16)
+    assert np.allclose(index.vectors_for(ids[30:40].tolist()), x[30:40])
+
+
+def test_rows_of_a_read_only_id_array_are_remembered_and_a_writable_ones_never():
+    index = KeywordIndex.build([10, 20, 30, 40], TEXTS)
+    scope = np.array([20, 40, 50], dtype=np.int64)
+    scope.flags.writeable = False  # what the Searcher caches per scope
+    first = index.rows_of(scope)
+    assert first.tolist() == [1, 3, -1] and index.rows_of(scope) is first
+    assert index.rows_of(scope.copy()) is not first  # an equal array, but one that may change
+    changing = np.array([20, 40], dtype=np.int64)
+    assert index.rows_of(changing).tolist() == [1, 3]
+    changing[0] = 10
+    assert index.rows_of(changing).tolist() == [0, 3]
+    assert index.top(index.all_scores("warships"), 5, allowed=scope)[0].tolist() == [40]

@@ -1,4 +1,5 @@
-"""Server managers only: /ingest an uploaded file, /reindex the vector file.
+"""Server managers only: /ingest an uploaded file (into the server's own collection, which
+no other server reads), /reindex the vector file.
 
 Both are hidden from members by `default_permissions(manage_guild=True)`, and both check
 the permission again on the server side: a server can re-grant a command to anyone in its
@@ -25,6 +26,7 @@ from bot.cogs.common import manager_only, require_manager
 from bot.embeds import plain
 from bot.render import plural
 from bot.replies import NONE, UserFacingError, defer, deliver
+from bot.scopes import guild_collection
 from corpus.loaders import JSONL_EXTENSIONS, SUPPORTED_EXTENSIONS, load_paths
 from retrieval.errors import IndexBusy
 from retrieval.index import Index
@@ -65,20 +67,29 @@ def save_path(folder: Path, filename: str) -> Path:
     return target
 
 
+def upload_id(guild_id: int, name: str) -> str:
+    """The stable document id of a server's upload ("discord-upload/<server id>/NAME"): the
+    same file uploaded again in that server updates its document, and the temp folder's path
+    never shows in answers."""
+    return f"{UPLOAD_DOC_PREFIX}{guild_id}/{name}"
+
+
 def ingest_upload(
-    index: Index, path: Path, display_name: str, max_bytes: int, on_progress
+    index: Index, path: Path, display_name: str, max_bytes: int, on_progress, guild_id: int
 ) -> IngestSummary:
-    """Ingest one uploaded file under a stable document id ("discord-upload/NAME"), so the
-    same file uploaded again updates its document instead of adding a copy, and the temp
-    folder's path never shows in answers."""
+    """Ingest one file uploaded in a server into that server's own collection, under
+    `upload_id`: another server's file of the same name is another document, in another
+    collection, and neither can replace or see the other."""
     report = load_paths([path], max_bytes)
-    stable = UPLOAD_DOC_PREFIX + display_name
+    stable = upload_id(guild_id, display_name)
     for doc in report.documents:
         if path.suffix.lower() not in JSONL_EXTENSIONS:  # JSONL lines bring their own ids
             doc.doc_id = stable
         doc.path = stable
     try:
-        summary = ingest_documents(index, report.documents, on_progress=on_progress)
+        summary = ingest_documents(
+            index, report.documents, on_progress=on_progress, collection=guild_collection(guild_id)
+        )
     except IndexBusy:
         # the lock's own message names a server path: not for Discord
         raise UserFacingError(
@@ -110,7 +121,7 @@ class AdminCog(commands.Cog, name="Admin"):
         self.bot = bot
 
     @app_commands.command(
-        name="ingest", description="Add an article file to the corpus (server managers)"
+        name="ingest", description="Add an article file to this server's corpus (server managers)"
     )
     @app_commands.describe(file="A .txt, .md, .html, .jsonl, .srt or .vtt file")
     @app_commands.default_permissions(manage_guild=True)
@@ -148,8 +159,11 @@ class AdminCog(commands.Cog, name="Admin"):
             await self.bot.run_io(target.write_bytes, data)
             service = await self.bot.get_service()
             progress = ProgressReporter(interaction, name, asyncio.get_running_loop())
+            guild_id = interaction.guild_id
+            if guild_id is None:  # guild_only, and require_manager checked: never here
+                raise app_commands.NoPrivateMessage()
             summary = await self.bot.run_exclusive(
-                ingest_upload, service.index, target, name, limit, progress.report
+                ingest_upload, service.index, target, name, limit, progress.report, guild_id
             )
             await progress.drain()
         finally:
@@ -184,9 +198,12 @@ class AdminCog(commands.Cog, name="Admin"):
         log.info(
             "reindex user=%s vectors=%d seconds=%.1f", interaction.user.id, vectors.ntotal, seconds
         )
+        # the index is shared: say how many passages this server sees, not how many there are
+        scope = self.bot.scope_for(interaction.guild_id)
+        seen = (await self.bot.run_blocking(service.stats, scope)).vectors
         await interaction.edit_original_response(
-            content=f"Vector index rebuilt from the database: {plural(vectors.ntotal, 'passage')} "
-            f"in {seconds:.1f}s.",
+            content=f"Vector index rebuilt from the database in {seconds:.1f}s: this server "
+            f"searches {plural(seen, 'passage')}.",
             allowed_mentions=NONE,
         )
 

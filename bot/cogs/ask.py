@@ -18,6 +18,7 @@ from bot.answer_log import AnswerRecord
 from bot.cogs.common import Speaker, user_cooldown
 from bot.render import cut, no_passage
 from bot.replies import NONE, UserFacingError, defer, describe_error
+from bot.scopes import place_of
 from bot.service import BadQuestion, clean_question
 from bot.views import followup, send_answer
 
@@ -63,7 +64,8 @@ class AskCog(commands.Cog, name="Ask"):
         started = time.perf_counter()
         service = await self.bot.get_service()
         name = speaker.name if speaker is not None else None
-        answer = await self.bot.run_blocking(service.ask, question, top_k, speaker)
+        scope = self.bot.scope_for(interaction.guild_id)
+        answer = await self.bot.run_blocking(service.ask, question, top_k, speaker, scope)
         hits = answer.hits
         log.info(
             "ask user=%s guild=%s top_k=%d speaker=%s hits=%d ms=%d",
@@ -74,7 +76,9 @@ class AskCog(commands.Cog, name="Ask"):
             len(hits),
             (time.perf_counter() - started) * 1000,
         )
-        page = AnswerRecord("ask", question, name, top_k, private=private)
+        page = AnswerRecord(
+            "ask", question, name, top_k, private=private, place=place_of(interaction.guild_id)
+        )
         await send_answer(
             self.bot, followup(interaction, private), page, hits, E.answer_lead(answer)
         )
@@ -93,7 +97,8 @@ class AskCog(commands.Cog, name="Ask"):
         service = await self.bot.get_service()
         name = speaker.name
         top_k = 5
-        hits = await self.bot.run_blocking(service.quotes, speaker, topic or None, top_k)
+        scope = self.bot.scope_for(interaction.guild_id)
+        hits = await self.bot.run_blocking(service.quotes, speaker, topic or None, top_k, scope)
         log.info(
             "quotes user=%s speaker=%s topic=%s hits=%d",
             interaction.user.id,
@@ -101,7 +106,9 @@ class AskCog(commands.Cog, name="Ask"):
             bool(topic),
             len(hits),
         )
-        page = AnswerRecord("quotes", topic or "", name, top_k)
+        page = AnswerRecord(
+            "quotes", topic or "", name, top_k, place=place_of(interaction.guild_id)
+        )
         await send_answer(self.bot, followup(interaction, False), page, hits)
 
     @app_commands.command(
@@ -114,7 +121,8 @@ class AskCog(commands.Cog, name="Ask"):
     ) -> None:
         await defer(interaction)
         service = await self.bot.get_service()
-        context = await self.bot.run_blocking(service.source, paragraph_id, 1)
+        scope = self.bot.scope_for(interaction.guild_id)  # another server's id: not found
+        context = await self.bot.run_blocking(service.source, paragraph_id, 1, scope)
         if not any(hit.paragraph_id == paragraph_id for hit in context):
             raise UserFacingError(no_passage(paragraph_id))  # private, as every error
         await interaction.followup.send(
@@ -153,19 +161,21 @@ class AskCog(commands.Cog, name="Ask"):
 
     async def _answer_mention(self, message: discord.Message, question: str) -> None:
         top_k = 5
+        guild_id = message.guild.id if message.guild else None
         async with message.channel.typing():
             service = await self.bot.get_service()
-            answer = await self.bot.run_blocking(service.ask, question, top_k, None)
+            scope = self.bot.scope_for(guild_id)
+            answer = await self.bot.run_blocking(service.ask, question, top_k, None, scope)
         hits = answer.hits
         log.info(
             "mention user=%s guild=%s hits=%d mode=%s",
             message.author.id,
-            message.guild.id if message.guild else None,
+            guild_id,
             len(hits),
             self.bot.settings.mention_reply,
         )
         send = await self._mention_reply_to(message, question)
-        page = AnswerRecord("ask", question, None, top_k)
+        page = AnswerRecord("ask", question, None, top_k, place=place_of(guild_id))
         await send_answer(self.bot, send, page, hits, E.answer_lead(answer))
 
     async def _mention_reply_to(

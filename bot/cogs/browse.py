@@ -1,4 +1,4 @@
-"""Browsing the corpus: /speakers and /stats."""
+"""Browsing the corpus: /speakers and /stats, each over what the server may see."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot import embeds as E
 from bot.replies import NONE, defer
+from bot.scopes import scope_labels
 from bot.views import release, speakers_view
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ class BrowseCog(commands.Cog, name="Browse"):
         await defer(interaction)
         name_filter = " ".join((filter or "").split())[:100] or None
         service = await self.bot.get_service()
-        speakers = await self.bot.run_io(service.speakers, name_filter)
+        scope = self.bot.scope_for(interaction.guild_id)
+        speakers = await self.bot.run_io(service.speakers, name_filter, scope)
         embed, pages = E.speakers_embed(speakers, 0, name_filter)
         view = speakers_view(0, pages, name_filter)
         extra: dict[str, Any] = {"view": view} if view is not None else {}
@@ -39,5 +41,7 @@ class BrowseCog(commands.Cog, name="Browse"):
     async def stats(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         service = await self.bot.get_service()
-        stats = await self.bot.run_blocking(service.stats)
-        await interaction.followup.send(embed=E.stats_embed(stats.to_json()), allowed_mentions=NONE)
+        scope = self.bot.scope_for(interaction.guild_id)
+        stats = await self.bot.run_blocking(service.stats, scope)
+        embed = E.stats_embed(stats.to_json(), scope_labels(scope, interaction.guild_id))
+        await interaction.followup.send(embed=embed, allowed_mentions=NONE)

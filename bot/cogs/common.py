@@ -44,18 +44,21 @@ def choice_label(info: SpeakerInfo) -> str:
 
 class SpeakerArgument(app_commands.Transformer):
     """A speaker option: suggestions while typing, and the typed or picked name resolved to
-    one SpeakerInfo before the command runs (full name, unambiguous surname, small typos).
-    An unknown name is UnknownSpeaker, the same message as everywhere else."""
+    one SpeakerInfo before the command runs (full name, unambiguous surname, small typos),
+    both among the speakers quoted where the command is used (`bot.scope_for`). An unknown
+    name is UnknownSpeaker, the same message as everywhere else."""
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction, value: str
     ) -> list[app_commands.Choice[str]]:
         bot: AttribotBot = interaction.client  # type: ignore[assignment]
-        return speaker_choices(value, await bot.speakers_cached())
+        scope = bot.scope_for(interaction.guild_id)
+        return speaker_choices(value, await bot.speakers_cached(scope))
 
     async def transform(self, interaction: discord.Interaction, value: str) -> SpeakerInfo:
         bot: AttribotBot = interaction.client  # type: ignore[assignment]
-        info = resolve_speaker(value, await bot.speakers_cached())
+        scope = bot.scope_for(interaction.guild_id)
+        info = resolve_speaker(value, await bot.speakers_cached(scope))
         if info is None:
             raise UnknownSpeaker(value)
         return info
