@@ -28,6 +28,7 @@ from discord.ext import commands
 from bot.answer_log import ANSWER_LOG_FILE, AnswerLog, AnswerRecord
 from bot.cogs import COGS
 from bot.concurrency import Drain, IndexGate, UserCooldowns, WorkerPool
+from bot.conversation import Conversation, Turn
 from bot.logs import setup_logging
 from bot.replies import NONE, report_error, tell_restarting
 from bot.scopes import scope_for
@@ -46,11 +47,13 @@ TELL_SECONDS = 3.0  # at most this long to tell the cancelled askers, before dis
 SPEAKER_CACHE_SCOPES = 256  # servers whose speaker lists are kept for autocomplete
 
 
-def intents() -> discord.Intents:
-    """Default intents without message_content: it is privileged, and mentions of the bot
-    still arrive with their content, which is all mention-asking needs."""
+def intents(message_content: bool = False) -> discord.Intents:
+    """Default intents without message_content unless asked for: it is privileged, and
+    mentions of the bot still arrive with their content, which is all mention-asking needs.
+    With it (ATTRIBOT_MESSAGE_CONTENT, and the intent turned on in the developer portal)
+    a follow-up in the bot's thread needs no mention."""
     result = discord.Intents.default()
-    result.message_content = False
+    result.message_content = message_content
     return result
 
 
@@ -76,7 +79,7 @@ class AttribotBot(commands.Bot):
     ):
         super().__init__(
             command_prefix=commands.when_mentioned,  # no prefix commands: slash + mentions only
-            intents=intents(),
+            intents=intents(settings.message_content),
             allowed_mentions=NONE,
             help_command=None,
             tree_cls=AttribotTree,
@@ -216,6 +219,14 @@ class AttribotBot(commands.Bot):
     def recall_answer(self, key: str) -> AnswerRecord | None:
         """`AnswerLog.get`, likewise off the event loop."""
         return self.answers.get(key)
+
+    def recall_conversation(self, thread_id: int, place: str) -> Conversation | None:
+        """The turns of a thread the bot started in `place`, or None (`AnswerLog`); blocking."""
+        return self.answers.conversation(str(thread_id), place)
+
+    def remember_turn(self, thread_id: int, place: str, turn: Turn) -> Conversation:
+        """Add a turn to a thread's conversation (`AnswerLog.add_turn`); blocking."""
+        return self.answers.add_turn(str(thread_id), place, turn)
 
     def open_answers(self) -> AnswerLog:
         """Open the answer log and prune it. Blocking: call in a thread, before going online."""

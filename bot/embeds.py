@@ -168,11 +168,12 @@ def hit_embed(hit: Hit, number: int | None, budget: int, show_score: bool = True
     return embed
 
 
-def answer_lead(answer: Answer) -> str | None:
-    """The answer line as message content, above the passages' embeds (None: no answer)."""
+def answer_lead(answer: Answer, context: str | None = None) -> str | None:
+    """The answer line as message content, above the passages' embeds; first, the context a
+    follow-up was read with (`context`, shown even when nothing answers). None: neither."""
+    parts = [f"-# ↪ {_escape(context)}"] if context else []
     if not answer.hits:
-        return None
-    parts = []
+        return plain("\n".join(parts)) if parts else None
     notice = answer_notice(answer)
     if notice:
         parts.append(f"-# {_escape(notice)}")
@@ -188,13 +189,15 @@ def answer_embeds(
     offset: int = 0,
     speaker: str | None = None,
     heading: str = "Q",
+    empty: str | None = None,
 ) -> list[discord.Embed]:
-    """The embeds of one answer message: one per passage, the question on the first."""
+    """The embeds of one answer message: one per passage, the question on the first;
+    `empty` is said when there is none (default: NO_ANSWER)."""
     asked = f"{heading}: {' '.join(question.split())}"
     if speaker:
         asked += f" (speaker: {speaker})"
     if not hits:
-        embed = discord.Embed(description=NO_ANSWER, colour=NO_ANSWER_COLOUR)
+        embed = discord.Embed(description=empty or NO_ANSWER, colour=NO_ANSWER_COLOUR)
         embed.set_author(name=cut(asked, AUTHOR_MAX))
         return [embed]
     hits = list(hits)[:EMBEDS_MAX]

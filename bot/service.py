@@ -11,10 +11,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.answer import Answer, answer
+from bot.conversation import Conversation, FollowUp, Turn, read_followup
+from retrieval.answer import Answer, answer, speech_line
 from retrieval.backend import BackendSettings
 from retrieval.index import Index
+from retrieval.keyword import tokenize
 from retrieval.models import Hit, SpeakerInfo
+from retrieval.question import read_question
 from retrieval.scope import EVERYTHING, Scope
 from retrieval.search import Searcher
 from retrieval.speaker_match import resolve_speaker
@@ -53,6 +56,21 @@ def clean_question(text: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise BadQuestion(f"the question is {len(text)} characters long; the limit is {max_chars}")
     return text
+
+
+@dataclass(slots=True)
+class Reply:
+    """A line of a conversation answered: the answer, how the line was read, and the turn
+    to remember."""
+
+    answer: Answer
+    followup: FollowUp
+    turn: Turn
+
+    @property
+    def note(self) -> str | None:
+        """The context used, for the user to see (None: a new question)."""
+        return self.followup.note()
 
 
 @dataclass(slots=True)
@@ -106,6 +124,64 @@ class AttribotService:
         info = self.speaker(speaker, scope) if isinstance(speaker, str) else speaker
         self.index.refresh()
         return answer(self.searcher, question, max(1, min(top_k, MAX_RESULTS)), info, scope)
+
+    def converse(
+        self,
+        line: str,
+        conversation: Conversation,
+        top_k: int = 5,
+        scope: Scope = EVERYTHING,
+    ) -> Reply:
+        """A line of a conversation (a Discord thread the bot started, the terminal chat):
+        a follow-up is read with the turns before it (bot.conversation) and searched within
+        `scope` like any question; a new question is answered exactly as `ask` would. The
+        caller keeps `Reply.turn`."""
+        line = clean_question(line, self.max_question_chars)
+        top_k = max(1, min(top_k, MAX_RESULTS))
+        registry = self.searcher.registry(scope)
+        named = [p.name for p in read_question(line, registry).people]
+        follow = read_followup(line, conversation, named)
+        info = None
+        if follow.speaker_only and follow.person:
+            info = self.find_speaker(follow.person, scope)
+            if info is None:  # not quoted where this is asked (any more): a new question
+                follow = read_followup(line, Conversation(), named)
+        self.index.refresh()
+        result = answer(
+            self.searcher,
+            follow.question,
+            top_k,
+            info,
+            scope,
+            widen=info is None,
+            exclude=follow.exclude,
+            other_than=follow.other_than,
+        )
+        if info is not None and len(result.hits) < top_k:
+            self._rest_of(result, info, follow.exclude, top_k, scope)
+        # Who "he" means next: the person the search centred on, else the one the line was
+        # read about or named, else whom the answer line quotes; a person a question could
+        # name.
+        quoted = result.line.speaker if result.line else None
+        person = result.speaker or follow.person or (named[0] if named else None) or quoted
+        person = person if person and registry.ids_of(person) else None
+        turn = follow.turn(line, person, [h.paragraph_id for h in result.hits])
+        return Reply(result, follow, turn)
+
+    def _rest_of(
+        self, result: Answer, info: SpeakerInfo, exclude: frozenset[int], top_k: int, scope: Scope
+    ) -> None:
+        """ "What else did he say?": after the passages of theirs nearest the topic, the rest
+        of theirs not shown yet, in corpus order (what /quotes without a topic lists)."""
+        taken = exclude | {h.paragraph_id for h in result.hits}
+        ids = [
+            i for i in self.index.store.speaker_paragraphs(info.speaker_id, scope) if i not in taken
+        ]
+        result.hits += self.index.store.hits([(i, 0.0) for i in ids[: top_k - len(result.hits)]])
+        if result.line is None and result.hits:
+            # the keyword index's words, for either backend (as in retrieval.answer.answer)
+            result.line = speech_line(result.hits, info.name, result.question, tokenize)
+        result.speaker = info.name
 
     def speakers(
         self, name_filter: str | None = None, scope: Scope = EVERYTHING

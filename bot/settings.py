@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=500, alias="ATTRIBOT_MAX_QUESTION_CHARS")
     cooldown_seconds: float = Field(default=5.0, alias="ATTRIBOT_COOLDOWN_SECONDS")
     mention_reply: str = Field(default="thread", alias="ATTRIBOT_MENTION_REPLY")  # thread | reply
+    # Ask Discord for the Message Content intent (privileged: turn it on in the developer
+    # portal first, or the bot cannot connect), so a follow-up in a thread the bot started
+    # needs no @mention. Without it Discord sends the bot only the text of messages that
+    # mention it.
+    message_content: bool = Field(default=False, alias="ATTRIBOT_MESSAGE_CONTENT")
     workers: int = Field(default=2, alias="ATTRIBOT_WORKERS")
     # On SIGTERM/SIGINT, how long the answers in flight may take to finish before the bot
     # stops anyway (their askers are then told to ask again).

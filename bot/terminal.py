@@ -1,7 +1,10 @@
 """The bot's answers in a terminal: read questions line by line until end of input.
 
 A line is a question, or one of the bot's commands written the same way:
-`/quotes NAME [| TOPIC]`, `/speakers [FILTER]`, `/source ID`, `/stats`, `/help`.
+`/quotes NAME [| TOPIC]`, `/speakers [FILTER]`, `/source ID`, `/stats`, `/new`, `/help`.
+Questions make a conversation, as in a thread the bot started on Discord: a follow-up ("what
+else did he say?") is read with the last turns (bot.conversation), and a line above the
+answer says which; `/new` starts afresh.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TextIO
 
+from bot.conversation import Conversation
 from bot.render import NO_ANSWER, display_quote, no_passage, plural, render_answer, render_hit
 from bot.service import AttribotService, BadQuestion
 
@@ -19,18 +23,32 @@ HELP = """Type a question, or:
   /speakers [FILTER]       speakers with roles and quote counts
   /source ID               a passage in its article context
   /stats                   corpus size
-  /help                    this text"""
+  /new                     a new conversation: follow-ups forget the questions before
+  /help                    this text
+A question can follow up the last ones: "what else did he say?", "and about the fares?",
+"who else commented?"."""
+NEW_CONVERSATION = "New conversation: the next question starts from nothing."
 
 
-def answer_line(service: AttribotService, line: str) -> str:
-    """The reply to one line, as the bot would show it."""
+def answer_line(
+    service: AttribotService, line: str, conversation: Conversation | None = None
+) -> str:
+    """The reply to one line, as the bot would show it. With a `conversation`, a question
+    is read with its last turns and added to them (a line in parentheses first says which
+    context was used), and `/new` clears it; without one, every question stands alone."""
     line = line.strip()
     if not line.startswith("/"):
-        return render_answer(service.ask(line))
+        if conversation is None:
+            return render_answer(service.ask(line))
+        return converse(service, line, conversation)
     command, _, rest = line[1:].partition(" ")
     rest = rest.strip()
     if command == "help":
         return HELP
+    if command == "new":
+        if conversation is not None:
+            conversation.clear()
+        return NEW_CONVERSATION
     if command == "stats":
         return "\n".join(f"{k}: {v}" for k, v in service.stats().to_json().items())
     if command == "speakers":
@@ -67,20 +85,30 @@ def answer_line(service: AttribotService, line: str) -> str:
     return f"Unknown command /{command}. {HELP}"
 
 
+def converse(service: AttribotService, line: str, conversation: Conversation) -> str:
+    """A question of the conversation: the context used (if any), then the answer."""
+    reply = service.converse(line, conversation)
+    conversation.add(reply.turn)
+    empty = reply.followup.nothing()
+    text = empty if empty and not reply.answer.hits else render_answer(reply.answer)
+    return f"({reply.note})\n{text}" if reply.note else text
+
+
 def speaker_label_for(info) -> str:
     return f"{info.name}, {info.roles[0]}" if info.roles else info.name
 
 
 def chat(service: AttribotService, inp: TextIO, out: TextIO, interactive: bool = False) -> int:
-    """Answer every line of `inp`; returns how many lines failed."""
+    """Answer every line of `inp` as one conversation; returns how many lines failed."""
     failures = 0
+    conversation = Conversation()
     if interactive:
         out.write("Ask a question about the corpus (/help for commands, Ctrl-D to quit).\n> ")
         out.flush()
     for line in inp:
         if line.strip():
             try:
-                reply = answer_line(service, line)
+                reply = answer_line(service, line, conversation)
             except BadQuestion as exc:
                 reply, failures = f"error: {exc}", failures + 1
             out.write(reply + "\n\n")

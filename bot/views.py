@@ -166,26 +166,32 @@ async def send_answer(
     page: AnswerRecord,
     hits: list[Hit],
     lead: str | None = None,
+    *,
+    asked: str | None = None,
+    empty: str | None = None,
 ) -> None:
     """Send one page of an answer with its buttons through `send` (an interaction's
     follow-up, a thread's or a message's reply), and log it so the buttons keep working.
-    `lead`, the answer line, goes above the passages."""
+    `lead`, the answer line (and a follow-up's context), goes above the passages. `asked`
+    is the question as shown when it differs from the one searched (a follow-up as the
+    user wrote it); `empty` what to say instead of the usual no-answer."""
     record = None
     if hits:
         shown = replace(page, paragraph_ids=[h.paragraph_id for h in hits])
         record = await bot.run_io(bot.remember_answer, shown)
     heading = "Q" if page.kind == "ask" else "Quotes"
     embeds = E.answer_embeds(
-        page.question or (page.speaker or ""),
+        asked or page.question or (page.speaker or ""),
         hits,
         offset=page.offset,
         speaker=page.speaker,
         heading=heading,
+        empty=empty,
     )
     has_more = len(hits) >= page.top_k and page.offset + 2 * page.top_k <= MAX_RESULTS
     view = answer_view(record, has_more)
     kwargs: dict[str, Any] = {"embeds": embeds, "allowed_mentions": NONE}
-    if lead and hits:
+    if lead:
         kwargs["content"] = lead
     if view is not None:
         kwargs["view"] = view

@@ -14,7 +14,7 @@ Measured by bench/qa_eval.py (the "line" columns).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -28,6 +28,7 @@ from retrieval.search import Searcher, SearchResult
 
 QUOTE_MATCH_MIN = 0.6  # a "Who said" content and a quote agree this much (token set ratio)
 WORDS_MAX = 400  # longer exact words are cut to the sentences that matter
+OTHERS_DEPTH = 3  # "who else?": passages searched per one shown, as many lack another voice
 _EDGE = " \t\n,;:"
 
 
@@ -122,10 +123,18 @@ def speech_line(
 ) -> AnswerLine | None:
     """What the person said in the best passage that quotes them: the quote sharing most
     of the question's words."""
+    return quote_of(hits, lambda name: name == speaker, question, tokens)
+
+
+def quote_of(
+    hits: Sequence[Hit], wanted: Callable[[str], bool], question: str, tokens: Tokens
+) -> AnswerLine | None:
+    """The quote of a `wanted` speaker in the best passage that has one, sharing most of the
+    question's words."""
     asked = set(tokens(question))
     for hit in hits:
         theirs = [
-            a for a in hit.attributions if a.speaker and a.speaker == speaker and a.quote.strip()
+            a for a in hit.attributions if a.speaker and wanted(a.speaker) and a.quote.strip()
         ]
         if theirs:
             attr = max(theirs, key=lambda a: (len(asked & set(tokens(a.quote))), len(a.quote)))
@@ -152,14 +161,21 @@ def sentence_line(hit: Hit, question: str, tokens: Tokens) -> AnswerLine | None:
     return AnswerLine(hit.text[start:end], hit.paragraph_id, (start, end))
 
 
-def answer_line(result: SearchResult, tokens: Tokens) -> AnswerLine | None:
-    """The line for a search result (None when nothing answers)."""
+def answer_line(
+    result: SearchResult, tokens: Tokens, other_than: Collection[str] = ()
+) -> AnswerLine | None:
+    """The line for a search result (None when nothing answers); with `other_than`, the
+    quote of someone else if the passages have one ("who else commented?")."""
     hits = result.hits
     if not hits:
         return None
     read = result.question
     line = None
-    if result.who_said:
+    if other_than:
+        line = quote_of(
+            hits, lambda name: name not in other_than, read.text if read else "", tokens
+        )
+    elif result.who_said:
         line = who_said_line(hits, result.who_said)
     elif result.speaker and read is not None and (read.subject or not read.people):
         line = speech_line(hits, result.speaker, read.text, tokens)
@@ -168,17 +184,43 @@ def answer_line(result: SearchResult, tokens: Tokens) -> AnswerLine | None:
     return line
 
 
+def quotes_someone_else(hit: Hit, other_than: Collection[str]) -> bool:
+    """Whether a passage quotes anyone not in `other_than`."""
+    return any(
+        a.speaker and a.speaker not in other_than and a.quote.strip() for a in hit.attributions
+    )
+
+
 def answer(
     searcher: Searcher,
     question: str,
     top_k: int = 5,
     speaker: SpeakerInfo | None = None,
     scope: Scope = EVERYTHING,
+    *,
+    widen: bool = True,
+    exclude: Collection[int] = (),
+    other_than: Collection[str] = (),
 ) -> Answer:
     """The shipped question path: search (within `scope`), then the answer line. The CLI,
-    the bot and bench/qa_eval.py all come through here."""
-    result = searcher.search_detailed(question, top_k, speaker, scope=scope)
-    line = answer_line(result, tokenize)  # the keyword index's words, for either backend
+    the bot and bench/qa_eval.py all come through here.
+
+    A conversation's follow-up may leave out passages: `exclude` (ids shown already: "what
+    else did he say?") and, with `other_than`, every passage that quotes nobody but those
+    people ("who else commented?"). The search then goes deeper by as many passages (and
+    OTHERS_DEPTH times top_k for `other_than`), so the follow-up still gets its top_k when
+    the scope has them; without either it is exactly the plain search."""
+    depth = top_k + len(exclude) + (OTHERS_DEPTH * top_k if other_than else 0)
+    result = searcher.search_detailed(question, depth, speaker, widen, scope)
+    if depth > top_k:
+        skip = set(exclude)
+        result.hits = [
+            h
+            for h in result.hits
+            if h.paragraph_id not in skip and (not other_than or quotes_someone_else(h, other_than))
+        ][:top_k]
+    # the keyword index's words, for either backend
+    line = answer_line(result, tokenize, other_than)
     evidence = {
         "best_cosine": result.best_cosine,
         "lexical": result.lexical,

@@ -89,6 +89,29 @@ def message_payload(
     return payload
 
 
+def thread_payload(
+    thread_id: int, guild_id: int, parent_id: int, owner_id: int, name: str = "thread"
+) -> dict:
+    """A public thread as Discord describes it (in THREAD_CREATE, or creating one)."""
+    return {
+        "id": str(thread_id),
+        "type": 11,
+        "guild_id": str(guild_id),
+        "parent_id": str(parent_id),
+        "name": name,
+        "owner_id": str(owner_id),
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": TIMESTAMP,
+            "locked": False,
+        },
+        "message_count": 0,
+        "member_count": 1,
+        "rate_limit_per_user": 0,
+    }
+
+
 def channel_payload(dm: bool = False, guild_id: int = GUILD_ID) -> dict:
     """A server's test channel as Discord sends it (type 1 is a DM)."""
     return {
@@ -158,6 +181,9 @@ class FakeDiscord:
     cdn_fetches: list[str] = field(default_factory=list)
     thread_fails: bool = False
     session_closed: bool = False  # as after the bot's HTTP session was closed
+    threads: list[dict] = field(default_factory=list)  # threads the bot created
+    # told of each thread the bot creates, as the gateway's THREAD_CREATE tells the client
+    on_thread: Any = None
 
     def refuse_if_closed(self, session: Any = None) -> None:
         """What aiohttp raises for a request on a closed session."""
@@ -181,23 +207,14 @@ class FakeDiscord:
         if call.path.endswith("/threads"):
             if self.thread_fails:
                 raise discord.Forbidden(_FakeResponse(403), "Missing Permissions")
-            return {
-                "id": str(snowflake()),
-                "type": 11,
-                "guild_id": str(GUILD_ID),
-                "parent_id": str(CHANNEL_ID),
-                "name": (call.payload or {}).get("name", "thread"),
-                "owner_id": str(BOT_ID),
-                "thread_metadata": {
-                    "archived": False,
-                    "auto_archive_duration": 1440,
-                    "archive_timestamp": TIMESTAMP,
-                    "locked": False,
-                },
-                "message_count": 0,
-                "member_count": 1,
-                "rate_limit_per_user": 0,
-            }
+            parent = int(call.url.split("/channels/")[1].split("/")[0])
+            guild = next(g for g, c in CHANNELS.items() if c == parent)
+            name = (call.payload or {}).get("name", "thread")
+            thread = thread_payload(snowflake(), guild, parent, BOT_ID, name)
+            self.threads.append(thread)
+            if self.on_thread is not None:
+                self.on_thread(thread)
+            return thread
         body = call.message or {}
         return message_payload(
             content=body.get("content") or "",
@@ -269,6 +286,17 @@ class Harness:
         self.fake = FakeDiscord()
         self.adapter = FakeWebhookAdapter(self.fake)
         install_fake_http(bot, self.fake)
+        self.fake.on_thread = self._thread_created
+
+    def _thread_created(self, thread: dict) -> None:
+        """THREAD_CREATE, which Discord sends the bot for a thread it starts."""
+        self.bot._connection.parse_thread_create({**thread, "newly_created": True})
+
+    def thread_by(self, owner_id: int, guild_id: int = GUILD_ID) -> int:
+        """Someone (not the bot) starts a thread in a server's channel; its id."""
+        thread = thread_payload(snowflake(), guild_id, CHANNELS[guild_id], owner_id, "chat")
+        self.bot._connection.parse_thread_create({**thread, "newly_created": True})
+        return int(thread["id"])
 
     async def start(self) -> Harness:
         await self.bot._async_setup_hook()  # binds the loop, as login() does
@@ -455,30 +483,51 @@ class Harness:
         return [c for c in self.fake.calls if payload["token"] in c.url]
 
     # -- channel messages ---------------------------------------------------------------------
-    async def post(
-        self, content: str, *, mention_bot: bool = True, guild_id: int = GUILD_ID
-    ) -> list[Call]:
-        """A member posts in a server's channel (MESSAGE_CREATE from the gateway)."""
+    async def post(self, content: str, **where: Any) -> list[Call]:
+        """A member posts in a server's channel, or in a thread, optionally as a reply
+        (MESSAGE_CREATE from the gateway; `where`: as `deliver_message` takes it)."""
         start = len(self.fake.calls)
-        self.deliver_message(content, mention_bot=mention_bot, guild_id=guild_id)
+        self.deliver_message(content, **where)
         await self.settle()
         return self.fake.calls[start:]
 
     def deliver_message(
-        self, content: str, *, mention_bot: bool = True, guild_id: int = GUILD_ID
+        self,
+        content: str,
+        *,
+        mention_bot: bool = True,
+        guild_id: int = GUILD_ID,
+        channel_id: int | None = None,
+        reply_to: dict | None = None,
     ) -> dict:
-        """Hand a member's message to the bot without waiting for what it starts; its payload."""
-        mentions = [user_payload(BOT_ID, "attribot", True)] if mention_bot else []
+        """Hand a member's message to the bot without waiting for what it starts; its payload.
+        `mention_bot` puts the bot in the message's mentions (with or without "<@id>" in
+        the text); a reply to the bot's message has it there anyway, as Discord's default
+        reply ping does."""
+        replied_bot = reply_to is not None and reply_to["author"]["id"] == str(BOT_ID)
+        mentions = [user_payload(BOT_ID, "attribot", True)] if mention_bot or replied_bot else []
         payload = message_payload(
             content=content,
             author_id=MEMBER_ID,
             mentions=mentions,
-            channel_id=CHANNELS[guild_id],
+            channel_id=channel_id or CHANNELS[guild_id],
             guild_id=guild_id,
         )
         payload["member"] = {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False}
+        if reply_to is not None:
+            payload["type"] = 19  # REPLY
+            payload["message_reference"] = {
+                "message_id": reply_to["id"],
+                "channel_id": reply_to["channel_id"],
+                "guild_id": str(guild_id),
+            }
+            payload["referenced_message"] = reply_to
         self.bot._connection.parse_message_create(payload)
         return payload
+
+    def thread_ids(self) -> list[int]:
+        """The threads the bot has created, oldest first."""
+        return [int(t["id"]) for t in self.fake.threads]
 
 
 def application_payload() -> dict:
@@ -496,13 +545,16 @@ def application_payload() -> dict:
 
 
 def as_stored_message(call: Call, flags: int | None = None) -> dict:
-    """The message Discord would store (and hand back on a click) for a call that sent one."""
+    """The message Discord would store (and hand back on a click) for a call that sent one,
+    in the channel (or thread) it was sent to."""
     body = call.message or {}
+    channel = call.url.split("/channels/")[1].split("/")[0] if "/channels/" in call.url else None
     return message_payload(
         content=body.get("content") or "",
         embeds=body.get("embeds"),
         components=body.get("components"),
         flags=body.get("flags") or 0 if flags is None else flags,
+        channel_id=int(channel) if channel else CHANNEL_ID,
     )
 
 

@@ -100,6 +100,26 @@ def test_run_terminal_answers_line_by_line(index_dir):
 
 
 @pytest.mark.needs_model
+def test_run_terminal_follows_up_until_new(index_dir):
+    lines = [
+        "What did Dana Okafor say about the bridge?",
+        "what did she say about the buses?",
+        "/new",
+        "what did she say about the buses?",
+    ]
+    result = run("run", "--index", index_dir, input="\n".join(lines), env={"DISCORD_TOKEN": ""})
+    assert result.exit_code == 0, result.output
+    followed, fresh = result.output.split(
+        "New conversation: the next question starts from nothing."
+    )
+    assert "(About Dana Okafor, continuing from “What did Dana Okafor say about the bridge?”)" in (
+        followed
+    )
+    assert "buses would keep a dedicated lane" in followed
+    assert "(About" not in fresh
+
+
+@pytest.mark.needs_model
 def test_fukasawa_question_over_the_specification_article(tmp_path):
     sample = shared_path("sample")
     folder = tmp_path / "idx"

@@ -1,4 +1,12 @@
-"""Asking: /ask, /quotes, /source, and "@Attribot who said …" in a channel."""
+"""Asking: /ask, /quotes, /source, and "@Attribot who said …" in a channel, with follow-ups
+in the threads the bot starts for those.
+
+A message is a question when its text mentions the bot ("<@id>"), not when Discord merely
+pings the bot because it replies to the bot's message ("thanks, that's what I needed!"). In
+a thread the bot started, a message that reads as a question needs no mention (when Discord
+sends its text: ATTRIBOT_MESSAGE_CONTENT), and every question there is read with the
+thread's last turns (bot.conversation), kept in the answer log.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from discord.ext import commands
 from bot import embeds as E
 from bot.answer_log import AnswerRecord
 from bot.cogs.common import Speaker, user_cooldown
+from bot.conversation import Conversation, looks_like_question
 from bot.render import cut, no_passage
 from bot.replies import NONE, UserFacingError, defer, describe_error
 from bot.scopes import place_of
@@ -30,9 +39,24 @@ log = logging.getLogger(__name__)
 THREAD_NAME_MAX = 100
 
 
+def _mention(user_id: int) -> str:
+    return rf"<@!?{user_id}>"  # "<@id>", or the older "<@!id>"
+
+
+def mentions(content: str, user_id: int) -> bool:
+    """Whether the text itself mentions the user. A reply's automatic ping puts the
+    replied-to author in `message.mentions` without a mention in the text: not a question."""
+    return re.search(_mention(user_id), content or "") is not None
+
+
 def strip_mention(content: str, user_id: int) -> str:
-    """The question without the bot's own mention(s) ("<@id>" or the older "<@!id>")."""
-    return " ".join(re.sub(rf"<@!?{user_id}>", " ", content or "").split())
+    """The question without the bot's own mention(s)."""
+    return " ".join(re.sub(_mention(user_id), " ", content or "").split())
+
+
+def started_by(channel: object, user_id: int) -> bool:
+    """Whether `channel` is a thread that `user_id` (the bot) started."""
+    return isinstance(channel, discord.Thread) and channel.owner_id == user_id
 
 
 class AskCog(commands.Cog, name="Ask"):
@@ -129,14 +153,17 @@ class AskCog(commands.Cog, name="Ask"):
             embed=E.source_embed(paragraph_id, context), allowed_mentions=NONE
         )
 
-    # -- "@Attribot who said …" ----------------------------------------------------------------
+    # -- "@Attribot who said …", and follow-ups in its threads -------------------------------
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         me = self.bot.user
         if me is None or message.author.bot or message.webhook_id is not None:
             return
-        # Only a real mention of the bot: @everyone or a role mention is not a question for us.
-        if not any(user.id == me.id for user in message.mentions):
+        # Only the bot's mention in the text: not a reply's ping, @everyone or a role.
+        ours = started_by(message.channel, me.id)
+        if not mentions(message.content, me.id) and not (
+            ours and looks_like_question(message.content)
+        ):
             return
         if not await self.bot.admit(message):  # shutting down: "ask again in a moment"
             return
@@ -154,35 +181,57 @@ class AskCog(commands.Cog, name="Ask"):
             )
             return
         try:
-            await self._answer_mention(message, question)
+            await self._answer_mention(message, question, ours)
         except Exception as exc:  # noqa: BLE001 - the asker gets a short apology, logs the rest
             text = describe_error(exc, None)
             await message.reply(E.plain(text), allowed_mentions=NONE, mention_author=False)
 
-    async def _answer_mention(self, message: discord.Message, question: str) -> None:
+    async def _answer_mention(self, message: discord.Message, question: str, ours: bool) -> None:
+        """Answer in the thread the bot started (read with its conversation), or in a new
+        thread on the message (which starts one), or as a reply."""
         top_k = 5
         guild_id = message.guild.id if message.guild else None
+        place = place_of(guild_id)
+        thread_id = message.channel.id if ours else None
         async with message.channel.typing():
             service = await self.bot.get_service()
-            scope = self.bot.scope_for(guild_id)
-            answer = await self.bot.run_blocking(service.ask, question, top_k, None, scope)
-        hits = answer.hits
+            scope = self.bot.scope_for(guild_id)  # a follow-up sees what a question would
+            conversation = None
+            if thread_id is not None:
+                conversation = await self.bot.run_io(self.bot.recall_conversation, thread_id, place)
+            reply = await self.bot.run_blocking(
+                service.converse, question, conversation or Conversation(), top_k, scope
+            )
+        answer, follow = reply.answer, reply.followup
         log.info(
-            "mention user=%s guild=%s hits=%d mode=%s",
+            "mention user=%s guild=%s hits=%d mode=%s followup=%s",
             message.author.id,
             guild_id,
-            len(hits),
+            len(answer.hits),
             self.bot.settings.mention_reply,
+            follow.kind.value,
         )
-        send = await self._mention_reply_to(message, question)
-        page = AnswerRecord("ask", question, None, top_k, place=place_of(guild_id))
-        await send_answer(self.bot, send, page, hits, E.answer_lead(answer))
+        send, new_thread = await self._mention_reply_to(message, question)
+        speaker = follow.person if follow.speaker_only else None
+        page = AnswerRecord("ask", follow.question, speaker, top_k, place=place)
+        await send_answer(
+            self.bot,
+            send,
+            page,
+            answer.hits,
+            E.answer_lead(answer, reply.note),
+            asked=question if follow.continues else None,
+            empty=follow.nothing(),
+        )
+        thread_id = thread_id or new_thread
+        if thread_id is not None:  # the thread's conversation goes on from this answer
+            await self.bot.run_io(self.bot.remember_turn, thread_id, place, reply.turn)
 
     async def _mention_reply_to(
         self, message: discord.Message, question: str
-    ) -> Callable[..., Awaitable[Any]]:
-        """Where a mention's answer goes: a new thread on it, or a reply (settings, or no
-        permission to make threads)."""
+    ) -> tuple[Callable[..., Awaitable[Any]], int | None]:
+        """Where a mention's answer goes: a new thread on it (and the thread's id), or a
+        reply (in a thread, by the settings, or without permission to make threads)."""
         if self.bot.settings.mention_reply == "thread" and isinstance(
             message.channel, discord.TextChannel
         ):
@@ -194,5 +243,5 @@ class AskCog(commands.Cog, name="Ask"):
                 # No thread permission: answer in place rather than not at all.
                 log.warning("thread creation failed status=%s: replying instead", exc.status)
             else:
-                return thread.send
-        return functools.partial(message.reply, mention_author=False)
+                return thread.send, thread.id
+        return functools.partial(message.reply, mention_author=False), None
