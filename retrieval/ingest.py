@@ -42,8 +42,9 @@ class IngestSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # failures: (where, why)
     ignored: list[str] = field(default_factory=list)  # unsupported files found in folders
     # wall seconds per stage (analyse = split + attribution, embed, store = SQLite, vectors =
-    # the search backend: FAISS or Milvus); bench/perf.py reports them. With overlap, analyse runs beside embed, and the
-    # "analyse_wait" stage is only the time the main thread waited for it.
+    # the search backend: FAISS or Milvus); bench/perf.py reports them. With overlap, analyse
+    # runs beside embed, and the "analyse_wait" stage is only the time the main thread waited
+    # for it.
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
