@@ -278,6 +278,7 @@ def test_an_unreachable_server_is_one_line_and_the_token_never_shows(tmp_path):
     result = run("ingest", tmp_path / "a.txt", "--index", tmp_path / "i", "--json", env=env)
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error: cannot open Milvus at http://127.0.0.1:9")
+    assert len(result.stderr.strip().splitlines()) == 1
     assert token not in result.output
 
 
