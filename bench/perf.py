@@ -1,7 +1,7 @@
 """Speed and scale of ingest and retrieval on this machine, with baselines measured in the
 same run.
 
-    python bench/perf.py [--quick] [--skip-1m] [--scopes-only] [--backends-only]
+    python bench/perf.py [--quick] [--skip-1m] [--scopes-only] [--backends-only] [--backend milvus]
 
 Everything is generated here (no network). Ingest runs the product's `ingest_documents` on
 generated news articles (bench/newsgen.py: quotes, "X said", reported speech), against raw
@@ -12,6 +12,12 @@ are the real base, the rest are noisy mixtures of two real vectors, re-normalise
 a matching mixture of their texts for BM25. The 100k set is written to a real index folder
 (SQLite + vector file) and searched through `Searcher.search`, as the bot does. Queries are
 fresh questions embedded for real.
+
+With --backend milvus the same run also measures the Milvus backend on Milvus Lite: ingest of
+the same articles into a Milvus index against FAISS (paired rounds), and at 100k a second
+index folder with the same SQLite content whose Milvus collection is built from it, searched
+through `Searcher.search` with the same questions, FAISS and Milvus alternating question by
+question.
 """
 
 # ruff: noqa: SIM905
@@ -35,8 +41,10 @@ import faiss  # noqa: E402
 from bench.newsgen import make_documents  # noqa: E402
 from corpus.models import Document, Paragraph  # noqa: E402
 from corpus.paragraphs import split_paragraphs  # noqa: E402
+from retrieval.backend import BackendSettings  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.errors import ModelError  # noqa: E402
+from retrieval.faiss_backend import FaissBackend  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.ingest import ingest_documents  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
@@ -239,17 +247,21 @@ def collection_of(doc: int, n_docs: int) -> str:
     return SCOPE_SHARES[-1][0]
 
 
-def build_index_folder(folder: Path, texts: list[str], vecs: np.ndarray, model: str) -> None:
-    """A real index folder (SQLite + vector file) holding these paragraphs, 10 per document,
-    written through the Store the product uses, without analysing or embedding them; the
-    documents are spread over collections (SCOPE_SHARES)."""
-    index = Index(folder, model)
+def build_index_folder(
+    folder: Path, texts: list[str], vecs: np.ndarray, model: str, backend: str = "faiss"
+) -> float:
+    """A real index folder (SQLite + vector file, or + Milvus collection) holding these
+    paragraphs, 10 per document, written through the Store the product uses, without
+    analysing or embedding them; the documents are spread over collections (SCOPE_SHARES).
+    Returns the seconds the search backend took to build."""
+    index = Index(folder, model, search=BackendSettings(backend))
     store = index.store
     all_ids: list[int] = []
     per_doc = 10
     with store.transaction() as conn:
         store.set_meta("model", index.model_name, conn)
         store.set_meta("dim", str(vecs.shape[1]), conn)
+        index.remember_backend(conn)
         for d in range(0, len(texts), per_doc):
             chunk = texts[d : d + per_doc]
             paras, pos = [], 0
@@ -264,9 +276,104 @@ def build_index_folder(folder: Path, texts: list[str], vecs: np.ndarray, model: 
             )
             all_ids += added
         generation = store.bump_generation(conn)
-    vi = VectorIndex.build(np.array(all_ids, dtype=np.int64), vecs, vecs.shape[1])
-    index.save_vectors(vi, generation)
+    t = time.perf_counter()
+    if backend == "faiss":
+        vi = VectorIndex.build(np.array(all_ids, dtype=np.int64), vecs, vecs.shape[1])
+        index.save_vectors(vi, generation)
+    else:
+        index.rebuild_vectors()  # the collection, from SQLite: what `check --repair` does
+    seconds = time.perf_counter() - t
     index.close()
+    return seconds
+
+
+def bench_ingest_backend(n_docs: int, rounds: int, backend: str, rows: list) -> None:
+    """ingest_documents of the same articles into a FAISS index and into a `backend` one,
+    back to back in each round (both embed: the embedding cache is per index)."""
+    docs = make_documents(n_docs)
+    n = len(paragraphs_of(docs))
+    wall: dict[str, list[float]] = {"faiss": [], backend: []}
+    stage: dict[str, list[float]] = {"faiss": [], backend: []}
+    for r in range(rounds):
+        for kind in wall:
+            with tempfile.TemporaryDirectory() as tmp:
+                index = Index(Path(tmp) / "index", search=BackendSettings(kind))
+                t = time.perf_counter()
+                summary = ingest_documents(index, docs)
+                wall[kind].append(time.perf_counter() - t)
+                stage[kind].append(summary.seconds["vectors"])
+                index.close()
+        print(f"  {backend} ingest round {r}: {wall[backend][-1]:.1f}s", flush=True)
+    ratio = float(np.median([f / m for f, m in zip(wall["faiss"], wall[backend], strict=True)]))
+    rows.append(
+        (
+            f"ingest_documents into {backend} (Lite) vs FAISS: the same {n_docs} articles",
+            f"{n / min(wall[backend]):.1f} vs {n / min(wall['faiss']):.1f} paragraphs/s; "
+            f"median of {rounds} paired rounds **{ratio:.2f}x** FAISS",
+            f"backend stage (upserts + flush vs FAISS add + save) {min(stage[backend]):.1f} s "
+            f"vs {min(stage['faiss']):.2f} s per {n} paragraphs",
+        )
+    )
+
+
+def bench_backend_search(
+    backend: str, faiss_searcher: Searcher, texts, vecs, questions, qvec, rows
+) -> None:
+    """At the 100k size: a second index folder, same SQLite content, searched with
+    `backend`; Searcher.search alternating with the FAISS searcher question by question."""
+    n = len(texts)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        t_backend = build_index_folder(
+            Path(tmp) / "index", texts, vecs, faiss_searcher.index.model_name, backend
+        )
+        t_all = time.perf_counter() - t
+        index = Index(Path(tmp) / "index")
+        searcher = Searcher(index)
+        t = time.perf_counter()
+        searcher.warm_up()
+        t_warm = time.perf_counter() - t
+        rows.append(
+            (
+                f"{backend} (Lite) collection at {n:,} built from SQLite / first warm_up",
+                f"{t_backend:.0f} s ({n / t_backend:.0f} rows/s) / {t_warm:.0f} s",
+                f"whole folder {t_all:.0f} s; the path of `check --repair` and a first open",
+            )
+        )
+        be = index.search_backend()
+        for label, fn in (
+            ("dense top-50", lambda i: be.dense(qvec[i], 50)),
+            ("BM25 top-50", lambda i: be.keyword(be.keyword_query(questions[i]), 50)),
+        ):
+            p50, p99 = pct(timed(fn, range(len(questions))))
+            rows.append((f"{backend} {label} at {n:,}", f"p50 {p50:.1f} / p99 {p99:.1f} ms", ""))
+        lat: dict[str, list[float]] = {"faiss": [], backend: []}
+        same: list[float] = []
+        refused = 0
+        for q in questions:
+            q = q + " paired"  # not served by either query cache
+            t = time.perf_counter()
+            a = faiss_searcher.search(q, top_k=5)
+            lat["faiss"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            b = searcher.search(q, top_k=5)
+            lat[backend].append(time.perf_counter() - t)
+            ids_a, ids_b = {h.paragraph_id for h in a}, {h.paragraph_id for h in b}
+            # both answering nothing (refused) is agreement, not 0 shared
+            same.append(len(ids_a & ids_b) / max(len(ids_a), len(ids_b)) if a or b else 1.0)
+            refused += not a and not b
+        index.close()
+    (m50, m99), (f50, f99) = pct(lat[backend]), pct(lat["faiss"])
+    ratio = float(np.median(np.array(lat[backend]) / np.array(lat["faiss"])))
+    rows.append(
+        (
+            f"**Searcher.search end to end at {n:,}, {backend} (Lite)**",
+            f"p50 {m50:.1f} / p99 {m99:.1f} ms; FAISS on the same questions p50 {f50:.1f} / "
+            f"p99 {f99:.1f} ms (median per-question ratio {ratio:.1f}x)",
+            f"{len(questions)} questions alternating; top-5 shared with FAISS "
+            f"{np.mean(same):.2f} ({refused} refused by both); load {load()}",
+        )
+    )
 
 
 def timed(fn, items) -> list[float]:
@@ -399,6 +506,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes: 40 articles, 20k/100k")
     ap.add_argument("--skip-1m", action="store_true", help="no 1M section (needs ~8 GB, 10 min)")
     ap.add_argument(
+        "--backend",
+        choices=("faiss", "milvus"),
+        default="faiss",
+        help="also measure this search backend beside FAISS (milvus: on Milvus Lite)",
+    )
+    ap.add_argument(
+        "--backend-questions",
+        type=int,
+        default=100,
+        help="questions for the second backend's 100k search (Lite takes ~1 s each)",
+    )
+    ap.add_argument(
         "--scopes-only",
         action="store_true",
         help="only scoped vs unscoped Searcher.search on the 100k index (collections)",
@@ -441,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     # -- ingest ---------------------------------------------------------------------------
     base_txt, base_vec = bench_ingest(emb, n_docs, 3, rows)
     print(f"ingest done, load {load()}", flush=True)
+    if args.backend != "faiss":
+        bench_ingest_backend(n_docs, 2, args.backend, rows)
 
     # -- query embedding ------------------------------------------------------------------
     import torch
@@ -493,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
             ("BM25 top-50", lambda i: kw.query(questions[i], 50)),
             (
                 "retrieve() (dense + BM25 + fuse, vector given)",
-                lambda i: retrieve(qvec[i], questions[i], vi, kw, 15),
+                lambda i: retrieve(qvec[i], questions[i], FaissBackend(vi, kw), 15),
             ),
         ):
             p50, p99 = pct(timed(fn, range(n_q)))
@@ -513,6 +634,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         bench_scopes(searcher, questions[: n_q // 2], rows)
+        if args.backend != "faiss":
+            n_b = min(n_q, args.backend_questions)
+            bench_backend_search(
+                args.backend, searcher, txt_mid, vec_mid, questions[:n_b], qvec[:n_b], rows
+            )
         index.close()
         searcher = index = vi = kw = None
 
@@ -557,11 +683,10 @@ def main(argv: list[str] | None = None) -> int:
         t_kw = time.perf_counter() - t
         txt_big = None
         vi_big = VectorIndex(vec_big.shape[1], ivf)
-        lat = timed(lambda i: retrieve(qvec[i], questions[i], vi_big, kw_big, 15), range(n_q))
+        big = FaissBackend(vi_big, kw_big)
+        lat = timed(lambda i: retrieve(qvec[i], questions[i], big, 15), range(n_q))
         p50h, p99h = pct(lat)
-        lat = timed(
-            lambda q: retrieve(emb.encode_query(q + " ~"), q, vi_big, kw_big, 15), questions
-        )
+        lat = timed(lambda q: retrieve(emb.encode_query(q + " ~"), q, big, 15), questions)
         p50e, p99e = pct(lat)
         exact = faiss.IndexFlatIP(vec_big.shape[1])
         exact.add(vec_big)

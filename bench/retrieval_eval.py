@@ -1,19 +1,24 @@
 """Retrieval quality: BM25, dense, naive RRF and the shipped hybrid, side by side.
 
     python bench/retrieval_eval.py --realtimeqa ../shared/data/realtimeqa-dev \
-        --xquad ../shared/data/xquad-en/xquad.en.json [--tune]
+        --xquad ../shared/data/xquad-en/xquad.en.json [--tune] [--vector-backend milvus]
 
 A component benchmark, for diagnosis: every method runs through `retrieval.search.retrieve`,
 the function the Searcher uses, with only the FusionParams changed, and no speaker handling,
 no-answer refusal or answer line. What a user gets is measured by bench/qa_eval.py, which
 also calibrates the no-answer decision. Embeddings are cached under $ATTRIBOT_BENCH_CACHE (default
 /tmp/attribot-bench), keyed by model and text hashes, so a rerun takes seconds.
+
+--vector-backend milvus adds the same rows searched through the Milvus backend (a Milvus Lite
+collection made by the product's code from the same vectors and passages), so both search
+backends' Recall@5 come from one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -30,9 +35,12 @@ from bench.evaldata import (  # noqa: E402
     load_realtimeqa,
     load_xquad,
 )
+from retrieval.backend import SearchBackend  # noqa: E402
 from retrieval.embedder import Embedder  # noqa: E402
+from retrieval.faiss_backend import FaissBackend  # noqa: E402
 from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams  # noqa: E402
 from retrieval.keyword import KeywordIndex  # noqa: E402
+from retrieval.scope import DEFAULT_COLLECTION  # noqa: E402
 from retrieval.search import retrieve  # noqa: E402
 from retrieval.vectors import VectorIndex  # noqa: E402
 
@@ -49,6 +57,7 @@ class Prepared:
         embedder: Embedder,
         distractors: list[str] | None = None,
         base: Prepared | None = None,
+        vector_backend: str = "faiss",
     ):
         """`distractors`: passages appended to the corpus that answer none of the questions
         (gold indices are unchanged, as they come first). `base`: the same set already
@@ -69,8 +78,12 @@ class Prepared:
             self.cvec = np.vstack([self.cvec, cached_encode(extra, embedder.encode, key)])
         self.es = es
         ids = np.arange(len(es.corpus), dtype=np.int64)
-        self.vectors = VectorIndex.build(ids, self.cvec, self.cvec.shape[1])
-        self.keyword = KeywordIndex.build(ids, es.corpus)
+        self.backend: SearchBackend
+        if vector_backend == "milvus":
+            self.backend = milvus_backend(ids, self.cvec, es.corpus, embedder.name)
+        else:
+            vectors = VectorIndex.build(ids, self.cvec, self.cvec.shape[1])
+            self.backend = FaissBackend(vectors, KeywordIndex.build(ids, es.corpus))
         self.seconds = time.perf_counter() - t
 
     def ranks(self, params: FusionParams, queries: list[int], k: int = 10) -> np.ndarray:
@@ -79,13 +92,58 @@ class Prepared:
         for row, qi in enumerate(queries):
             q: Query = self.es.queries[qi]
             if params.method == "keyword":  # plain BM25, no dense tie-breaking
-                ids, _ = self.keyword.query(q.text, k)
+                ids, _ = self.backend.keyword(self.backend.keyword_query(q.text), k)
             else:
-                ids, _, _ = retrieve(self.qvec[qi], q.text, self.vectors, self.keyword, k, params)
+                ids, _, _ = retrieve(self.qvec[qi], q.text, self.backend, k, params)
             hit = np.where(ids == q.gold)[0]
             if len(hit):
                 out[row] = hit[0]
         return out
+
+
+def milvus_backend(ids: np.ndarray, vectors: np.ndarray, texts: list[str], model: str):
+    """A Milvus Lite collection holding the passages, made and filled by the product's code
+    (retrieval/milvus_backend.py), flushed as a writer leaves it."""
+    from retrieval.milvus_backend import MilvusBackend, connect, create_collection
+
+    uri = str(Path(tempfile.mkdtemp(prefix="attribot-eval-")) / "milvus.db")
+    client = connect(uri, None)
+    create_collection(client, "eval", vectors.shape[1], True, model)
+    backend = MilvusBackend(client, "eval", vectors.shape[1], True)
+    backend.add(ids, vectors, texts, [DEFAULT_COLLECTION] * len(ids))
+    client.flush("eval")
+    return backend
+
+
+BACKEND_METHODS = ("BM25 (k1 0.9, b 0.4)", "dense MiniLM", "shipped hybrid")
+
+
+def backend_rows(
+    backend: str, embedder: Embedder, rq: Prepared, extra: list[str] | None, rows: list
+) -> None:
+    """The RealTimeQA rows of BACKEND_METHODS again, searched through `backend`, with the
+    backend - FAISS Recall@5 difference of the shipped hybrid printed for each set."""
+    allq = list(range(len(rq.es.queries)))
+    held = np.array([q.group == REPORT_GROUP for q in rq.es.queries])
+    sets = [("realtimeqa all", Prepared(rq.es, embedder, base=rq, vector_backend=backend))]
+    if extra:
+        rd = Prepared(rq.es, embedder, extra, base=rq, vector_backend=backend)
+        sets.append((f"realtimeqa all + {len(rd.es.corpus) - len(rq.es.corpus)} distractors", rd))
+    by = {(r[0], r[1]): r[3] for r in rows}
+    for set_name, prepared in sets:
+        for label, params in METHODS:
+            if label not in BACKEND_METHODS:
+                continue
+            ranks = prepared.ranks(params, allq)
+            scored = [(set_name, ranks)]
+            if set_name == "realtimeqa all":
+                scored.append(("realtimeqa 2022 (held out)", ranks[held]))
+            for name, r in scored:
+                m = metrics(r)
+                rows.append((name, f"{label} · {backend}", len(r), m))
+                if label == "shipped hybrid":
+                    d = m["R@5"] - by[(name, label)]["R@5"]
+                    print(f"{name}: shipped hybrid R@5 {backend} - faiss = {d:+.3f}", flush=True)
 
 
 def metrics(ranks: np.ndarray) -> dict[str, float]:
@@ -174,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tune", action="store_true", help="print the fusion grid (2020+2021)")
     ap.add_argument("--model", default=None, help="embedding model (default: bundled MiniLM)")
     ap.add_argument(
+        "--vector-backend",
+        choices=("faiss", "milvus"),
+        default="faiss",
+        help="also score every method through this search backend (milvus: Milvus Lite)",
+    )
+    ap.add_argument(
         "--backend",
         default="torch",
         choices=("torch", "int8", "onnx", "onnx-int8"),
@@ -205,12 +269,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"RealTimeQA: {len(rq.es.corpus)} passages, {len(rq.es.queries)} questions "
                 f"(prepared in {rq.seconds:.1f}s)"
             )
-            if args.distractors:
-                extra = load_paragraphs(args.distractors)
+            extra = load_paragraphs(args.distractors) if args.distractors else None
+            if extra:
                 rd = Prepared(rq.es, embedder, extra, base=rq)
                 name = f"realtimeqa all + {len(rd.es.corpus) - len(rq.es.corpus)} distractors"
                 for label, params in METHODS:
                     rows.append((name, label, len(allq), metrics(rd.ranks(params, allq))))
+            if args.vector_backend != "faiss":
+                backend_rows(args.vector_backend, embedder, rq, extra, rows)
     if args.xquad:
         if not args.xquad.exists():
             print(f"skipping XQuAD: {args.xquad} not found")

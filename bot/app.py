@@ -191,6 +191,7 @@ class AttribotBot(commands.Bot):
             self.settings.model,
             self.settings.max_question_chars,
             backend=self.settings.embed_backend,
+            search=self.settings.search,
         )
         service.warm_up()
         log.info(
@@ -339,7 +340,7 @@ def run_bot(settings: Settings, service: AttribotService | None = None) -> None:
     flight are finished, for up to ATTRIBOT_DRAIN_SECONDS; a second signal stops waiting."""
     # Our set-up, not discord.utils.setup_logging: that one added a second root handler (every
     # line printed twice) without the token redaction.
-    setup_logging(settings.log_level, secrets=[settings.token] if settings.token else None)
+    setup_logging(settings.log_level, secrets=settings.secrets)
     token = settings.token
     if not token:
         raise SystemExit("DISCORD_TOKEN is not set: see .env.example")

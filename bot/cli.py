@@ -103,12 +103,17 @@ def _service(settings: Settings, must_exist: bool = True):
         raise IndexProblem(
             f"no index at {settings.index}: run `attribot ingest PATH --index {settings.index}`"
         )
-    return AttribotService(
+    service = AttribotService(
         settings.index,
         model=settings.model,
         max_question_chars=settings.max_question_chars,
         backend=settings.embed_backend,
+        search=settings.search,
     )
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # a Milvus Lite index is released for other processes at once
+        ctx.call_on_close(service.index.close)
+    return service
 
 
 index_option = click.option(
@@ -149,7 +154,7 @@ def _scope(service, names: tuple[str, ...]):
 def cli() -> None:
     """Attribot: answers questions about news with passages and who said what in them."""
     settings = load_settings()
-    setup_logging(settings.log_level, secrets=[settings.token] if settings.token else None)
+    setup_logging(settings.log_level, secrets=settings.secrets)
 
 
 # -- ingest -----------------------------------------------------------------------------------
@@ -407,7 +412,11 @@ def check(index: Path | None, repair: bool, as_json: bool):
     from retrieval.check import check_index, repair_index
 
     settings = load_settings(index=index)
-    report = repair_index(settings.index) if repair else check_index(settings.index)
+    report = (
+        repair_index(settings.index, settings.search)
+        if repair
+        else check_index(settings.index, settings.search)
+    )
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:

@@ -6,7 +6,17 @@ import logging
 import os
 import re
 
-_NOISY = ("sentence_transformers", "faiss", "transformers", "httpx", "urllib3", "bm25s")
+_NOISY = (
+    "sentence_transformers",
+    "faiss",
+    "transformers",
+    "httpx",
+    "urllib3",
+    "bm25s",
+    "pymilvus",
+    "milvus_lite",
+    "grpc",
+)
 # Discord bot tokens: three dot-separated base64 parts. Redacted from any log record.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
 

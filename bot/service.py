@@ -11,14 +11,14 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from bot.conversation import Conversation, FollowUp, Turn, read_followup
 from retrieval.answer import Answer, answer, speech_line
+from retrieval.backend import BackendSettings
 from retrieval.index import Index
+from retrieval.keyword import tokenize
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.question import read_question
-from retrieval.scope import EVERYTHING, Scope, members
+from retrieval.scope import EVERYTHING, Scope
 from retrieval.search import Searcher
 from retrieval.speaker_match import resolve_speaker
 
@@ -98,8 +98,9 @@ class AttribotService:
         model: str | None = None,
         max_question_chars: int = 500,
         backend: str | None = None,
+        search: BackendSettings | None = None,
     ):
-        self.index = Index(index_dir, model=model, backend=backend)
+        self.index = Index(index_dir, model=model, backend=backend, search=search)
         self.searcher = Searcher(self.index)
         self.max_question_chars = max_question_chars
 
@@ -178,8 +179,8 @@ class AttribotService:
         ]
         result.hits += self.index.store.hits([(i, 0.0) for i in ids[: top_k - len(result.hits)]])
         if result.line is None and result.hits:
-            tokens = self.searcher.keyword_index().tokens
-            result.line = speech_line(result.hits, info.name, result.question, tokens)
+            # the keyword index's words, for either backend (as in retrieval.answer.answer)
+            result.line = speech_line(result.hits, info.name, result.question, tokenize)
         result.speaker = info.name
 
     def speakers(
@@ -222,14 +223,10 @@ class AttribotService:
 
     def stats(self, scope: Scope = EVERYTHING) -> Stats:
         """How big the corpus is: all of it, or what `scope` sees (its vectors: those of its
-        paragraphs that the vector file holds)."""
+        paragraphs that the search backend holds)."""
         counts = self.index.store.counts(scope)
-        vectors = self.index.vectors
-        if scope.everything:
-            held = vectors.ntotal
-        else:
-            mine = self.index.store.scope_paragraph_ids(scope)
-            held = int(members(mine, np.sort(vectors.ids())).sum())
+        mine = None if scope.everything else self.index.store.scope_paragraph_ids(scope)
+        held = self.index.vector_count(mine)
         return Stats(
             documents=counts["documents"],
             paragraphs=counts["paragraphs"],

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from retrieval.backend import VECTOR_BACKENDS, BackendSettings
 from retrieval.embedder import BACKENDS
 from retrieval.scope import DEFAULT_COLLECTION, check_collection
 
@@ -44,6 +45,13 @@ class Settings(BaseSettings):
     # 1.4x with the same vectors and "onnx-int8" 2.8x at -0.001 (bench/perf.py --backends-only,
     # bench/retrieval_eval.py --backend).
     embed_backend: str | None = Field(default=None, alias="ATTRIBOT_EMBED_BACKEND")
+    # None: whatever the index was built with (FAISS for a new one); "milvus" keeps the
+    # vectors and the BM25 index in Milvus (pip install 'attribot[milvus]'): at
+    # ATTRIBOT_MILVUS_URI, a server (http(s)://) or a Milvus Lite path (*.db; default: in the
+    # index folder), with ATTRIBOT_MILVUS_TOKEN ("user:password" or an API key; a secret).
+    vector_backend: str | None = Field(default=None, alias="ATTRIBOT_VECTOR_BACKEND")
+    milvus_uri: str | None = Field(default=None, alias="ATTRIBOT_MILVUS_URI")
+    milvus_token: SecretStr | None = Field(default=None, alias="ATTRIBOT_MILVUS_TOKEN")
     # Collections every Discord server reads besides its own uploads ("guild:<id>"), and all
     # that direct messages read: comma-separated. The default collection is where
     # `attribot ingest` puts documents without --collection, so an existing one-corpus bot
@@ -57,12 +65,12 @@ class Settings(BaseSettings):
         default_factory=dict, alias="ATTRIBOT_GUILD_COLLECTIONS"
     )
 
-    @field_validator("discord_token", mode="before")
+    @field_validator("discord_token", "milvus_token", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value):
         return value or None
 
-    @field_validator("discord_guild_id", "model", mode="before")
+    @field_validator("discord_guild_id", "model", "milvus_uri", mode="before")
     @classmethod
     def _empty_is_none(cls, value):
         return None if value in ("", None) else value
@@ -74,6 +82,15 @@ class Settings(BaseSettings):
             return None
         if value not in BACKENDS:
             raise ValueError(f"must be one of {', '.join(BACKENDS)}")
+        return value
+
+    @field_validator("vector_backend", mode="before")
+    @classmethod
+    def _vector_backend(cls, value):
+        if value in ("", None):
+            return None
+        if value not in VECTOR_BACKENDS:
+            raise ValueError(f"must be one of {', '.join(VECTOR_BACKENDS)}")
         return value
 
     @field_validator("shared_collections", mode="before")
@@ -127,3 +144,14 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.discord_token.get_secret_value() if self.discord_token else None
+
+    @property
+    def search(self) -> BackendSettings:
+        """Which search backend a new index uses, and where Milvus is."""
+        token = self.milvus_token.get_secret_value() if self.milvus_token else None
+        return BackendSettings(self.vector_backend, self.milvus_uri, token)
+
+    @property
+    def secrets(self) -> list[str]:
+        """What no log line may show (bot/logs.py redacts them)."""
+        return [s.get_secret_value() for s in (self.discord_token, self.milvus_token) if s]

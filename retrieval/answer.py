@@ -21,6 +21,7 @@ from rapidfuzz import fuzz
 
 from corpus.models import Attribution
 from corpus.paragraphs import split_sentences
+from retrieval.keyword import tokenize
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.scope import EVERYTHING, Scope
 from retrieval.search import Searcher, SearchResult
@@ -218,7 +219,8 @@ def answer(
             for h in result.hits
             if h.paragraph_id not in skip and (not other_than or quotes_someone_else(h, other_than))
         ][:top_k]
-    line = answer_line(result, searcher.keyword_index().tokens, other_than)
+    # the keyword index's words, for either backend
+    line = answer_line(result, tokenize, other_than)
     evidence = {
         "best_cosine": result.best_cosine,
         "lexical": result.lexical,

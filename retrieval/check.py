@@ -1,8 +1,9 @@
 """Verify an index folder, and repair what can be repaired from SQLite.
 
-SQLite is the source of truth; the vector file is derived from it. So:
-- a vector file that disagrees with the database (missing, unreadable, stale, wrong ids,
-  duplicates) is always repairable: `repair_index` rebuilds it from the stored embeddings;
+SQLite is the source of truth; the vector file (or Milvus collection) is derived from it. So:
+- a vector file or Milvus collection that disagrees with the database (missing, unreadable,
+  stale, wrong ids, duplicates) is always repairable: `repair_index` rebuilds it from the
+  stored embeddings;
 - paragraphs without a stored embedding are repairable too: `repair_index` re-embeds them
   from the paragraph text SQLite keeps (this one needs the model);
 - a damaged database is not: the report says to restore a backup or ingest again.
@@ -20,6 +21,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from retrieval.backend import MILVUS_MISSING, BackendSettings
+from retrieval.errors import IndexProblem
 from retrieval.index import Index
 from retrieval.store import DB_FILE
 from retrieval.vectors import SIDECAR_FILE, VECTORS_FILE, read_sidecar, vector_ids
@@ -66,6 +69,8 @@ class CheckReport:
             return ""
         if self.repairable:
             return f"run `attribot check --repair --index {self.folder}`"
+        if any(p.code == "milvus_unreachable" for p in self.problems):
+            return "make Milvus reachable (see the problem above), then check again"
         if any(p.code == "missing" for p in self.problems):
             return f"run `attribot ingest PATH --index {self.folder}`"
         return (
@@ -144,8 +149,9 @@ def _check_database(report: CheckReport, db_path: Path) -> sqlite3.Connection | 
         return None
 
 
-def check_index(folder: str | Path) -> CheckReport:
-    """Everything that can be verified without writing or loading the model."""
+def check_index(folder: str | Path, search: BackendSettings | None = None) -> CheckReport:
+    """Everything that can be verified without writing or loading the model. `search`
+    says where a Milvus index's server is (and its token) when the index does not."""
     folder = Path(folder)
     report = CheckReport(folder)
     db_path = folder / DB_FILE
@@ -156,13 +162,15 @@ def check_index(folder: str | Path) -> CheckReport:
     if conn is None:
         return report
     try:
-        _check_contents(report, conn, folder)
+        _check_contents(report, conn, folder, search or BackendSettings())
     finally:
         conn.close()
     return report
 
 
-def _check_contents(report: CheckReport, conn: sqlite3.Connection, folder: Path) -> None:
+def _check_contents(
+    report: CheckReport, conn: sqlite3.Connection, folder: Path, search: BackendSettings
+) -> None:
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     model = meta.get("model")
     dim = int(meta["dim"]) if meta.get("dim") else None
@@ -204,7 +212,10 @@ def _check_contents(report: CheckReport, conn: sqlite3.Connection, folder: Path)
             f"{bad_emb} stored embeddings are not {dim}-dimensional (repair re-embeds them)",
             True,
         )
-    _check_vectors(report, folder, para_ids, generation, model)
+    if meta.get("vector_backend") == "milvus":
+        _check_milvus(report, folder, para_ids, generation, meta, search)
+    else:
+        _check_vectors(report, folder, para_ids, generation, model)
 
 
 def _check_vectors(
@@ -271,8 +282,57 @@ def _check_vectors(
         )
 
 
+def _check_milvus(
+    report: CheckReport,
+    folder: Path,
+    para_ids: np.ndarray,
+    generation: int,
+    meta: dict[str, str],
+    search: BackendSettings,
+) -> None:
+    """The Milvus collection against the database: the same problem codes as a vector file."""
+    report.counts["vectors"] = None
+    try:
+        from retrieval.milvus_backend import inspect_collection
+    except ImportError:
+        report.add("milvus_unreachable", MILVUS_MISSING, False)
+        return
+    below = int(para_ids.max()) + 1 if len(para_ids) else 0
+    try:
+        state = inspect_collection(folder, meta, search, below)
+    except IndexProblem as exc:
+        report.add("milvus_unreachable", str(exc), False)
+        return
+    where = f"Milvus collection {state.name} at {state.uri}"
+    if not state.exists:
+        if len(para_ids):
+            report.add("vectors_missing", f"{where} is missing", True)
+        return
+    report.counts["vectors"] = state.count
+    report.counts["vectors_generation"] = state.generation
+    if state.problem:
+        report.add("vectors_type", f"{where}: {state.problem}", True)
+    if state.count != len(para_ids):
+        report.add("count_mismatch", f"{state.count} vectors for {len(para_ids)} paragraphs", True)
+    not_indexed = np.setdiff1d(para_ids, state.ids).size
+    stale = np.setdiff1d(state.ids, para_ids).size + state.beyond
+    if not_indexed or stale:
+        report.add(
+            "ids_mismatch",
+            f"{not_indexed} paragraphs have no vector and {stale} vectors belong to no paragraph",
+            True,
+        )
+    if state.generation != generation:
+        report.add(
+            "stale_generation",
+            f"the {where} mirrors generation {state.generation}, the database is at "
+            f"{generation} (an ingest stopped before marking it, or one is running now)",
+            True,
+        )
+
+
 # -- repairing --------------------------------------------------------------------------------
-def repair_index(folder: str | Path) -> CheckReport:
+def repair_index(folder: str | Path, search: BackendSettings | None = None) -> CheckReport:
     """Fix what `check_index` finds, from SQLite; returns the report after repairing.
 
     It refuses to start while an ingest writes to the same folder, and ingests refuse to start
@@ -280,30 +340,31 @@ def repair_index(folder: str | Path) -> CheckReport:
     vectors of another generation.
     """
     folder = Path(folder)
-    before = check_index(folder)
+    before = check_index(folder, search)
     if before.ok or not before.repairable:
         return before
     with writing(folder, exclusive=True):
-        return _repair(folder, before)
+        return _repair(folder, before, search)
 
 
-def _repair(folder: Path, before: CheckReport) -> CheckReport:
+def _repair(folder: Path, before: CheckReport, search: BackendSettings | None) -> CheckReport:
     done: list[str] = []
     for pattern in (VECTORS_FILE + ".*tmp", SIDECAR_FILE + ".*tmp"):
         # a save killed half-way leaves these; they are never read, just clutter
         for leftover in folder.glob(pattern):
             leftover.unlink(missing_ok=True)
-    index = Index(folder, create=False)
+    index = Index(folder, create=False, search=search)
     try:
         codes = {p.code for p in before.problems}
         if codes & {"missing_embeddings", "bad_embeddings"}:
             n = index.store.reembed(index.model_name, index.embedder.dim, index.embedder.encode)
             done.append(f"re-embedded {n} paragraphs")
-        index.rebuild_vectors()
-        done.append(f"rebuilt the vector file from the database ({index.vectors.ntotal} vectors)")
+        rebuilt = index.rebuild_vectors()
+        what = "the vector file" if index.vector_kind == "faiss" else "the Milvus collection"
+        done.append(f"rebuilt {what} from the database ({rebuilt.ntotal} vectors)")
     finally:
         index.close()
-    after = check_index(folder)
+    after = check_index(folder, search)
     after.repaired = done
     log.info("repair of %s: %s", folder, "; ".join(done))
     return after

@@ -1,8 +1,10 @@
 """Ingestion: files -> documents -> paragraphs + attributions -> embeddings -> index.
 
 Each batch of documents is committed to SQLite in one transaction, so a crash loses at most
-the batch in flight; the vector file is saved (atomically) when the run ends, and is rebuilt
-from SQLite on the next open if the run never got there.
+the batch in flight; then it is mirrored into the search backend (retrieval/backend.py). The
+vector file is saved (atomically) when the run ends, and is rebuilt from SQLite on the next
+open if the run never got there; a Milvus collection is marked with the generation it
+mirrors when the run ends, and reconciled with SQLite on the next open if it never got there.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import numpy as np
 from corpus.loaders import DEFAULT_MAX_BYTES, load_paths
 from corpus.models import Document
 from corpus.pipeline import analyse_documents
+from retrieval.backend import SearchBackend
 from retrieval.index import Index
 from retrieval.scope import DEFAULT_COLLECTION, check_collection
 from retrieval.store import document_hash, text_hash
-from retrieval.vectors import VectorIndex
 from retrieval.writelock import writing
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,9 @@ class IngestSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # failures: (where, why)
     ignored: list[str] = field(default_factory=list)  # unsupported files found in folders
     # wall seconds per stage (analyse = split + attribution, embed, store = SQLite, vectors =
-    # FAISS); bench/perf.py reports them. With overlap, analyse runs beside embed, and the
-    # "analyse_wait" stage is only the time the main thread waited for it.
+    # the search backend: FAISS or Milvus); bench/perf.py reports them. With overlap, analyse
+    # runs beside embed, and the "analyse_wait" stage is only the time the main thread waited
+    # for it.
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -158,7 +161,7 @@ def _ingest_documents(
         from tqdm import tqdm
 
         bar = tqdm(total=len(changed), unit="doc", desc="ingesting", leave=False)
-    vectors = index.vectors
+    vectors = index.writer()
     max_tokens = index.embedder.max_tokens  # loads the model here, not inside the worker thread
     count_tokens = token_counter(index.embedder.count_tokens, max_tokens)
     starts, ends = _batch_bounds(len(changed), batch_size, overlap)
@@ -199,7 +202,7 @@ def _ingest_documents(
         if bar is not None:
             bar.close()
     t0 = time.perf_counter()
-    index.save_vectors(vectors, generation)
+    index.publish(vectors, generation, len(starts))
     secs["vectors"] += time.perf_counter() - t0
     log.info("ingest done: %s", summary.to_json())
     return summary
@@ -267,6 +270,7 @@ class _Run:
                 store.set_meta("model", self.model, conn)
                 store.set_meta("dim", str(embedder.dim), conn)
                 store.set_meta("backend", embedder.backend, conn)
+                self.index.remember_backend(conn)
             for item in analysed:
                 removed, added = store.replace_document(
                     conn,
@@ -290,21 +294,27 @@ class _Run:
 
     def index_vectors(
         self,
-        vectors: VectorIndex,
+        vectors: SearchBackend,
         analysed: list,
         cached: dict[str, np.ndarray],
         removed: list[int],
         added: list[int],
     ) -> None:
-        """Mirror one committed batch in the in-memory vector index."""
+        """Mirror one committed batch in the search backend (the in-memory FAISS vectors, or
+        the Milvus collection)."""
         t0 = time.perf_counter()
         vectors.remove(removed)
-        by_id = {
-            pid: cached[text_hash(p.text)]
+        texts = {
+            pid: p.text
             for pid, p in zip(added, (p for a in analysed for p in a.paragraphs), strict=True)
         }
-        if by_id:
-            vectors.add(list(by_id), np.vstack(list(by_id.values())))
+        if texts:
+            vectors.add(
+                list(texts),
+                np.vstack([cached[text_hash(t)] for t in texts.values()]),
+                list(texts.values()),
+                [self.collection] * len(texts),
+            )
         self.secs["vectors"] += time.perf_counter() - t0
         self.summary.paragraphs_added += len(added)
         self.summary.paragraphs_removed += len(removed)

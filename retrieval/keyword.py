@@ -29,6 +29,7 @@ STOPWORDS = frozenset(STOPWORDS_EN) | {"s", "t", "said", "says", "say", "would",
 _VOWEL = re.compile(r"[aeiouy]")
 FORMAT_VERSION = 1
 META_FILE = "keyword.json"
+BM25_K1, BM25_B = 0.9, 0.4  # the Milvus backend's BM25 index uses the same
 ROWS_MEMO_MAX = 16  # read-only id arrays (scopes) whose rows are remembered
 
 
@@ -71,7 +72,7 @@ def tokenize(text: str, stemming: bool = True) -> list[str]:
 class KeywordIndex:
     """bm25s index whose rows are mapped to caller-chosen integer ids (paragraph ids)."""
 
-    def __init__(self, k1: float = 0.9, b: float = 0.4, stemming: bool = True) -> None:
+    def __init__(self, k1: float = BM25_K1, b: float = BM25_B, stemming: bool = True) -> None:
         self.k1, self.b, self.stemming = k1, b, stemming
         self.ids = np.zeros(0, dtype=np.int64)
         self._bm25: bm25s.BM25 | None = None
@@ -86,8 +87,8 @@ class KeywordIndex:
         cls,
         ids: Sequence[int] | np.ndarray,
         texts: Iterable[str],
-        k1: float = 0.9,
-        b: float = 0.4,
+        k1: float = BM25_K1,
+        b: float = BM25_B,
         stemming: bool = True,
     ) -> KeywordIndex:
         idx = cls(k1=k1, b=b, stemming=stemming)

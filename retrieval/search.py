@@ -25,15 +25,15 @@ from typing import Generic, TypeVar
 import numpy as np
 from rapidfuzz import fuzz
 
+from retrieval.backend import Collections, KeywordQuery, SearchBackend
 from retrieval.dedupe import collapse
 from retrieval.fusion import SHIPPED, FusionParams, hubness, rank, uses_hubness
 from retrieval.index import Index
 from retrieval.keyword import KeywordIndex
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.question import ReadQuestion, read_question
-from retrieval.scope import EVERYTHING, Scope, members, within
+from retrieval.scope import EVERYTHING, Scope, within
 from retrieval.speaker_match import SpeakerRegistry
-from retrieval.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,6 @@ VERBATIM_POOL = 20  # BM25 candidates checked for each quoted phrase
 # than the words of the name: 0.15 to 0.3 moved RealTimeQA Recall@5 by nothing (0.867).
 SUBJECT_WEIGHT = 1.0
 FOCUS_POOL = 50  # a named person's passages nearest the question, added to the candidates
-EXACT_ALLOWED_MAX = 5000  # restricted searches score allowed ids exactly below this many
 KEYWORD_DIR = "keyword"
 SCOPE_CACHE_MAX = 64  # scopes (Discord servers) whose allowed ids and speakers are kept
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -64,21 +63,22 @@ _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 def retrieve(
     query_vec: np.ndarray,
     query_text: str,
-    vectors: VectorIndex,
-    keyword: KeywordIndex | None,
+    backend: SearchBackend,
     k: int,
     params: FusionParams = SHIPPED,
     allowed: np.ndarray | None = None,
     boosts: Sequence[Boost] = (),
-    bm25: np.ndarray | None = None,
+    keyword: KeywordQuery | None = None,
+    collections: Collections = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hybrid ranking: (ids, fused scores, dense cosines), best first, at most k.
 
-    `allowed` restricts the search to those ids. Each `Boost` (passages holding the
-    question's quoted words, passages of the person it asks about) joins the candidates,
-    which both retrievers then score, and adds its weight to their fused scores, so they
-    are ranked on one scale with the rest. `bm25` is `keyword.all_scores(query_text)` when
-    the caller has it already.
+    `allowed` restricts the search to those ids, `collections` to those collections (the
+    backend filters inside its search). Each `Boost` (passages holding the question's
+    quoted words, passages of the person it asks about) joins the candidates, which both
+    retrievers then score, and adds its weight to their fused scores, so they are ranked on
+    one scale with the rest. `keyword` is `backend.keyword_query(query_text)` when the
+    caller has it already.
     The benchmark calls this very function, so what is measured is what ships.
     """
     pool = max(params.pool, k)
@@ -87,28 +87,26 @@ def retrieve(
         allowed = np.asarray(allowed, dtype=np.int64)
         if len(allowed) == 0:
             return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-        d_ids = top_within(vectors, q[0], allowed, pool)
-    else:
-        d_ids, _ = vectors.search_arrays(q, pool)
+    d_ids, _ = backend.dense(q[0], pool, allowed, collections)
     for boost in boosts:
-        joining = boost.ids if boost.join <= 0 else top_within(vectors, q[0], boost.ids, boost.join)
+        joining = boost.ids if boost.join <= 0 else backend.dense(q[0], boost.join, boost.ids)[0]
         d_ids = np.concatenate([d_ids, joining[~np.isin(joining, d_ids)]])
-    if keyword is None or not len(keyword) or params.method == "dense":
-        keyword = bm25 = None
-    elif bm25 is None:
-        bm25 = keyword.all_scores(query_text)  # once: top-k and re-scoring both read it
+    if not backend.keyword_size or params.method == "dense":
+        keyword = None
+    elif keyword is None:
+        keyword = backend.keyword_query(query_text)  # once: top-k and re-scoring both read it
     ids = d_ids
-    if keyword is not None and bm25 is not None:
-        k_ids, _ = keyword.top(bm25, pool, allowed=allowed)
+    if keyword is not None:
+        k_ids, _ = backend.keyword(keyword, pool, allowed, collections)
         ids = np.concatenate([d_ids, k_ids[~np.isin(k_ids, d_ids)]])
     if len(ids) == 0:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     # exact cosines for every candidate (BM25 ones were not in the dense list)
-    cand = vectors.vectors_for(ids)
+    cand = backend.vectors_for(ids)
     dense = cand @ q[0]
     kw = (
-        keyword.scores_at(bm25, ids)
-        if keyword is not None and bm25 is not None
+        backend.keyword_scores(keyword, ids)
+        if keyword is not None
         else np.zeros(len(ids), np.float32)
     )
     hub = hubness(cand, params.hub_k) if uses_hubness(params) else None
@@ -120,7 +118,10 @@ def retrieve(
 
 
 def lexical_evidence(
-    bm25: np.ndarray | None, allowed: np.ndarray | None, keyword: KeywordIndex
+    backend: SearchBackend,
+    keyword: KeywordQuery | None,
+    allowed: np.ndarray | None,
+    collections: Collections = None,
 ) -> float:
     """How much of the question's rare vocabulary one passage holds: the best BM25 score
     divided by log(1 + paragraphs), the idf of a word only one paragraph has. About 1 when
@@ -128,13 +129,10 @@ def lexical_evidence(
     means the same in a small corpus and a large one. It told answerable news questions
     from off-topic ones better than the cosine did (AUC 0.963 vs 0.931, bench/qa_eval.py
     --calibrate on RealTimeQA + PolNeAR dev vs XQuAD)."""
-    if bm25 is None or not len(bm25):
+    if keyword is None or not backend.keyword_size:
         return 0.0
-    if allowed is not None:
-        rows = keyword.rows_of(allowed)
-        bm25 = bm25[rows[rows >= 0]]
-    best = float(bm25.max()) if len(bm25) else 0.0
-    return best / float(np.log1p(len(keyword)))
+    best = backend.keyword_best(keyword, allowed, collections)
+    return best / float(np.log1p(backend.keyword_size))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,26 +143,6 @@ class Boost:
     ids: np.ndarray  # ascending paragraph ids
     weight: float
     join: int = 0  # how many of them, nearest the question, join the candidates (0: all)
-
-
-def top_within(vectors: VectorIndex, q: np.ndarray, ids: np.ndarray, pool: int) -> np.ndarray:
-    """The `pool` ids among `ids` nearest to the query vector `q`, best first."""
-    ids = np.asarray(ids, dtype=np.int64)
-    q = np.asarray(q, dtype=np.float32).reshape(-1)
-    if len(ids) <= EXACT_ALLOWED_MAX:
-        cos = vectors.vectors_for(ids) @ q
-        return ids[np.argsort(-cos, kind="stable")[:pool]]
-    # many ids (a big speaker, a big collection): search deeper and keep theirs, deeper
-    # still while too few of them turn up (the ids may all lie far from this question)
-    want, total = min(pool, len(ids)), vectors.ntotal
-    depth = min(total, pool * max(1, total // len(ids)) * 2)
-    ordered = ids if bool(np.all(ids[1:] >= ids[:-1])) else np.sort(ids)
-    while True:
-        found, _ = vectors.search_arrays(q.reshape(1, -1), depth)
-        kept = found[members(found, ordered)]
-        if len(kept) >= want or depth >= total:
-            return kept[:pool]
-        depth = min(total, depth * 4)
 
 
 @dataclass
@@ -287,8 +265,7 @@ class Searcher:
         long-lived objects, and every full collection walked them all, holding the GIL ~300 ms
         on 2 cores in the middle of some later question (a p99 spike, and a stalled event loop
         in the bot: bench/load.py)."""
-        _ = self.index.vectors
-        self.keyword_index()
+        self.index.search_backend(self.keyword_index)
         self.registry(EVERYTHING)
         self.search_detailed("What did the minister say about the warm up?")
         gc.collect()
@@ -362,24 +339,26 @@ class Searcher:
         result = SearchResult(who_said=read.who_said, question=read)
         query_text = read.search_text
         qvec = self.index.embedder.encode_query(query_text)
-        vectors, keyword = self.index.vectors, self.keyword_index()
-        allowed = focus.paragraphs if focus is not None and restrict else self.allowed(scope)
-        verbatim = self._verbatim(read.phrases, keyword, allowed)
+        backend = self.index.search_backend(self.keyword_index)
+        allowed, collections = self._scoped(backend, scope)
+        if focus is not None and restrict:
+            allowed = focus.paragraphs
+        verbatim = self._verbatim(read.phrases, backend, allowed, collections)
         boosts = [Boost(verbatim, VERBATIM_WEIGHT)] if len(verbatim) else []
         if focus is not None and not restrict and len(focus.paragraphs):
             boosts.append(Boost(focus.paragraphs, focus.weight, FOCUS_POOL))
         depth = max(top_k * 3, 15)  # room for dedupe and re-ranking
-        bm25 = keyword.all_scores(query_text) if len(keyword) else None
+        keyword = backend.keyword_query(query_text) if backend.keyword_size else None
         ids, fused, cos = retrieve(
             qvec,
             query_text,
-            vectors,
-            keyword,
+            backend,
             depth,
             self.params,
             allowed,
             boosts,
-            bm25,
+            keyword,
+            collections,
         )
         hits = self.index.store.hits(list(zip(ids.tolist(), fused.tolist(), strict=True)))
         hits = [h for h in hits if scope.sees(h.collection)]  # see `_build_allowed`
@@ -388,11 +367,11 @@ class Searcher:
             return result
         if read.who_said:
             hits = _rank_by_quotes(hits, read.who_said)
-        keep = collapse(vectors.vectors_for([h.paragraph_id for h in hits]), [h.text for h in hits])
+        keep = collapse(backend.vectors_for([h.paragraph_id for h in hits]), [h.text for h in hits])
         hits = [hits[i] for i in keep][:top_k]
         cos_of = dict(zip(ids.tolist(), cos.tolist(), strict=True))
         result.best_cosine = max((cos_of.get(h.paragraph_id, 0.0) for h in hits), default=0.0)
-        result.lexical = lexical_evidence(bm25, allowed, keyword)
+        result.lexical = lexical_evidence(backend, keyword, allowed, collections)
         result.verbatim = {h.paragraph_id for h in hits} & set(verbatim.tolist())
         if focus is not None:
             result.speaker = focus.name
@@ -412,14 +391,31 @@ class Searcher:
         score = result.best_cosine + LEXICAL_WEIGHT * result.lexical
         return score >= self.no_answer_score
 
+    def _scoped(
+        self, backend: SearchBackend, scope: Scope
+    ) -> tuple[np.ndarray | None, Collections]:
+        """How a search keeps to `scope`: (allowed ids, collections), None where it needs
+        no restriction. FAISS restricts by the scope's paragraph ids (cached per scope); a
+        backend that filters by collection itself (Milvus: its partition key) gets the
+        names, so a big collection is never sent as a list of ids."""
+        allowed = self.allowed(scope)  # None also when the scope holds every paragraph
+        if backend.filters_collections:
+            return None, scope.collections if allowed is not None else None
+        return allowed, None
+
     def _verbatim(
-        self, phrases: tuple[str, ...], keyword: KeywordIndex, allowed: np.ndarray | None
+        self,
+        phrases: tuple[str, ...],
+        backend: SearchBackend,
+        allowed: np.ndarray | None,
+        collections: Collections = None,
     ) -> np.ndarray:
         """Ids of the paragraphs that hold one of the quoted phrases word for word."""
         found: list[int] = []
         for phrase in phrases:
             wanted = _words(phrase)
-            ids, _ = keyword.query(phrase, VERBATIM_POOL, allowed)
+            query = backend.keyword_query(phrase)
+            ids, _ = backend.keyword(query, VERBATIM_POOL, allowed, collections)
             if len(ids) == 0 or not wanted:
                 continue
             texts = self.index.store.texts(ids.tolist())

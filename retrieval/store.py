@@ -503,6 +503,38 @@ class Store:
         vectors = np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
         return np.asarray(ids, dtype=np.int64), vectors, missing
 
+    def unembedded(self, model: str) -> int:
+        """How many paragraphs have no stored embedding for `model`."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM paragraphs p LEFT JOIN embeddings e "
+            "ON e.text_hash=p.text_hash AND e.model=? WHERE e.vector IS NULL",
+            (model,),
+        ).fetchone()[0]
+
+    def embedded_paragraphs(
+        self, model: str, ids: list[int] | None = None, batch: int = 500
+    ) -> Iterator[tuple[list[int], np.ndarray, list[str], list[str]]]:
+        """(ids, vectors, texts, collections) of every paragraph (or of `ids`) that has an
+        embedding for `model`, `batch` at a time in id order: what a search backend is
+        built from, with the collection of each paragraph's document."""
+        ids = self.paragraph_ids() if ids is None else sorted(ids)
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT p.id, e.vector, p.text, d.collection FROM paragraphs p "
+                "JOIN documents d ON d.id=p.document_id JOIN embeddings e "
+                f"ON e.text_hash=p.text_hash AND e.model=? WHERE p.id IN ({marks}) ORDER BY p.id",
+                (model, *chunk),
+            ).fetchall()
+            if rows:
+                yield (
+                    [r[0] for r in rows],
+                    np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]),
+                    [r[2] for r in rows],
+                    [r[3] for r in rows],
+                )
+
     def paragraph_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM paragraphs ORDER BY id")]
 

@@ -11,6 +11,7 @@ so a missing mark cannot go unnoticed.
 from __future__ import annotations
 
 import importlib.abc
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -25,7 +26,9 @@ SHARED_SAMPLE = SHARED / "sample"
 
 # Fixtures that build or open the sample index (so load the model and spaCy): a test using any
 # of them, directly or through another fixture, is marked needs_model.
-MODEL_FIXTURES = frozenset({"built_index", "index_copy", "service"})
+MODEL_FIXTURES = frozenset(
+    {"built_index", "index_copy", "service", "built_milvus_index", "sample_index_copy"}
+)
 # Test modules (name prefixes) whose every test embeds or parses: attribution runs spaCy, the
 # others build an index or time the model.
 MODEL_MODULES = (
@@ -41,6 +44,20 @@ MODEL_MODULES = (
 )
 HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "spacy", "onnxruntime")
 QUESTION = "What did the minister say about ticket prices?"
+
+# The search backends the shared tests run on (retrieval/backend.py): `make test` installs the
+# dev extra, which has Milvus Lite; elsewhere the Milvus half skips, saying why.
+HAVE_MILVUS = all(importlib.util.find_spec(m) for m in ("pymilvus", "milvus_lite"))
+BACKENDS = [
+    "faiss",
+    pytest.param(
+        "milvus",
+        marks=pytest.mark.skipif(
+            not HAVE_MILVUS,
+            reason="pymilvus and milvus-lite are not installed (pip install 'attribot[milvus]')",
+        ),
+    ),
+]
 
 
 class _NoHeavyImports(importlib.abc.MetaPathFinder):
@@ -113,6 +130,46 @@ def index_copy(built_index, tmp_path) -> Path:
     """A private, writable copy of the sample index."""
     target = tmp_path / "index"
     shutil.copytree(built_index, target)
+    return target
+
+
+def search_settings(backend: str):
+    """The settings that make a new index use `backend` ("faiss" or "milvus": Milvus Lite in
+    the index folder)."""
+    from retrieval.backend import BackendSettings
+
+    return BackendSettings(kind=backend)
+
+
+def backend_env(backend: str) -> dict[str, str]:
+    """The environment that makes `attribot` build a new index with `backend`."""
+    return {"ATTRIBOT_VECTOR_BACKEND": backend}
+
+
+@pytest.fixture(scope="session")
+def built_milvus_index(tmp_path_factory) -> Path:
+    """`built_index`, searched with Milvus Lite (read-only too: see `sample_index_copy`)."""
+    if not HAVE_MILVUS:
+        pytest.skip("pymilvus and milvus-lite are not installed")
+    from retrieval.index import Index
+    from retrieval.ingest import ingest_paths
+
+    folder = tmp_path_factory.mktemp("index-milvus") / "sample"
+    index = Index(folder, search=search_settings("milvus"))
+    summary = ingest_paths(index, [SAMPLE_CORPUS])
+    assert not summary.skipped, summary.skipped
+    index.close()
+    return folder
+
+
+@pytest.fixture(params=BACKENDS)
+def sample_index_copy(request, tmp_path) -> Path:
+    """A private, writable copy of the sample index, once per search backend."""
+    source = request.getfixturevalue(
+        "built_index" if request.param == "faiss" else "built_milvus_index"
+    )
+    target = tmp_path / "index"
+    shutil.copytree(source, target)
     return target
 
 

@@ -1,5 +1,6 @@
 """Bad input gets a one-line message and the right exit code, the rest still goes in, and
-no traceback ever reaches the terminal. Driven through the real CLI (click's CliRunner)."""
+no traceback ever reaches the terminal. Driven through the real CLI (click's CliRunner), on
+each search backend where the backend is involved (`sample_index_copy`, `messy_ingest`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.cli import cli
 from retrieval.check import check_index
 from retrieval.store import DB_FILE
 from retrieval.vectors import VECTORS_FILE
+from tests.conftest import BACKENDS, backend_env
 
 GOOD = (
     "The harbour board approved the new ferry terminal on Monday.\n\n"
@@ -61,10 +63,10 @@ def messy(tmp_path_factory) -> pathlib.Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def messy_ingest(messy, tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def messy_ingest(request, messy, tmp_path_factory):
     index = tmp_path_factory.mktemp("messy-index") / "index"
-    result = run("ingest", messy, "--index", index, "--json")
+    result = run("ingest", messy, "--index", index, "--json", env=backend_env(request.param))
     return result, index
 
 
@@ -193,21 +195,21 @@ def test_missing_index(tmp_path, command):
         ("why " * 400, "the limit is 500"),
     ],
 )
-def test_bad_questions(index_copy, question, message):
-    result = run("ask", question, "--index", index_copy)
+def test_bad_questions(sample_index_copy, question, message):
+    result = run("ask", question, "--index", sample_index_copy)
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error: ")
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_invisible_characters_do_not_change_the_answer(index_copy):
-    plain = run("ask", "Who will pay for the new ferries?", "--index", index_copy, "--json")
+def test_invisible_characters_do_not_change_the_answer(sample_index_copy):
+    plain = run("ask", "Who will pay for the new ferries?", "--index", sample_index_copy, "--json")
     odd = run(
         "ask",
         "\u200fWho\u200b will pay for\u200d the new\u202e ferries?\u2069",
         "--index",
-        index_copy,
+        sample_index_copy,
         "--json",
     )
     assert plain.exit_code == odd.exit_code == 0
@@ -215,7 +217,8 @@ def test_invisible_characters_do_not_change_the_answer(index_copy):
     assert ids and ids == [h["paragraph_id"] for h in json.loads(odd.stdout)["hits"]]
 
 
-def test_garbage_sqlite_file(index_copy):
+def test_garbage_sqlite_file(sample_index_copy):
+    index_copy = sample_index_copy
     (index_copy / DB_FILE).write_bytes(b"this is not a database" * 100)
     for wal in ("-wal", "-shm"):
         (index_copy / (DB_FILE + wal)).unlink(missing_ok=True)
@@ -234,8 +237,9 @@ def test_garbage_sqlite_file(index_copy):
     assert not report["ok"] and report["problems"][0]["code"] == "db_corrupt"
 
 
-def test_damaged_page_inside_sqlite(index_copy):
+def test_damaged_page_inside_sqlite(sample_index_copy):
     """Valid header, garbage further in: SQLite's own integrity check catches it."""
+    index_copy = sample_index_copy
     path = index_copy / DB_FILE
     data = bytearray(path.read_bytes())
     if len(data) < 3 * 4096:
@@ -277,6 +281,40 @@ def test_check_repair_cli(index_copy):
     assert run("check", "--index", index_copy).exit_code == 0
 
 
+@pytest.mark.needs_model
+def test_check_repair_cli_rebuilds_a_lost_milvus_collection(built_milvus_index, tmp_path):
+    """The Milvus collection is derived data too: dropped (a wiped server), check names the
+    repair, and the repair rebuilds it from SQLite alone."""
+    from pymilvus import MilvusClient
+
+    from retrieval.milvus_backend import LITE_FILE
+
+    index = tmp_path / "index"
+    shutil.copytree(built_milvus_index, index)
+    name = run("check", "--index", index, "--json")  # healthy to start with
+    assert json.loads(name.stdout)["ok"]
+    import sqlite3
+
+    conn = sqlite3.connect(index / DB_FILE)
+    (collection,) = conn.execute("SELECT value FROM meta WHERE key='milvus_collection'").fetchone()
+    conn.close()
+    client = MilvusClient(str(index / LITE_FILE))
+    client.drop_collection(collection)
+    client.close()
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(str(index / LITE_FILE))
+    result = run("check", "--index", index)
+    assert result.exit_code == 1
+    assert f"Milvus collection {collection}" in result.stderr and "is missing" in result.stderr
+    assert f"fix: run `attribot check --repair --index {index}`" in result.stderr
+    result = run("check", "--index", index, "--repair")
+    assert result.exit_code == 0, result.output
+    assert "repaired: rebuilt the Milvus collection" in result.stdout
+    stats = json.loads(run("stats", "--index", index, "--json").stdout)
+    assert stats["vectors"] == stats["paragraphs"] > 0
+
+
 def test_index_path_that_is_a_file(tmp_path):
     path = tmp_path / "index"
     path.write_text("oops")
@@ -286,18 +324,19 @@ def test_index_path_that_is_a_file(tmp_path):
         assert "Traceback" not in result.output
 
 
-def test_copy_of_index_is_a_backup(index_copy, tmp_path):
+def test_copy_of_index_is_a_backup(sample_index_copy, tmp_path):
     """The README's backup advice: a copy taken while nothing ingests is a working index."""
     backup = tmp_path / "backup"
-    shutil.copytree(index_copy, backup)
+    shutil.copytree(sample_index_copy, backup)
     assert run("check", "--index", backup).exit_code == 0
 
 
-def test_sqlite_backup_alone_restores_everything(index_copy, tmp_path):
-    """SQLite's online backup of the database file is enough: the vector file is derived
-    and rebuilt from it on first open (or by `check --repair`)."""
+def test_sqlite_backup_alone_restores_everything(sample_index_copy, tmp_path):
+    """SQLite's online backup of the database file is enough: the vector file (or the
+    Milvus collection) is derived and rebuilt from it on first open (or by `check --repair`)."""
     import sqlite3
 
+    index_copy = sample_index_copy
     restored = tmp_path / "restored"
     restored.mkdir()
     src = sqlite3.connect(index_copy / DB_FILE)

@@ -1,5 +1,6 @@
 """Collections: every document is in one, and a scope of collections bounds what a search,
-a speaker list, a source id or a count can see. Real model, FAISS, SQLite and spaCy."""
+a speaker list, a source id or a count can see. Real model, SQLite and spaCy; the scoped
+searches on FAISS and on Milvus Lite (`scoped_index`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from retrieval.ingest import ingest_documents
 from retrieval.scope import EVERYTHING, BadCollection, Scope
 from retrieval.store import DB_FILE, Store
 from retrieval.vectors import VECTORS_FILE
+from tests.conftest import BACKENDS
 
 DEFAULT = Scope.of(["default"])
 CLUB = Scope.of(["guild:7"])
@@ -54,13 +56,15 @@ def bridge(town: str) -> Document:
     )
 
 
-@pytest.fixture(scope="module")
-def scoped_index(built_index, tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def scoped_index(request, tmp_path_factory):
     """The sample corpus and eight bridge articles in the default collection; a rowing club's
     news in guild:7; a ferry article (a new speaker, and a secret role for Dana Okafor, who
-    the sample quotes) in guild:8."""
+    the sample quotes) in guild:8. Once per search backend: FAISS restricts to a scope by its
+    paragraph ids, Milvus by its partition key."""
     folder = tmp_path_factory.mktemp("collections") / "index"
-    shutil.copytree(built_index, folder)
+    source = "built_index" if request.param == "faiss" else "built_milvus_index"
+    shutil.copytree(request.getfixturevalue(source), folder)
     index = Index(folder)
     ingest_documents(index, [bridge(t) for t in TOWNS])
     club = Document(doc_id="news.txt", path="news.txt", title="Rowing club", text=CLUB_TEXT)

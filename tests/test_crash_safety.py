@@ -1,5 +1,6 @@
 """kill -9 at any moment of an ingest or a vector rebuild leaves an index that opens, agrees
-with its metadata, and completes when the same ingest runs again.
+with its metadata, and completes when the same ingest runs again: with the FAISS backend and
+with Milvus (Lite) alike.
 
 Real subprocesses (`attribot ingest`), real SIGKILLs; nothing is mocked.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +25,7 @@ from retrieval.index import Index
 from retrieval.ingest import ingest_paths
 from retrieval.store import DB_FILE
 from retrieval.vectors import VECTORS_FILE, vector_ids
+from tests.conftest import BACKENDS, backend_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ATTRIBOT = Path(sys.executable).with_name("attribot")
@@ -56,19 +59,20 @@ def make_corpus(folder: Path, n: int = N_DOCS, seed: int = 7) -> Path:
     return folder
 
 
-def _env() -> dict[str, str]:
+def _env(backend: str = "faiss") -> dict[str, str]:
     env = dict(os.environ)
     env.pop("DISCORD_TOKEN", None)
     env["ATTRIBOT_LOG_LEVEL"] = "WARNING"
+    env.update(backend_env(backend))
     return env
 
 
-def start_ingest(corpus: Path, index: Path) -> subprocess.Popen:
+def start_ingest(corpus: Path, index: Path, backend: str = "faiss") -> subprocess.Popen:
     return subprocess.Popen(
         [str(ATTRIBOT), "ingest", str(corpus), "--index", str(index), "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(),
+        env=_env(backend),
         cwd=index.parent,
     )
 
@@ -110,11 +114,15 @@ def assert_consistent(folder: Path) -> None:
     index = Index(folder, create=False)
     try:
         paragraphs = index.store.paragraph_ids()
-        vectors = index.vectors
-        assert vectors.ntotal == len(paragraphs)
-        ids = vector_ids(vectors.index)
-        assert len(np.unique(ids)) == len(ids), "duplicate vector ids"
-        assert set(ids.tolist()) == set(paragraphs)
+        if index.vector_kind == "milvus":
+            # opening reconciles the collection; check_index below compares every id
+            assert index.search_backend().ntotal == len(paragraphs)
+        else:
+            vectors = index.vectors
+            assert vectors.ntotal == len(paragraphs)
+            ids = vector_ids(vectors.index)
+            assert len(np.unique(ids)) == len(ids), "duplicate vector ids"
+            assert set(ids.tolist()) == set(paragraphs)
     finally:
         index.close()
     after = check_index(folder)
@@ -139,12 +147,13 @@ def content(folder: Path) -> tuple[set, int, int]:
 
 
 @pytest.mark.needs_model  # the ingest subprocess embeds and parses
-def test_kill_9_during_ingest_then_rerun_completes(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_kill_9_during_ingest_then_rerun_completes(tmp_path, backend):
     corpus = make_corpus(tmp_path / "corpus")
     # The reference runs beside the kill sequence (second core), not after it.
     clean_dir = tmp_path / "clean"
     clean_dir.mkdir()
-    clean = start_ingest(corpus, clean_dir / "index")
+    clean = start_ingest(corpus, clean_dir / "index", backend)
 
     work = tmp_path / "work"
     work.mkdir()
@@ -152,13 +161,13 @@ def test_kill_9_during_ingest_then_rerun_completes(tmp_path):
     rng = random.Random(int(time.time()))
     start = time.monotonic()
     # 1. during start-up, before anything is written (or while the empty index is created)
-    proc = start_ingest(corpus, index)
+    proc = start_ingest(corpus, index, backend)
     kill_when(proc, lambda: time.monotonic() - start > 0.5)
     if (index / DB_FILE).exists():
         assert_consistent(index)
     # 2. a random moment from just after the first batch commits (the vector file is then
     # always stale) into the next batch: analysing, embedding or committing
-    proc = start_ingest(corpus, index)
+    proc = start_ingest(corpus, index, backend)
     delay = rng.uniform(0.0, 1.5)
     marks: dict[str, float] = {}
 
@@ -170,7 +179,7 @@ def test_kill_9_during_ingest_then_rerun_completes(tmp_path):
     assert kill_when(proc, after_first_commit), "finished before the kill"
     assert_consistent(index)
     # 3. the same ingest again runs to the end
-    proc = start_ingest(corpus, index)
+    proc = start_ingest(corpus, index, backend)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
     assert b"Traceback" not in err
@@ -183,21 +192,33 @@ def test_kill_9_during_ingest_then_rerun_completes(tmp_path):
     assert resumed == reference  # same paragraphs, same attributions count
 
 
+REBUILD_FOREVER = (
+    "import sys\n"
+    "from retrieval.index import Index\n"
+    "index = Index(sys.argv[1], create=False)\n"
+    "while True:\n"
+    "    index.rebuild_vectors()\n"
+    "    print('rebuilt', flush=True)\n"
+)
+
+
+def start_rebuilding(index: Path) -> subprocess.Popen:
+    """A process rebuilding the index's vectors (or collection) from SQLite over and over,
+    printing a line after each: what /reindex and a repair do."""
+    return subprocess.Popen(
+        [sys.executable, "-c", REBUILD_FOREVER, str(index)],
+        stdout=subprocess.PIPE,
+        env=_env(),
+        cwd=ROOT,
+    )
+
+
 def test_kill_9_during_vector_rebuild(tmp_path, index_copy):
     """What /reindex and a repair do: rebuild the vector file from SQLite. A kill at any
     point leaves the old file or the new one, never a torn one."""
-    script = (
-        "import sys\n"
-        "from retrieval.index import Index\n"
-        "index = Index(sys.argv[1], create=False)\n"
-        "while True:\n"
-        "    index.rebuild_vectors()\n"
-    )
     rng = random.Random()
     for _ in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", script, str(index_copy)], env=_env(), cwd=ROOT
-        )
+        proc = start_rebuilding(index_copy)
         vec = index_copy / VECTORS_FILE
         mtime = vec.stat().st_mtime_ns
         # wait until it has rewritten the file at least once, then kill at a random moment
@@ -211,6 +232,23 @@ def test_kill_9_during_vector_rebuild(tmp_path, index_copy):
         report = check_index(index_copy)
         assert report.ok or report.repairable, report.to_json()
         assert_consistent(index_copy)
+
+
+def test_kill_9_during_milvus_rebuild(tmp_path, built_milvus_index):
+    """/reindex and a repair of a Milvus index: fill a new collection from SQLite and switch
+    to it. A kill at any point leaves a collection in use that the next open reconciles."""
+    index = tmp_path / "index"
+    shutil.copytree(built_milvus_index, index)
+    rng = random.Random()
+    for _ in range(3):
+        proc = start_rebuilding(index)
+        assert proc.stdout is not None and proc.stdout.readline() == b"rebuilt\n"
+        time.sleep(rng.uniform(0, 0.5))  # somewhere in the next rebuild, or between two
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        report = check_index(index)
+        assert report.ok or report.repairable, report.to_json()
+        assert_consistent(index)
 
 
 def test_missing_embeddings_are_reported_with_the_command_to_run(index_copy):

@@ -9,6 +9,7 @@ import pytest
 
 from bench.qa_eval import main
 from bench.qa_sets import name_key, person_source, same_person
+from tests.conftest import HAVE_MILVUS
 
 RTQA = [
     (
@@ -88,6 +89,37 @@ def test_the_benchmark_scores_the_shipped_path_beside_dense_and_bm25(tmp_path, m
     assert shipped["who"]["speaker"] == 1.0  # and "Ines Duarte" is attached to it
     assert shipped["who"]["line"] == 1.0 and shipped["who"]["line_speaker"] == 1.0
     assert shipped["offtopic"]["n"] == 1
+
+
+@pytest.mark.skipif(not HAVE_MILVUS, reason="pip install 'attribot[milvus]'")
+def test_the_benchmark_asks_the_same_questions_through_milvus_from_the_same_database(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("ATTRIBOT_BENCH_CACHE", str(tmp_path / "cache"))
+    rtqa, split, xquad = write_sets(tmp_path)
+    out_json = tmp_path / "figures.json"
+    args = ["--realtimeqa", str(rtqa), "--polnear", str(split), "--xquad", str(xquad)]
+    args += ["--index", str(tmp_path / "index"), "--vector-backend", "milvus"]
+    assert main([*args, "--json", str(out_json)]) == 0
+    table = capsys.readouterr().out
+    assert "general           milvus shipped" in table
+    assert "R@5 through milvus vs FAISS" in table
+    figures = json.loads(out_json.read_text())
+    for method in ("shipped", "dense", "bm25", "retrieve()"):
+        faiss_rows, milvus_rows = figures[method], figures[f"milvus {method}"]
+        for name in ("general", "who"):
+            assert milvus_rows[name]["n"] == faiss_rows[name]["n"] > 0
+            assert milvus_rows[name]["R@5"] == faiss_rows[name]["R@5"], (method, name)
+    assert figures["milvus shipped"]["who"]["speaker"] == 1.0
+    offtopic = figures["milvus shipped"]["offtopic"], figures["shipped"]["offtopic"]
+    assert offtopic[0]["unanswered"] == offtopic[1]["unanswered"]  # refused alike
+    # the copy is searched with Milvus; the original index stays FAISS
+    from retrieval.index import Index
+
+    for folder, kind in (("index", "faiss"), ("index-milvus", "milvus")):
+        index = Index(tmp_path / folder)
+        assert index.vector_kind == kind
+        index.close()
 
 
 def test_names_match_by_first_and_last_word_and_never_by_surname_alone():

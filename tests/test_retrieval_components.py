@@ -8,6 +8,7 @@ import pytest
 
 import retrieval.vectors as vec
 from retrieval.dedupe import collapse
+from retrieval.faiss_backend import FaissBackend
 from retrieval.fusion import NAIVE_RRF, SHIPPED, FusionParams, fuse_scores, hubness, rank
 from retrieval.keyword import KeywordIndex, stem, tokenize
 from retrieval.question import read_question, who_said_content
@@ -113,11 +114,11 @@ def test_retrieve_demotes_a_hub_below_a_specific_passage():
     c = float(question @ hub) - 0.02
     specific = _unit(c * question + np.sqrt(1 - c**2) * away)
     ids = np.arange(14, dtype=np.int64)
-    index = vec.VectorIndex.build(ids, np.vstack([others, hub, specific]), dim)
+    index = FaissBackend(vec.VectorIndex.build(ids, np.vstack([others, hub, specific]), dim))
     no_hub = FusionParams(hub_weight=0.0)
-    top_plain, _, _ = retrieve(question, "", index, None, 3, no_hub)
-    top_dense, _, _ = retrieve(question, "", index, None, 3, FusionParams(method="dense"))
-    top_shipped, _, cos = retrieve(question, "", index, None, 3, SHIPPED)
+    top_plain, _, _ = retrieve(question, "", index, 3, no_hub)
+    top_dense, _, _ = retrieve(question, "", index, 3, FusionParams(method="dense"))
+    top_shipped, _, cos = retrieve(question, "", index, 3, SHIPPED)
     assert top_plain[0] == 12 and top_dense[0] == 12
     assert top_shipped[0] == 13
     assert np.isclose(cos[0], question @ specific, atol=1e-5)  # cosines stay raw

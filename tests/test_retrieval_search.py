@@ -1,4 +1,5 @@
-"""Searcher end to end on a small index built here: real model, FAISS, bm25s, SQLite."""
+"""Searcher end to end on a small index built here: real model, SQLite, and each search
+backend (FAISS + bm25s, and Milvus Lite): the same questions get the same answers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from retrieval.index import Index
 from retrieval.ingest import ingest_paths
 from retrieval.search import Searcher
+from tests.conftest import BACKENDS, search_settings
 
 ARTICLES = {
     "navy.txt": (
@@ -34,18 +36,19 @@ ARTICLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory) -> Searcher:
+@pytest.fixture(scope="module", params=BACKENDS)
+def searcher(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("search")
     docs = root / "docs"
     docs.mkdir()
     for name, text in ARTICLES.items():
         (docs / name).write_text(text)
-    index = Index(root / "idx")
+    index = Index(root / "idx", search=search_settings(request.param))
     ingest_paths(index, [docs])
     s = Searcher(index)
     s.warm_up()
-    return s
+    yield s
+    index.close()
 
 
 def test_hybrid_finds_the_passage(searcher):
