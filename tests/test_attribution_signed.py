@@ -52,6 +52,13 @@ ROWS = [
         "the berths would open in May",
         "indirect",
     ),
+    # A newsroom role capitalised before the name goes to the role.
+    (
+        "Reporter Amara Osei said the ferry had been cancelled twice.",
+        "Amara Osei",
+        "the ferry had been cancelled twice",
+        "indirect",
+    ),
     # "Del." (Delegate) does not end the sentence, so the name stays with the quote.
     (
         "“This is a waste of the committee's time,” said Del. Ruth Amankwah, a Democrat.",

@@ -668,6 +668,19 @@ ROLE_NOUNS = set(
         "scholar",
         "strategist",
         "pollster",
+        # news and faith roles written before a name ("Reporter Jomana Karadsheh")
+        "reporter",
+        "correspondent",
+        "columnist",
+        "editor",
+        "anchor",
+        "commentator",
+        "moderator",
+        "historian",
+        "activist",
+        "pastor",
+        "imam",
+        "priest",
     ]
 )
 
