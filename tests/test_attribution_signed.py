@@ -59,6 +59,15 @@ ROWS = [
         "the ferry had been cancelled twice",
         "indirect",
     ),
+    # A paragraph ending in a colon introduces the next paragraph's quotation, whatever the
+    # verb ("went on", "released the following statement").
+    (
+        "The mayor, Dana Okafor, went on:\n\n“We will open the new pool in June, and it "
+        "will be free for children.”",
+        "Dana Okafor",
+        "We will open the new pool in June",
+        "direct",
+    ),
     # "Del." (Delegate) does not end the sentence, so the name stays with the quote.
     (
         "“This is a waste of the committee's time,” said Del. Ruth Amankwah, a Democrat.",
@@ -85,6 +94,11 @@ def test_a_description_before_the_name_becomes_the_role():
 def test_a_title_in_quote_marks_signed_by_its_author_is_no_quotation():
     text = "Now showing.\n“Harbour Lights” — Ingrid Solberg\n"
     assert not [a for a in check(text) if a.speaker == "Ingrid Solberg"]
+
+
+def test_a_colon_before_a_paragraph_that_is_no_quotation_attributes_nothing_across():
+    text = "The menu had two dishes:\n\nFish and chips, both fried in beef fat.\n"
+    assert check(text) == []
 
 
 def test_signed_lines_are_not_unwrapped_into_one_paragraph():

@@ -48,6 +48,17 @@ _COLON_QUOTE = re.compile(r"\w:\s*[“\"]")
 _NEXT_PARAGRAPH_QUOTE = re.compile(r"^[^\n“”\"]{0,60}?[.:,]?[ \t]*\n\s*$")
 
 
+def _opening_next(quotes: list[QuoteSpan], text: str, pos: int) -> QuoteSpan | None:
+    """The quotation opening the paragraph after `pos`, if one does."""
+    nxt = len(text) - len(text[pos:].lstrip())
+    return next((q for q in quotes if q.open_at == nxt), None)
+
+
+def _quote_stop(q: QuoteSpan) -> int:
+    """One past a quotation's closing mark (its first paragraph's end when it runs on)."""
+    return q.close_at + 1 if q.close_at is not None else q.end
+
+
 @dataclass(slots=True)
 class _Item:
     """An attribution under construction, in absolute offsets."""
@@ -589,6 +600,10 @@ class Attributor:
                 scan.parse.append((ss, sent))
         elif self._parse_all or _COLON_QUOTE.search(sent):
             scan.parse.append((ss, sent))  # "She went on: “...”"
+        elif k == len(sents) - 1 and sent.endswith(":"):
+            quote = _opening_next(scan.quotes, text, se)
+            if quote is not None:  # "Jared Potts echoed:" [new paragraph] "“He speaks ...”"
+                scan.parse.append((ss, text[ss : _quote_stop(quote)]))
 
     def _parse(
         self, texts: list[str], scans: list[_Scan], found: list[_Found], batch_size: int
@@ -600,13 +615,18 @@ class Attributor:
         nlp = self.nlp
         disable = [p for p in _UNUSED if p in nlp.pipe_names]
         docs = nlp.pipe((j[2] for j in jobs), batch_size=batch_size, disable=disable)
-        for (ti, off, _), doc in zip(jobs, docs, strict=True):
+        for (ti, off, sent), doc in zip(jobs, docs, strict=True):
+            # A sentence read with the next paragraph's quotation (_route) is there only
+            # for the colon: its other candidates would straddle the paragraph break.
+            across = "\n" in sent
             for r in sentence_attributions(
                 doc,
                 loose=gate is not None or self._parse_all,
                 allow=gate.may_keep if gate is not None else None,
                 allow_word=gate.word_may_keep if gate is not None else None,
             ):
+                if across and r.rule not in _UNGATED:
+                    continue
                 f = _features(r, texts[ti], off)
                 if gate is not None and r.rule not in _UNGATED and not gate.keep(f):
                     continue

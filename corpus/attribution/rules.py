@@ -521,7 +521,7 @@ def _colon_quote(doc: Doc) -> RawAttribution | None:
     where no construction of a cue takes the quote (engine.py)."""
     text = _text(doc)
     colon = next(
-        (t for t in doc if t.text == ":" and text[t.idx + 1 : t.idx + 3].lstrip()[:1] in '“"'),
+        (t for t in doc if t.text == ":" and text[t.idx + 1 : t.idx + 6].lstrip()[:1] in '“"'),
         None,
     )
     if colon is None:
