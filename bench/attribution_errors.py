@@ -56,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=15)
     ap.add_argument("--top", type=int, default=40)
     args = ap.parse_args(argv)
-    docs = load_split(args.split)
-    if args.limit:
-        docs = docs[: args.limit]
+    docs = load_split(args.split, args.limit)
     anns = {}
     for ann in sorted((args.split / "attributions").glob("*.ann")):
         anns.setdefault(ann.stem.rsplit("_", 1)[0], ann)

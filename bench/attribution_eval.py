@@ -140,7 +140,8 @@ def _chars(spans: list[tuple[int, int]]) -> set[int]:
     return out
 
 
-def load_split(root: Path) -> list[tuple[str, str, list[Gold]]]:
+def load_split(root: Path, limit: int = 0) -> list[tuple[str, str, list[Gold]]]:
+    """The split's annotated articles (the first `limit` when given)."""
     docs = []
     by_article: dict[str, list[Path]] = {}
     for ann in sorted((root / "attributions").glob("*.ann")):
@@ -151,7 +152,7 @@ def load_split(root: Path) -> list[tuple[str, str, list[Gold]]]:
             continue
         text = txt.read_text(encoding="utf-8")
         docs.append((name, text, parse_ann(sorted(anns)[0], text)))
-    return docs
+    return docs[:limit] if limit else docs
 
 
 def group_indices(ps) -> list[list[int]]:
@@ -240,9 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--limit", type=int, default=0, help="score only the first N articles")
     args = ap.parse_args(argv)
-    docs = load_split(args.split)
-    if args.limit:
-        docs = docs[: args.limit]
+    docs = load_split(args.split, args.limit)
     if not docs:
         print(f"no annotated articles under {args.split}", file=sys.stderr)
         return 2

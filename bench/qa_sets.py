@@ -158,9 +158,8 @@ def person_source(text: str, source: list[tuple[int, int]], persons) -> str | No
 
 def quote_golds(split_dir: Path, nlp, limit: int | None = None) -> list[QuoteGold]:
     """Named-person attributions of every article in `split_dir` (PolNeAR layout)."""
-    docs = load_split(split_dir)
     out: list[QuoteGold] = []
-    for name, text, golds in docs[:limit] if limit else docs:
+    for name, text, golds in load_split(split_dir, limit or 0):
         persons = _persons(nlp(text))
         all_names = [p[2] for p in persons]
         for gold in golds:

@@ -600,9 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--n", type=int, default=25)
     args = ap.parse_args(argv)
-    docs = load_split(args.split)
-    if args.limit:
-        docs = docs[: args.limit]
+    docs = load_split(args.split, args.limit)
     if not docs:
         print(f"no annotated articles under {args.split}", file=sys.stderr)
         return 2

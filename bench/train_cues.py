@@ -113,9 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         help="right attributions a wrong speakerless non-quotation costs",
     )
     args = ap.parse_args(argv)
-    docs = load_split(args.split)
-    if args.limit:
-        docs = docs[: args.limit]
+    docs = load_split(args.split, args.limit)
     att = Attributor()
     if att._gate is not None:  # the shipped gate's learned words are not hand prefilter
         att.prefilter = (PREFILTER_FORMS - set(att._gate.prefilter_add)) | set(
