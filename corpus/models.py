@@ -18,6 +18,12 @@ class Document:
     kind: str = "article"  # article | transcript
 
 
+def is_description(speaker: str) -> bool:
+    """A speaker as written ("the club secretary", "a senior official") rather than a name:
+    a description starts in lower case, a person's or organisation's name in capitals."""
+    return not speaker[:1].isupper()
+
+
 @dataclass(slots=True)
 class Attribution:
     """Who said what. Spans are character offsets into the text the engine was given."""

@@ -6,12 +6,12 @@ import re
 from collections.abc import Callable
 
 from corpus.models import Paragraph
-from corpus.text import split_sentences
+from corpus.text import SIGNATURE_DASH, split_sentences
 
 _BLANK_LINES = re.compile(r"\n[ \t\r]*\n")
 _TERMINAL = re.compile(r"[.!?:…\"'”’)\]]\s*$")
 # A quotation signed with a dash and a name ("“…” ― Jane Doe, 34") ends its paragraph too.
-_SIGNED_END = re.compile(r"[”\"]\s*[―—–-]{1,2}\s*[A-Z][^\n“”\"]{1,80}$")
+_SIGNED_END = re.compile(SIGNATURE_DASH + r"[A-Z][^\n“”\"]{1,80}$")
 
 
 def _approx_tokens(text: str) -> int:

@@ -47,6 +47,8 @@ ABBREVIATIONS = NAME_ABBREVIATIONS | {
     "etc",
     "approx",
 }
+# A quotation signed by its speaker ("“…” ― Jane Doe"): the closing mark, then the dash.
+SIGNATURE_DASH = r"[”\"]\s*[―—–-]{1,2}\s*"
 # A sentence may open with two apostrophes ('') standing for a double quote mark.
 _BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=(?:''|[\"“‘'(\[])?[A-Z0-9])")
 

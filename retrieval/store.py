@@ -17,7 +17,7 @@ from typing import cast
 
 import numpy as np
 
-from corpus.models import Attribution, Document, Paragraph
+from corpus.models import Attribution, Document, Paragraph, is_description
 from retrieval.errors import IndexProblem
 from retrieval.models import Hit, SpeakerInfo
 from retrieval.scope import DEFAULT_COLLECTION, EVERYTHING, Scope
@@ -377,7 +377,7 @@ class Store:
         secretary", "a senior official") is shown with its quote but is nobody's name: two
         articles' "the secretary" are not one person, so it gets no row (no /speakers entry,
         no autocomplete, no speaker filter)."""
-        if not attr.speaker or not attr.speaker[:1].isupper():
+        if not attr.speaker or is_description(attr.speaker):
             return None
         key = speaker_key(attr.speaker)
         if not key:

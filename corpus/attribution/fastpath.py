@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import re
 
+from corpus.text import SIGNATURE_DASH
 from corpus.transcripts import LABEL_WORD
 
 from .lexicon import COGNITION_FORMS, GROUP_NOUNS, SPEECH_FORMS
@@ -482,8 +483,9 @@ def label_attribution(par: str) -> RawAttribution | None:
 # that is one quotation signed with a dash and a name (vox pops, letters, pull quotes). The
 # opening mark may be written reversed (”), as some sites do.
 SIGNED = re.compile(
-    r"^\s*[“”\"](?P<content>[^“”\"]{12,}?)\s*[”\"]\s*[―—–-]{1,2}\s*"
-    rf"(?P<src>{_NAME})(?:,\s*(?P<appos>[^“”\"\n]{{1,80}}?))?\s*\.?\s*$"
+    r"^\s*[“”\"](?P<content>[^“”\"]{12,}?)\s*"
+    + SIGNATURE_DASH
+    + rf"(?P<src>{_NAME})(?:,\s*(?P<appos>[^“”\"\n]{{1,80}}?))?\s*\.?\s*$"
 )
 
 
