@@ -232,8 +232,6 @@ def shipped(service) -> Callable[[str], tuple[list, object]]:
 
     def ask(text: str):
         answer = service.ask(text)
-        if isinstance(answer, list):  # the answer path before it had an answer line
-            return answer, None
         return answer.hits, answer.line
 
     return ask
