@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
-from bench.qa_eval import main
+from bench.qa_eval import main, shipped
 from bench.qa_sets import name_key, person_source, same_person
+from bot.cli import cli
+from bot.service import AttribotService
 from tests.conftest import HAVE_MILVUS
 
 RTQA = [
@@ -147,3 +150,25 @@ def test_names_match_by_first_and_last_word_and_never_by_surname_alone():
 def test_the_gold_speaker_is_the_person_heading_the_source_span(source, persons, speaker):
     found = [(source.index(p), source.index(p) + len(p), p) for p in persons]
     assert person_source(source, [(0, len(source))], found) == speaker
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who said “we found rust where we expected paint”?",
+        "What did Dana Okafor say about the bridge?",
+        "Who will pay for the new ferries?",
+        "quantum chromodynamics lattice gauge",
+    ],
+)
+def test_the_benchmark_gets_exactly_what_attribot_ask_prints(built_index, question):
+    record = json.loads(
+        CliRunner().invoke(cli, ["ask", question, "--index", str(built_index), "--json"]).output
+    )
+    service = AttribotService(built_index)
+    try:
+        hits, line = shipped(service)(question)
+    finally:
+        service.index.close()
+    assert [h.paragraph_id for h in hits] == [h["paragraph_id"] for h in record["hits"]]
+    assert (line.to_json() if line else None) == record["answer"]
