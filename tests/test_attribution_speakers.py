@@ -165,6 +165,35 @@ SPEAKER_ROWS = [
         "no one was hurt in the fire",
         "Acme Robotics Inc.",
     ),
+    # 2b. A name the parser hangs off the phrase, a dateline, a surname two people share.
+    (
+        "a name after a title with a preposition and a conjunction",
+        "Kestrel Radio Vice President for news and sport Ada Whitlock called the programme "
+        "“the best morning show in the north.”",
+        "the programme “the best morning show in the north",
+        "Ada Whitlock",
+    ),
+    (
+        "a name after an organisation with a preposition and a title",
+        "The Union of Dock and Harbour Workers General Secretary Nadia Frey said the strike "
+        "would go on.",
+        "the strike would go on",
+        "Nadia Frey",
+    ),
+    (
+        "a dateline is no speaker",
+        "TROMSO (AP) — Fisheries Minister Ola Brekke said the quota would be cut.",
+        "the quota would be cut",
+        "Ola Brekke",
+    ),
+    (
+        "a surname shared with a relative named once is the article's subject",
+        "Boxer Yusuf Demir died on Friday. Yusuf Demir won three titles. His brother Kemal "
+        "Demir was with him. Fans remembered Yusuf Demir in the square, where a mural of "
+        "Yusuf Demir stands.\n\n“Train hard and stay humble,” Demir told young fighters.",
+        "Train hard and stay humble,",
+        "Yusuf Demir",
+    ),
     # 4. Pronouns with two people of the same gender taking turns.
     (
         "she after the second woman speaks",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from corpus.models import Attribution
 from corpus.paragraphs import unwrap
-from corpus.text import NAME_ABBREVIATIONS, split_sentences
+from corpus.text import DATELINE, NAME_ABBREVIATIONS, split_sentences
 
 from .fastpath import (
     fast_attributions,
@@ -575,6 +575,9 @@ class Attributor:
         someone's quoted words ("I think"), not attributions: such sentences need no parse."""
         ss, se = sents[k]
         sent = text[ss:se].rstrip()
+        dateline = DATELINE.match(sent)
+        if dateline is not None:  # "WASHINGTON (AP) — X said": the sentence starts at X
+            ss, sent = ss + dateline.end(), sent[dateline.end() :]
         if not sent:
             return
         view = view_attribution(sent)

@@ -218,6 +218,43 @@ def _appositive_role(head: Token, appos: Token) -> str | None:
     return _text(doc)[s:e]
 
 
+def _name_at_end(head: Token, left: int) -> MentionInfo | None:
+    """A subject such as "Sirius XM Vice President for news and talk Dave Gorab" or "The
+    Council on American-Islamic Relations National Executive Director Nihad Awad": the
+    parser heads it on the title or the organisation and hangs the person's name off a
+    preposition or a conjunction. A name of two or more capitalised words closing the
+    whole unpunctuated phrase, right before the verb, is the speaker; the rest the role."""
+    doc = head.doc
+    last = head.right_edge
+    if (
+        last.i < head.i + 2
+        or last.i + 1 >= len(doc)
+        or last.i + 1 != head.head.i
+        or not all(t.tag_ == "NNP" for t in doc[last.i - 1 : last.i + 1])
+        or any(t.is_punct and t.text != "-" for t in doc[left : last.i + 1])
+    ):
+        return None
+    text = _text(doc)
+    start = doc[left].idx
+    phrase = text[start : last.idx + len(last.text)]
+    split = split_name(phrase)
+    if split is None or split.end != len(phrase) or not split.role:
+        return None
+    named = phrase[split.start : split.end].split()
+    if len(named) < 2 or classify_noun_phrase(named, last.text, "NNP", True) != "person":
+        return None
+    span = (start + split.start, start + split.end)
+    role = split.role.removeprefix("The ").removeprefix("the ")
+    return MentionInfo(
+        span,
+        text[span[0] : span[1]],
+        "person",
+        name=text[span[0] : span[1]],
+        role=role,
+        gender=split.gender,
+    )
+
+
 def mention_for(head: Token) -> MentionInfo:
     """Describe the subject phrase headed by `head`: name vs role vs description."""
     low = head.lower_
@@ -238,6 +275,8 @@ def mention_for(head: Token) -> MentionInfo:
         inner = mention_for(appos)
         inner.role = _text(doc)[doc[left].idx : span[1]].removeprefix("The ").removeprefix("the ")
         return inner
+    if _is_proper(head) and (named := _name_at_end(head, left)) is not None:
+        return named
     if _is_proper(head):
         m = _proper_mention(head, left, core, span)
     elif appos is not None and appos.tag_ == "NNP" and _person_appositive(appos):
