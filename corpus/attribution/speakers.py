@@ -304,20 +304,25 @@ def _person_key(words: list[str]) -> tuple[str, str]:
     return (words[0].lower() if len(words) > 1 else "", surname_of(words))
 
 
-def _fullest_names(names: list[PersonName]) -> dict[tuple[str, str], str]:
-    """Each person's fullest written name by (given name, surname). A three-word name whose
-    last two words are a name of their own elsewhere ("Deputy Kim Smith" beside "Kim
-    Smith") is that name."""
+def _fullest_names(names: list[PersonName]) -> tuple[dict[tuple[str, str], str], dict[str, int]]:
+    """Each person's fullest written name by (given name, surname), and how often each
+    fullest name is written. A three-word name whose last two words are a name of their own
+    elsewhere ("Deputy Kim Smith" beside "Kim Smith") is that name."""
     two = {_person_key(n.full.split()) for n in names if len(n.full.split()) == 2}
     best: dict[tuple[str, str], str] = {}
+    keys = []
     for n in names:
         words = n.full.split()
         key = _person_key(words)
         if len(words) == 3 and not _is_initial(words[1]) and _person_key(words[1:]) in two:
             key, words = _person_key(words[1:]), words[1:]
+        keys.append(key)
         if len(words) > len(best.get(key, "").split()):
             best[key] = " ".join(words)
-    return best
+    written: dict[str, int] = {}
+    for key in keys:
+        written[best[key]] = written.get(best[key], 0) + 1
+    return best, written
 
 
 @dataclass(slots=True)
@@ -467,7 +472,7 @@ class SpeakerResolver:
             if p is not None:
                 g = "m" if p.group(1).lower() in {"he", "him", "his", "himself"} else "f"
                 self._vote(surname_of(m.group().split()), g, 1)
-        self._fullest = _fullest_names(self.names)
+        self._fullest, self._written = _fullest_names(self.names)
         self.mentions = _person_mentions(
             text, self.names, self.titled_words, headlines, quotes or []
         )
@@ -551,11 +556,24 @@ class SpeakerResolver:
                 found = known or found
             if len(found) > 1:
                 found = {f: p for f, p in found.items() if p < pos}
+            if len(found) > 1:
+                found = self._dominant(found)
             if len(found) == 1:
                 return self._person(next(iter(found)))
             if found:
                 return None
         return None
+
+    def _dominant(self, found: dict[str, int]) -> dict[str, int]:
+        """Of people who share a surname, the one the article is about, when it writes that
+        person's full name three times or more and three times as often as the others'
+        together ("Muhammad Ali" twelve times, his brother "Rahaman Ali" once: "Ali called
+        on fellow Muslims" is Muhammad Ali). Otherwise all of them (no guess)."""
+        written = getattr(self, "_written", {})
+        counts = {f: written.get(f, 0) for f in found}
+        best = max(counts, key=lambda f: counts[f])
+        others = sum(counts.values()) - counts[best]
+        return {best: found[best]} if counts[best] >= max(3, 3 * others) else found
 
     def canonical_name(self, name: str) -> str:
         """A person's fullest written name in the document ("Donald J. Trump" for "Donald
