@@ -96,15 +96,30 @@ class Question:
 
 def _clean_person(text: str) -> str:
     text = re.sub(r"['’]s?$", "", text.strip()).strip(" ,.")
+    text = re.sub(r"^.*['’]s\s+", "", text)  # "Breitbart’s Joel Pollak": the owner is no name
     words = text.split()
     while words and words[0].lower().strip(".") in TITLE_WORDS:
         words = words[1:]
     return " ".join(words)
 
 
+def _headline_line(text: str, pos: int) -> bool:
+    """The line at `pos` is a headline: three words or more, nearly all capitalised. The
+    tagger runs names into a headline's verbs there ("Glenn Beck Blasts Drudge")."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    words = _WORD.findall(text[start : end if end >= 0 else len(text)])
+    return len(words) >= 3 and sum(w[:1].isupper() for w in words) >= 0.8 * len(words)
+
+
 def _persons(doc) -> list[tuple[int, int, str]]:
+    """The PERSON entities of an article as names. Forms from headline lines and forms in
+    capitals ("HILLARY CLINTON") are not name forms; they are left out."""
+    text = doc.text
     return [
-        (e.start_char, e.end_char, _clean_person(e.text)) for e in doc.ents if e.label_ == "PERSON"
+        (e.start_char, e.end_char, _clean_person(e.text))
+        for e in doc.ents
+        if e.label_ == "PERSON" and not e.text.isupper() and not _headline_line(text, e.start_char)
     ]
 
 
@@ -147,8 +162,14 @@ def person_source(text: str, source: list[tuple[int, int]], persons) -> str | No
     # ("Trump's campaign manager Kellyanne Conway") or a preposition's object ("a spokesman
     # for Hillary Clinton"), so that an appositive's other names ("Sanders, runner-up to
     # Hillary Clinton", "a delegate wearing “Ted Cruz” pins") are not taken for the speaker.
-    for p_start, p_end, name in sorted(inside):
+    inside = sorted(inside)
+    for k, (p_start, p_end, name) in enumerate(inside):
         if re.match(r"\s*['’]s?\b", text[p_end : end + 2]) and p_end < end:
+            continue
+        # "Cruz constituent Dan Golvach": a name that modifies a role before another name
+        if k + 1 < len(inside) and re.fullmatch(
+            r"(?:\s+[a-z][\w-]*)+\s+", text[p_end : inside[k + 1][0]]
+        ):
             continue
         if _PREPOSITION_BEFORE.search(text[max(start, p_start - 12) : p_start]):
             continue

@@ -145,6 +145,8 @@ def test_names_match_by_first_and_last_word_and_never_by_surname_alone():
         ("a spokesman for Hillary Clinton", ["Hillary Clinton"], None),
         ("Trump's campaign", ["Trump"], None),
         ("Senate Majority Leader Mitch McConnell", ["Mitch McConnell"], "Mitch McConnell"),
+        ("Cruz constituent Dan Golvach", ["Cruz", "Dan Golvach"], "Dan Golvach"),
+        ("Ross, a rival of Dan Golvach", ["Ross", "Dan Golvach"], "Ross"),
     ],
 )
 def test_the_gold_speaker_is_the_person_heading_the_source_span(source, persons, speaker):
