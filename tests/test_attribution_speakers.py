@@ -187,6 +187,14 @@ SPEAKER_ROWS = [
         "Ola Brekke",
     ),
     (
+        "a dateline's sentence full of capitals still introduces the name",
+        "Harbour chief Solberg calls the new quay ‘a waste.’\n\nHALDEN, Feb. 8 (UPI) — Count "
+        "former Harbour Commissioner Ingrid Solberg among Kestrel Port’s critics.\n\n"
+        "“It is a waste of public money,” Solberg told a radio station.",
+        "It is a waste of public money,",
+        "Ingrid Solberg",
+    ),
+    (
         "a surname shared with a relative named once is the article's subject",
         "Boxer Yusuf Demir died on Friday. Yusuf Demir won three titles. His brother Kemal "
         "Demir was with him. Fans remembered Yusuf Demir in the square, where a mural of "

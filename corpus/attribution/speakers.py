@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from corpus.models import is_description
-from corpus.text import COURTESY_TITLES
+from corpus.text import COURTESY_TITLES, DATELINE
 
 from .lexicon import (
     CUE_FORMS,
@@ -130,6 +130,10 @@ def _headline_lines(text: str) -> list[tuple[int, int]]:
     for m in re.finditer(r"[^\n]+", text):
         if m.end() - m.start() > 250:
             continue  # a paragraph, not a headline
+        if DATELINE.match(m.group()):
+            # A story's first sentence, however many capitals: "MEXICO CITY, Feb. 8 (UPI) —
+            # Count former Mexican President <Name> among Donald Trump's detractors."
+            continue
         words = _HEADLINE_WORD.findall(m.group())
         title_case = len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
         if title_case or (len(words) <= 20 and not _SENTENCE_END.search(m.group())):
