@@ -195,6 +195,13 @@ SPEAKER_ROWS = [
         "Ingrid Solberg",
     ),
     (
+        "the name between commas after its role, the verb left without a subject",
+        "In a statement to the Courier, her senior policy adviser, Ada Whitlock, said: “The "
+        "mayor believes that the budget is sound, and that the harbour is safe.”",
+        "The mayor believes that the budget is sound, and that the harbour is safe.",
+        "Ada Whitlock",
+    ),
+    (
         "a surname shared with a relative named once is the article's subject",
         "Boxer Yusuf Demir died on Friday. Yusuf Demir won three titles. His brother Kemal "
         "Demir was with him. Fans remembered Yusuf Demir in the square, where a mural of "
@@ -271,6 +278,12 @@ NOT_SHOWN_ROWS = [
         "a ceremony that is not speech",
         "Hundreds of people celebrated the opening of the new library on Saturday.",
         None,
+    ),
+    (
+        "the addressee of a statement is not what was said",
+        "In a statement to the Courier, his chief of staff, Tomas Berg, said: “The minister "
+        "believes that the ferries are safe.”",
+        "the Courier, his chief of staff",
     ),
     (
         "described X as: X is not what was said",

@@ -413,23 +413,28 @@ def _subject(v: Token) -> Token | None:
 def _subject_before(v: Token) -> Token | None:
     """A finite verb the parser left without a subject ("Alarmed by X, Senator Reid, the
     minority leader, said" hangs "Reid" off "X"): the name or pronoun right before it, past
-    one parenthetical between commas ("the minority leader", "44", "exasperated")."""
+    one parenthetical between commas ("the minority leader", "44", "exasperated"), or that
+    parenthetical when it is the name of the role before it ("In a statement to the paper,
+    her adviser, Jake Sullivan, said")."""
     doc = v.doc
     i = v.i - 1
     while i >= 0 and (doc[i].tag_ in {"RB", "MD"} or doc[i].dep_ in {"aux", "auxpass", "neg"}):
         i -= 1  # "Clinton, exasperated, famously responded"
+    inner: list[Token] = []
     if i >= 0 and doc[i].text == ",":
         j = i - 1
         while j >= 0 and doc[j].text != "," and i - j <= 12:
             j -= 1
         if j < 0 or doc[j].text != ",":
             return None
-        i = j - 1
+        inner, i = list(doc[j + 1 : i]), j - 1
     if i < 0:
         return None
     t = doc[i]
     if t.tag_ in {"NNP", "NNPS"} and t.text[:1].isupper() or t.lower_ in {"he", "she", "they"}:
         return t
+    if t.tag_ in {"NN", "NNS"} and len(inner) >= 2 and all(x.tag_ == "NNP" for x in inner):
+        return inner[-1]  # "her senior policy adviser, Jake Sullivan, said": the name
     return None
 
 
@@ -701,6 +706,8 @@ def _noun_cue(t: Token) -> RawAttribution | None:
     """ "his criticism of X", "the claim that X", "said in a statement that X"."""
     content = None
     for c in t.children:
+        if c.lower_ == "to" and t.lower_ in _SPOKEN:
+            continue  # "a statement to the Courier", "a letter to donors": the addressee
         if c.dep_ == "prep" and c.lower_ in NOUN_PREPS and c.i > t.i:
             obj = next((x for x in c.children if x.dep_ in {"pobj", "pcomp"}), None)
             if obj is not None and obj.lower_ not in EXPLETIVES:
@@ -725,8 +732,8 @@ def _noun_cue(t: Token) -> RawAttribution | None:
             gov = gov.head
         if t.dep_ in {"dobj", "pobj"} and gov.tag_.startswith("VB"):
             src = _subject(gov)
-    if src is None:
-        return None
+    if src is None or content[0].i <= src.i <= content[-1].i:
+        return None  # "a statement to the Observer, her adviser, X, said": X is no content
     s, e = _trim(t.doc, *_span_chars(content))
     if e - s < 2:
         return None
