@@ -173,6 +173,9 @@ def person_source(text: str, source: list[tuple[int, int]], persons) -> str | No
             continue
         if _PREPOSITION_BEFORE.search(text[max(start, p_start - 12) : p_start]):
             continue
+        # "the Jeb Bush campaign", "Trump aides": the name modifies the span's head noun
+        if re.fullmatch(r"(?:\s+[a-z][\w-]*)+\s*", text[p_end:end]):
+            continue
         return name
     return None
 

@@ -147,6 +147,7 @@ def test_names_match_by_first_and_last_word_and_never_by_surname_alone():
         ("Senate Majority Leader Mitch McConnell", ["Mitch McConnell"], "Mitch McConnell"),
         ("Cruz constituent Dan Golvach", ["Cruz", "Dan Golvach"], "Dan Golvach"),
         ("Ross, a rival of Dan Golvach", ["Ross", "Dan Golvach"], "Ross"),
+        ("the Jeb Bush campaign", ["Jeb Bush"], None),
     ],
 )
 def test_the_gold_speaker_is_the_person_heading_the_source_span(source, persons, speaker):
