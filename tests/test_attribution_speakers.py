@@ -203,9 +203,10 @@ SPEAKER_ROWS = [
     ),
     (
         "a surname shared with a relative named once is the article's subject",
-        "Boxer Yusuf Demir died on Friday. Yusuf Demir won three titles. His brother Kemal "
-        "Demir was with him. Fans remembered Yusuf Demir in the square, where a mural of "
-        "Yusuf Demir stands.\n\n“Train hard and stay humble,” Demir told young fighters.",
+        "Boxer Yusuf Demir died on Friday. Yusuf Demir won three titles.\n\n“Train hard "
+        "and stay humble,” Demir told young fighters in 2019.\n\nHis brother Kemal Demir "
+        "was with him. Fans remembered Yusuf Demir in the square, where a mural of Yusuf "
+        "Demir stands.",
         "Train hard and stay humble,",
         "Yusuf Demir",
     ),

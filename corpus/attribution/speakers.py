@@ -543,11 +543,10 @@ class SpeakerResolver:
         else with given name `tok` ("Hillary"); None if none or several (a wrong name is
         worse than the surname). People introduced before `pos` come first."""
         for part in ("surname", "given"):
-            found = {
-                self.canonical_name(n.full): n.pos
-                for n in getattr(self, "names", [])
-                if getattr(n, part) == tok
-            }
+            found: dict[str, int] = {}  # each person's first mention (names are in order)
+            for n in getattr(self, "names", []):
+                if getattr(n, part) == tok:
+                    found.setdefault(self.canonical_name(n.full), n.pos)
             for e in self.entities:
                 word = e.tokens[-1] if part == "surname" else e.tokens[0]
                 if e.kind == "person" and len(e.tokens) > 1 and word == tok:
@@ -559,7 +558,7 @@ class SpeakerResolver:
                 known = {f: p for f, p in found.items() if f.split()[0].lower() in _FIRST_NAMES}
                 found = known or found
             if len(found) > 1:
-                found = {f: p for f, p in found.items() if p < pos}
+                found = {f: p for f, p in found.items() if p < pos} or found
             if len(found) > 1:
                 found = self._dominant(found)
             if len(found) == 1:
