@@ -202,6 +202,14 @@ SPEAKER_ROWS = [
         "Ada Whitlock",
     ),
     (
+        "a description after 'the' is no person's name",
+        "“The ferries are late,” said Arno Weiss, the union's leader.\n\nThe Halden Liberal "
+        "has served two terms in the assembly.\n\nLiberal Peter Lund is doubling down on his "
+        "criticism of the ferry tax. He said the tax was unfair.",
+        "the tax was unfair",
+        "Peter Lund",
+    ),
+    (
         "a surname shared with a relative named once is the article's subject",
         "Boxer Yusuf Demir died on Friday. Yusuf Demir won three titles.\n\n“Train hard "
         "and stay humble,” Demir told young fighters in 2019.\n\nHis brother Kemal Demir "

@@ -491,6 +491,9 @@ class SpeakerResolver:
         split = split_name(run, bool(before and before.group(1) in _PREPOSITIONS))
         if split is None:
             return
+        lead = run[: split.start].strip().lower()
+        if not split.role and (lead == "the" or (not lead and before and before.group(1) == "the")):
+            return  # "the Arizona Republican", "The Vermont Independent": a description
         name = run[split.start : split.end]
         nwords = name.split()
         if any(w.lower() in ORG_NOUNS for w in nwords):
