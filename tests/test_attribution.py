@@ -105,6 +105,31 @@ ONE_SENTENCE_ROWS = [
         {"quote": "the road was closed", "speaker": None, "mention": "He"},
     ),
     (
+        "as X observed, C",
+        "Of course, as Ada Whitlock of the Harbour Times observed, the biggest winner was "
+        "not the team.",
+        {"quote": "the biggest winner was not the team", "speaker": "Ada Whitlock"},
+    ),
+    (
+        "C, as X said",
+        "The port has lost money for three years, as the minister said.",
+        {"quote": "The port has lost money for three years", "speaker": "the minister"},
+    ),
+    (
+        "C interrupted by as X said: the whole clause",
+        "The port, as the minister said on Monday, has lost money for three years.",
+        {
+            "quote": "The port, as the minister said on Monday, has lost money for three years",
+            "speaker": "the minister",
+        },
+    ),
+    (
+        "reaffirming that C",
+        "Attorney General Ines Morales is reaffirming that the inquiry is free of outside "
+        "influence.",
+        {"quote": "the inquiry is free of outside influence", "speaker": "Ines Morales"},
+    ),
+    (
         "quoted as saying",
         "Director Sara Lind was quoted as saying that the museum would stay open.",
         {"quote": "the museum would stay open", "speaker": "Sara Lind"},

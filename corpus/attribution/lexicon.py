@@ -79,6 +79,8 @@ SPEECH_LEMMAS = [
     "boast",
     "caution",
     "reiterate",
+    "reaffirm",
+    "restate",
     "repeat",
     "counter",
     "retort",

@@ -1033,9 +1033,15 @@ def _parenthetical(t: Token, lemma: str) -> tuple[bool, RawAttribution | None]:
     """ "C, he said" parsed with C as the main clause; "A, she said, B" (cue inside its
     content) takes the whole host clause. (whether the construction applies, its record)."""
     low = t.lower_
+    # "As X noted, C", "C, as X said": a speech verb in an as-clause vouches for its host
+    said_as = (
+        t.dep_ == "advcl"
+        and low in SPEECH_FORMS
+        and any(c.dep_ == "mark" and c.lower_ == "as" for c in t.children)
+    )
     if not (
         lemma not in WEAK_CUES
-        and t.dep_ in {"parataxis", "ccomp"}
+        and (t.dep_ in {"parataxis", "ccomp"} or said_as)
         and (low in SPEECH_FORMS or low in COGNITION_FORMS)
     ):
         return False, None
@@ -1045,7 +1051,14 @@ def _parenthetical(t: Token, lemma: str) -> tuple[bool, RawAttribution | None]:
     host_tok = _parenthetical_host(t, inner)
     host = list(host_tok.subtree)
     cont: tuple[int, int] | None
-    if (
+    if said_as:
+        # "The port, as X said, has lost money": the clause around it, whole
+        whole = [x for x in t.head.subtree if not x.is_punct]
+        around = sub[-1].i < whole[-1].i and any(
+            c.dep_ in {"nsubj", "nsubjpass"} and c.i < sub[0].i for c in t.head.children
+        )
+        cont = _span_chars([whole[0], whole[-1]]) if around else _host_minus(t.head, sub)
+    elif (
         host_tok.i != t.head.i
         or t.head.i > t.i
         and inner[0].i > host[0].i + 1
