@@ -210,6 +210,13 @@ SPEAKER_ROWS = [
         "Peter Lund",
     ),
     (
+        "a generational suffix in capitals ends a person's name, not an organisation's",
+        "During the two-hour service, assistant pastor Samuel Okafor III asked the "
+        "congregation to stand for a minute of silence.",
+        "to stand for a minute of silence",
+        "Samuel Okafor III",
+    ),
+    (
         "a surname shared with a relative named once is the article's subject",
         "Boxer Yusuf Demir died on Friday. Yusuf Demir won three titles.\n\n“Train hard "
         "and stay humble,” Demir told young fighters in 2019.\n\nHis brother Kemal Demir "

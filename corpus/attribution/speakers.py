@@ -349,8 +349,8 @@ def classify_noun_phrase(words: list[str], head: str, head_tag: str, proper: boo
     if h in ORG_NOUNS:
         return "organisation"
     if proper:
-        if head.isupper() and len(head) > 1:
-            return "organisation"
+        if head.isupper() and len(head) > 1 and h.rstrip(".") not in _SUFFIXES:
+            return "organisation"  # "NATO", "CNN"; but "Charles Elliott III" is a person
         return "person"
     if h in GROUP_NOUNS or head_tag in {"NNS", "NNPS"}:
         return "group"
