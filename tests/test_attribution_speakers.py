@@ -341,3 +341,9 @@ def test_unknown_speaker_non_quotation_needs_the_stricter_anonymous_score(att):
     held_back = [(a.quote, a.speaker, a.kind) for a in strict.extract(UNKNOWN)]
     assert ("the mill would close", None, "indirect") in shown
     assert held_back == [("Stop the vote,", None, "direct")]  # quotations are still shown
+
+
+def test_two_people_joined_by_and_are_not_a_role_and_a_name():
+    (a,) = check("Tomas Berg and Peter Lund said the deal was a mistake.")
+    assert a.quote == "the deal was a mistake"
+    assert a.role is None and a.speaker != "Peter Lund", a

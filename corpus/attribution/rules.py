@@ -240,17 +240,21 @@ def _name_at_end(head: Token, left: int) -> MentionInfo | None:
     split = split_name(phrase)
     if split is None or split.end != len(phrase) or not split.role:
         return None
+    role = split.role.split()
+    if role[-1].lower() in {"and", "or", "&"} or not any(
+        is_titleish(w) or w.lower() in ROLE_NOUNS for w in role
+    ):
+        return None  # "Tomas Berg and Peter Lund said": two people, not a role and a name
     named = phrase[split.start : split.end].split()
     if len(named) < 2 or classify_noun_phrase(named, last.text, "NNP", True) != "person":
         return None
     span = (start + split.start, start + split.end)
-    role = split.role.removeprefix("The ").removeprefix("the ")
     return MentionInfo(
         span,
         text[span[0] : span[1]],
         "person",
         name=text[span[0] : span[1]],
-        role=role,
+        role=split.role.removeprefix("The ").removeprefix("the "),
         gender=split.gender,
     )
 
