@@ -217,6 +217,13 @@ SPEAKER_ROWS = [
         "Samuel Okafor III",
     ),
     (
+        "a name, then 'of' and where the person works",
+        "Ada Whitlock, a lawyer for the Harbour Trust, has sued the port twice.\n\n"
+        '"It was the least bad outcome," Ms. Whitlock of the Harbour Trust said.',
+        "It was the least bad outcome,",
+        "Ada Whitlock",
+    ),
+    (
         "a surname shared with a relative named once is the article's subject",
         "Boxer Yusuf Demir died on Friday. Yusuf Demir won three titles.\n\n“Train hard "
         "and stay humble,” Demir told young fighters in 2019.\n\nHis brother Kemal Demir "

@@ -979,6 +979,27 @@ def _named_in(found: tuple[str | None, str, str | None]) -> tuple[str | None, st
     return name, "person", " ".join(desc)
 
 
+_OF_ORG = re.compile(r"(.+?)\s+of\s+(?:the\s+)?(?=[A-Z])")
+
+
+def _name_of_org(phrase: str) -> NameSplit | None:
+    """ "Mr. Morgan of the Sierra Club", "Joel Pollak of Breitbart California": a person's
+    name, then "of" and where they work, which is the role. Only when the part before "of"
+    ends in a name of two words or a titled surname: "Secretary of State John Kerry" and
+    "Bank of America CEO Jane Fraser" are left to split_name."""
+    m = _OF_ORG.match(phrase)
+    if m is None:
+        return None
+    inner = split_name(m.group(1))
+    if inner is None or inner.end != len(m.group(1)):
+        return None
+    if not inner.gender and len(m.group(1)[inner.start : inner.end].split()) < 2:
+        return None
+    where = phrase[m.end() :].strip(" ,")
+    role = ", ".join(r for r in (inner.role, where) if r)
+    return NameSplit(inner.start, inner.end, role, inner.gender)
+
+
 @functools.lru_cache(maxsize=4096)
 def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None:
     """The person's name at the end of `phrase`, and what comes before it.
@@ -991,6 +1012,9 @@ def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None
     "of" ... in the text, so its first capitalised word may end a description ("Ambassador
     to | Japan Rahm Emanuel").
     """
+    owned = None if after_preposition else _name_of_org(phrase)
+    if owned is not None:
+        return owned
     words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", phrase)]
     # Trailing dates and a sentence's full stop are no part of a name ("Trump May").
     while len(words) > 1 and words[-1][2].lower().rstrip(".,") in CALENDAR:
