@@ -218,6 +218,11 @@ def _appositive_role(head: Token, appos: Token) -> str | None:
     return _text(doc)[s:e]
 
 
+def _drop_the(role: str) -> str:
+    """A role as shown: "The Podesta Group's CEO" -> "Podesta Group's CEO"."""
+    return role.removeprefix("The ").removeprefix("the ")
+
+
 def _name_at_end(head: Token, left: int) -> MentionInfo | None:
     """A subject such as "Sirius XM Vice President for news and talk Dave Gorab" or "The
     Council on American-Islamic Relations National Executive Director Nihad Awad": the
@@ -254,7 +259,7 @@ def _name_at_end(head: Token, left: int) -> MentionInfo | None:
         text[span[0] : span[1]],
         "person",
         name=text[span[0] : span[1]],
-        role=split.role.removeprefix("The ").removeprefix("the "),
+        role=_drop_the(split.role),
         gender=split.gender,
     )
 
@@ -277,7 +282,7 @@ def mention_for(head: Token) -> MentionInfo:
     if appos is not None and appos.tag_ == "NNP" and is_titleish(head.text):
         # "The Podesta Group's CEO, Kimberley Fritts,": the appositive is the name.
         inner = mention_for(appos)
-        inner.role = _text(doc)[doc[left].idx : span[1]].removeprefix("The ").removeprefix("the ")
+        inner.role = _drop_the(_text(doc)[doc[left].idx : span[1]])
         return inner
     if _is_proper(head) and (named := _name_at_end(head, left)) is not None:
         return named
