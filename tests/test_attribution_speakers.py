@@ -255,6 +255,86 @@ SPEAKER_ROWS = [
         "the deal was a mistake",
         "Tomas Berg",
     ),
+    # 5. Quotes the engine had missed in the second split's news (issue 10).
+    (
+        "a colon after a verb that is not speech ends its paragraph, the quote opens the next",
+        "Voters in Ashford were divided.\n\nRetired teacher Ida Holm echoed:\n\n“She listens "
+        "to people, and that is rare in this town.”",
+        "She listens to people, and that is rare in this town.",
+        "Ida Holm",
+    ),
+    (
+        "a long clause before a colon that ends its paragraph, the quote opens the next",
+        "The council met on Monday.\n\nAs reporter Jonas Lind wrote after the council "
+        "appeared to have dropped the harbour plan entirely:\n\n“The city has done almost "
+        "nothing with the money it raised for the harbour.”",
+        "The city has done almost nothing with the money it raised for the harbour.",
+        "Jonas Lind",
+    ),
+    (
+        "a quote after a colon paragraph keeps the speaker its own cue names",
+        "Reporter Jonas Lind said the mayor had changed her mind, and the Courier has a "
+        "recording:\n\n“Will the bridge close next year?” a reporter can be heard asking the "
+        "mayor.",
+        "Will the bridge close next year?",
+        "a reporter",
+    ),
+    (
+        "a quote paragraph after a paragraph ending in a closing quote mark",
+        "“The port will stay open,” Mayor Lena Ortiz told a rally, saying the city would "
+        "“fight for every job.”\n\n“We built this harbour with our hands and we will keep it.”",
+        "We built this harbour with our hands and we will keep it.",
+        "Lena Ortiz",
+    ),
+    (
+        "called with the object inside the quoted name",
+        "The debate turned sharp in March, when Senator Ruth Amsel called the mayor “the "
+        "city's worst enemy.”",
+        "the mayor “the city's worst enemy",
+        "Ruth Amsel",
+    ),
+    (
+        "labeling an object with a quoted name",
+        "Councillor Tomas Berg, for his part, is labeling the plan “a reckless gamble with "
+        "public money.”",
+        "the plan “a reckless gamble with public money",
+        "Tomas Berg",
+    ),
+    (
+        "yelling is a speech verb",
+        "Fans threw bottles at the bench, with Coach Arno Weiss reportedly yelling: “Get off "
+        "the pitch right now!”",
+        "Get off the pitch right now!",
+        "Arno Weiss",
+    ),
+    (
+        "a name the parser hangs off the verb as a compound, a participle before the quote",
+        "Tomas Berg came back for an encore.\n\nWhen someone in the audience shouted, “Encore,” "
+        "Berg joked, again using a deep voice, “Thank you, you are all too kind tonight!”",
+        "Thank you, you are all too kind tonight!",
+        "Tomas Berg",
+    ),
+    (
+        "a sentence opening with a participle goes on with the speaker before it",
+        "Later in the show, host Ida Holm said the report “was not good.” Adding, “Now, as "
+        "with every scandal, the cover-up is worse than the crime.”",
+        "Now, as with every scandal, the cover-up is worse than the crime.",
+        "Ida Holm",
+    ),
+    (
+        "an article and an adjective before a surname the article names",
+        "Former governor Jonas Lind ended his campaign on Tuesday.\n\nA teary-eyed Lind said "
+        "he was proud of the campaign he ran.",
+        "he was proud of the campaign he ran",
+        "Jonas Lind",
+    ),
+    (
+        "a description later identified as a named person",
+        "A man later identified as Tomas Berg, a farmer from Ashford, demanded to know whether "
+        "the mayor would resign.",
+        "the mayor would resign",
+        "Tomas Berg",
+    ),
 ]
 
 
@@ -307,6 +387,17 @@ NOT_SHOWN_ROWS = [
         "In a statement to the Courier, his chief of staff, Tomas Berg, said: “The minister "
         "believes that the ferries are safe.”",
         "the Courier, his chief of staff",
+    ),
+    (
+        "a box labeled with a quoted name has nobody naming it",
+        "On her discharge papers, in a box labeled “medical problem,” a doctor had typed a "
+        "short note.",
+        None,
+    ),
+    (
+        "calling a meeting is convening it, not naming it",
+        "Under the new rules, the chair will call a “special meeting” of the whole board.",
+        None,
     ),
     (
         "described X as: X is not what was said",

@@ -22,7 +22,13 @@ from .fastpath import (
     view_attribution,
 )
 from .gate import CueGate, features, load_gate
-from .lexicon import PREFILTER_FORMS, cue_word_positions, learned_prefilter
+from .lexicon import (
+    PREFILTER_FORMS,
+    SPEECH_FORMS,
+    WORD_RE,
+    cue_word_positions,
+    learned_prefilter,
+)
 from .quotes import QuoteSpan, find_quotes, paragraph_bounds
 from .rules import RawAttribution, sentence_attributions
 from .speakers import MentionInfo, SpeakerResolver
@@ -34,7 +40,8 @@ _UNUSED = ("lemmatizer", "ner", "attribute_ruler")
 _GAP_AFTER_QUOTE = re.compile(r"[\s,.!?;—–'’\"”-]*(?:[A-Z][\w.'’-]*\s+){0,4}$")
 _GAP_BEFORE_QUOTE = re.compile(r"^[\s,:;—–-]*$")
 # "As Dell said last week in Tel Aviv, “...”": a short adverbial, then a comma or colon.
-_GAP_ADVERBIAL = re.compile(r"^\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
+# Also after a comma: "Beck joked, again using a Southern accent, “...”".
+_GAP_ADVERBIAL = re.compile(r"^,?\s[^.!?;“”\"\n]{1,50}[,:]\s*$")
 _GENERIC = ("gxcomp|", "gdobj|", "gprep|", "gadj|", "colon|")
 # Constructions anchored by a quotation, not by a cue word: kept without the gate.
 _UNGATED = {"colon", "namecolon"}
@@ -46,12 +53,21 @@ _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
 _COLON_QUOTE = re.compile(r"\w:\s*[“\"]")
 # The rest of a bare cue's paragraph, then the next paragraph's opening quote mark.
 _NEXT_PARAGRAPH_QUOTE = re.compile(r"^[^\n“”\"]{0,60}?[.:,]?[ \t]*\n\s*$")
+# ... or, when a colon ends the paragraph, a longer rest ("As Pollak reported after the FBI
+# appears to have left the scene:"): the colon announces the quotation.
+_NEXT_PARAGRAPH_COLON = re.compile(r"^[^\n“”\"]{0,200}:[ \t]*\n\s*$")
 
 
 def _opening_next(quotes: list[QuoteSpan], text: str, pos: int) -> QuoteSpan | None:
     """The quotation opening the paragraph after `pos`, if one does."""
     nxt = len(text) - len(text[pos:].lstrip())
     return next((q for q in quotes if q.open_at == nxt), None)
+
+
+def _speech_word(sent: str, pos: int) -> bool:
+    """Whether the cue word at `pos` is a speech verb's form ("said", not "echoed")."""
+    m = WORD_RE.match(sent, pos)
+    return m is not None and m.group().lower() in SPEECH_FORMS
 
 
 def _quote_stop(q: QuoteSpan) -> int:
@@ -153,7 +169,8 @@ def _continue_paragraphs(
         if not before or len(text[q.start : q.end].split()) < 3:
             continue
         a = max(before, key=lambda x: max(x.cue[1], x.content[1], _source_end(x)))
-        tail = text[max(a.cue[1], a.content[1], _source_end(a)) : prev_e]
+        # (its own quotation's closing mark is no other quote: 'saying she would “act.”')
+        tail = text[max(a.cue[1], a.content[1], _source_end(a)) : prev_e].lstrip(' .,;!?”"’')
         if len(tail) > 80 or any(c in tail for c in '“”"') or cue_word_positions(tail, forms):
             continue  # the paragraph goes on after the attribution
         out.append(
@@ -369,6 +386,10 @@ def _bare_quote(
             # "Smith said after the game.\n“We never gave up.”": the cue ends its
             # paragraph and the next paragraph opens with the quote.
             return qi if not cue_word_positions(between, forms) else best
+        elif q.open_at >= be and b.how == "bare" and _NEXT_PARAGRAPH_COLON.match(between):
+            # Another speech verb in between would be the quotation's ("after Jones said:").
+            speech = [h for h in cue_word_positions(between, forms) if _speech_word(between, h)]
+            return qi if not speech else best
     return best
 
 
@@ -481,6 +502,25 @@ def _continue_quotes(
                 )
             )
             consumed.add(qi)
+
+
+def _participle_openers(text: str, items: list[_Item]) -> None:
+    """ "Maher stated that X. Adding, “Y.”": a sentence opening with a participle cue and no
+    subject goes on with the speaker of the attribution before it in the same paragraph."""
+    for it in items:
+        if it.source is not None or not re.fullmatch(r"[A-Z][a-z]+ing", it.cue_text):
+            continue
+        if not re.search(r"(?:^|[.!?][”\"’]?\s+)$", text[max(0, it.cue[0] - 3) : it.cue[0]]):
+            continue  # not the first word of its sentence
+        prev = [
+            a
+            for a in items
+            if a.source is not None
+            and a.content[1] <= it.cue[0]
+            and "\n" not in text[a.content[1] : it.cue[0]]
+        ]
+        if prev:
+            it.source = max(prev, key=lambda a: a.content[1]).source
 
 
 def load_nlp():
@@ -603,10 +643,16 @@ class Attributor:
                 scan.parse.append((ss, sent))
         elif self._parse_all or _COLON_QUOTE.search(sent):
             scan.parse.append((ss, sent))  # "She went on: “...”"
-        elif k == len(sents) - 1 and sent.endswith(":"):
+        if k == len(sents) - 1 and sent.endswith(":"):
             quote = _opening_next(scan.quotes, text, se)
-            if quote is not None:  # "Jared Potts echoed:" [new paragraph] "“He speaks ...”"
-                scan.parse.append((ss, text[ss : _quote_stop(quote)]))
+            if quote is not None and not any(_speech_word(sent, h) for h in hits):
+                # "Jared Potts echoed:" [new paragraph] "“He speaks ...”": read with the
+                # quotation, for the colon; a speech verb's bare cue takes it otherwise, and
+                # so does one after it ("“...?” a reporter can be heard asking").
+                stop = _quote_stop(quote)
+                rest = text[stop : (text.find("\n", stop) + 1 or len(text) + 1) - 1]
+                if not any(_speech_word(rest, h) for h in cue_word_positions(rest)):
+                    scan.parse.append((ss, text[ss:stop]))
 
     def _parse(
         self, texts: list[str], scans: list[_Scan], found: list[_Found], batch_size: int
@@ -656,6 +702,7 @@ class Attributor:
         consumed = _link_quotes(text, quotes, items)
         items += _link_bare_cues(text, quotes, bare, consumed, self.prefilter)
         _continue_quotes(text, quotes, items, consumed, self.prefilter)
+        _participle_openers(text, items)
         items += _continue_paragraphs(text, paras, quotes, consumed, items, self.prefilter)
         return self._resolve(text, items, quotes)
 

@@ -76,6 +76,13 @@ SPEECH_LEMMAS = [
     "recount",
     "quip",
     "joke",
+    "shout",
+    "yell",
+    "scream",
+    "exclaim",
+    "whisper",
+    "mutter",
+    "chant",
     "boast",
     "caution",
     "reiterate",
@@ -236,8 +243,15 @@ OBJECT_LEMMAS = set(
         "challenge",
         "favor",
         "favour",
+        "label",
+        "dub",
+        "brand",
     ]
 )
+
+# Verbs that name their object ("called the plan “reckless”", "labeling his actions “an
+# abuse”"): the name given, when quoted, is the speaker's words (rules._call_content).
+NAMING_LEMMAS = {"call", "label", "dub", "brand"}
 
 # Irregular inflections of the lemmas above (lemma -> forms).
 _IRREGULAR = {

@@ -22,6 +22,7 @@ from .lexicon import (
     COGNITION_FORMS,
     CUE_FORMS,
     GROUP_NOUNS,
+    NAMING_LEMMAS,
     NOUN_CUES,
     NOUN_PREPS,
     OBJECT_LEMMAS,
@@ -286,6 +287,8 @@ def mention_for(head: Token) -> MentionInfo:
         return inner
     if _is_proper(head) and (named := _name_at_end(head, left)) is not None:
         return named
+    if not _is_proper(head) and (named := _identified_as(head)) is not None:
+        return named
     if _is_proper(head):
         m = _proper_mention(head, left, core, span)
     elif appos is not None and appos.tag_ == "NNP" and _person_appositive(appos):
@@ -304,6 +307,28 @@ def mention_for(head: Token) -> MentionInfo:
     m.plural = head.tag_ in {"NNS", "NNPS"} or head.lower_ in GROUP_NOUNS
     m.head_lower = head.lower_
     return m
+
+
+_IDENTIFYING = {"identified", "named"}
+
+
+def _identified_as(head: Token) -> MentionInfo | None:
+    """ "A woman later identified as Eva Resnick-Day, an activist, demanded": the person the
+    description is identified as (the parser hangs the name off "identified", which may
+    even become the sentence's verb)."""
+    verbs = [c for c in head.children if c.dep_ == "acl"]
+    if head.dep_ == "nsubj":
+        verbs.append(head.head)
+    for v in verbs:
+        if v.lower_ not in _IDENTIFYING or v.tag_ != "VBN":
+            continue
+        prep = next((c for c in v.children if c.dep_ == "prep" and c.lower_ == "as"), None)
+        obj = next((c for c in prep.children if c.dep_ == "pobj"), None) if prep else None
+        if obj is not None and obj.tag_ == "NNP":
+            inner = mention_for(obj)
+            if inner.kind == "person" and inner.name and len(inner.name.split()) >= 2:
+                return inner
+    return None
 
 
 def _person_appositive(appos: Token) -> bool:
@@ -375,6 +400,9 @@ def _own_subject(cur: Token) -> tuple[bool, Token | None]:
     return True, subj
 
 
+_FINITE_TAGS = {"VBD", "VBZ", "VBP"}
+
+
 def _subject(v: Token) -> Token | None:
     """Who is speaking for cue verb `v`: its subject, the agent of a passive, or the subject
     of the verb it hangs off (participles, conjuncts, "quoted as saying")."""
@@ -383,6 +411,11 @@ def _subject(v: Token) -> Token | None:
         decided, who = _own_subject(cur)
         if decided:
             return who
+        if cur.tag_ in _FINITE_TAGS:
+            # '“Cruz,” Beck joked': the parser can make the name a compound of the verb
+            named = next((c for c in cur.lefts if c.dep_ == "compound" and c.tag_ == "NNP"), None)
+            if named is not None:
+                return named
         if cur.dep_ == "relcl":
             return cur.head
         if (
@@ -413,9 +446,7 @@ def _subject(v: Token) -> Token | None:
                 continue
             return noun  # "super PACs backing X", "those describing themselves"
         break
-    finite = cur.tag_ in {"VBD", "VBZ", "VBP"} or any(
-        c.dep_ in {"aux", "auxpass"} for c in cur.children
-    )
+    finite = cur.tag_ in _FINITE_TAGS or any(c.dep_ in {"aux", "auxpass"} for c in cur.children)
     return _subject_before(cur) if finite else None
 
 
@@ -925,12 +956,27 @@ def _xcomp_content(t: Token) -> list[Token] | None:
     return None
 
 
-def _call_content(t: Token) -> list[Token] | None:
-    """ "X called Y Z": the object and what it was called; "Y was called Z by X": Z."""
+def _quoted(tokens: list[Token]) -> bool:
+    return any(x.text in '"“”' for x in tokens)
+
+
+def _call_content(t: Token, lemma: str) -> list[Token] | None:
+    """ "X called Y Z": the object and what it was called; "Y was called Z by X": Z.
+    A quoted name is taken however the parser hangs it: "called the frontrunner “ISIS’ best
+    recruiter”" (the object inside the name), "labeling his actions “an abuse”" (the name
+    an apposition of the object)."""
     oprd = next((c for c in t.children if c.dep_ in {"oprd", "xcomp"}), None)
     dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
     if oprd is not None and dobj is None and _passive_object(t) is not None:
         return list(oprd.subtree)  # "X was called “historic” by officials"
+    # The quoted-name shapes need a speaker doing the naming ("a box labeled “X”" has none).
+    named_by = _subject(t) if t.tag_.startswith("VB") else None
+    if named_by is None or named_by.lower_ in EXPLETIVES:
+        pass
+    elif oprd is not None and dobj is None and _quoted(list(oprd.subtree)):
+        return list(oprd.subtree)
+    elif oprd is None and dobj is not None and lemma != "call" and _quoted(list(dobj.subtree)):
+        return list(dobj.subtree)  # not "call a “special meeting”"
     if oprd is None or dobj is None:
         return None
     toks = list(dobj.subtree) + list(oprd.subtree)
@@ -1003,7 +1049,7 @@ def _cue_content(t: Token, lemma: str) -> tuple[list[Token] | None, str, bool]:
         return _ccomp_content(t, ccomp), "ccomp", True
     finders: list[tuple[str, bool, Callable[[], list[Token] | None]]] = [
         ("xcomp", low in XCOMP_FORMS, lambda: _xcomp_content(t)),
-        ("call", lemma == "call", lambda: _call_content(t)),
+        ("call", lemma in NAMING_LEMMAS, lambda: _call_content(t, lemma)),
         ("dobj", lemma in _DOBJ_CONTENT, lambda: _dobj_content(t, lemma)),
         ("obj", lemma in OBJECT_LEMMAS, lambda: _object_content(t, lemma)),
     ]
@@ -1116,7 +1162,7 @@ def _cue_verb(t: Token, loose: bool) -> RawAttribution | None:
                 rule="weak_bare" if lemma in WEAK_CUES else "bare",
             )
         return None
-    if lemma in WEAK_CUES and not clausal and lemma != "call":
+    if lemma in WEAK_CUES and not clausal and lemma not in NAMING_LEMMAS:
         if not loose:
             return None
         how = "weak_" + how

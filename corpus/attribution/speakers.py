@@ -644,6 +644,20 @@ class SpeakerResolver:
             m.resolved = True
         return m.canonical
 
+    def _described_name(self, text: str) -> str | None:
+        """The name in "a teary-eyed Bush", "an emotional Clinton": an article and
+        lower-case words before a name word of a person the article names."""
+        words = text.split()
+        if (
+            len(words) < 3
+            or words[0].lower() not in {"a", "an", "the"}
+            or not all(w[:1].islower() and w not in STOP_WORDS for w in words[1:-1])
+            or not _single_name_word(words[-1])
+            or not self._known_name_word(words[-1])
+        ):
+            return None
+        return words[-1]
+
     def _known_name_word(self, word: str) -> bool:
         low = word.lower()
         return any(n.surname == low or n.given == low for n in getattr(self, "names", []))
@@ -767,6 +781,8 @@ class SpeakerResolver:
         if name is None and _single_name_word(m.text) and self._known_name_word(m.text):
             # "Trump" or "Sanders" tagged as a common noun: a person the article names.
             name, m.kind, m.plural = m.text, "person", False
+        if name is None and (word := self._described_name(m.text)) is not None:
+            name, m.kind, m.plural = word, "person", False  # "A teary-eyed Bush"
         if name:
             return self._resolve_name(m, name, pos)
         if m.kind == "person" and not m.plural:
