@@ -56,6 +56,12 @@ _WHO_SAID = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _QUOTE_EDGE = " \"“”‘’'.?"
+# After the person: a verb (and "of"/"about"/...), then the topic.
+_TOPIC = re.compile(
+    r"['’]?s?\s+(?:[a-z]+ly\s+)?(?:(?:has|have|had|been|ever|not|really)\s+)*[a-z]+\s+"
+    r"(?:(?:about|on|of|regarding|concerning|over)\s+)?(?P<topic>.+)$",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,16 @@ class ReadQuestion:
     @property
     def search_text(self) -> str:
         return self.who_said or self.text
+
+    @property
+    def topic(self) -> str | None:
+        """What a question about someone's speech asks them about: "What did X say about
+        the harbour plan?" -> "the harbour plan"."""
+        person = self.subject
+        if person is None:
+            return None
+        m = _TOPIC.match(self.text, person.span[1])
+        return m.group("topic").strip(_QUOTE_EDGE) or None if m else None
 
 
 def quoted_phrases(text: str) -> tuple[str, ...]:

@@ -174,6 +174,21 @@ def test_a_named_person_is_the_subject_only_when_the_question_asks_what_they_sai
     assert (read.subject is not None) == about_speech
 
 
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What did Rahm Emanuel say about the ship repairs?", "the ship repairs"),
+        ("What has Emanuel said on Japan's shipyards?", "Japan's shipyards"),
+        ("What is Emanuel's view on the alliance?", "the alliance"),
+        ("How did Emanuel describe the yards?", "the yards"),
+        ("According to Rahm Emanuel, who repairs the ships?", None),
+        ("In which city did Emanuel arrive on Monday?", None),  # no subject, no topic
+    ],
+)
+def test_the_topic_is_what_a_question_asks_its_subject_about(question, topic):
+    assert read_question(question, SpeakerRegistry(["Rahm Emanuel"])).topic == topic
+
+
 def test_quoted_words_are_phrases_to_match_verbatim():
     read = read_question("Did anyone say “stand together on the sea” last week?")
     assert read.phrases == ("stand together on the sea",)

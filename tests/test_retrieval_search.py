@@ -33,6 +33,13 @@ ARTICLES = {
         'fuel tariffs and the autumn berth fees were settled. "Nobody tells the gulls," '
         "she said.\n"
     ),
+    "ferry.txt": (  # the topic in the narrative beside her quote, then in her own words
+        "Ferry fares rose again this spring, and commuters queued for hours to complain about "
+        "the ferry fares at the harbour office. Mayor Lena Ortiz said the new terminal was "
+        'finished on time. "The terminal cost less than we planned," she said.\n\n'
+        'Ortiz later met commuters on the quay. "Nobody should pay more to cross the bay, so '
+        'ferry fares will come down next year," she said.\n'
+    ),
 }
 
 
@@ -72,6 +79,13 @@ def test_a_question_asking_what_a_person_said_puts_their_passages_first(searcher
     (tanabe,) = [s for s in searcher.index.store.speakers() if s.name == "Keiko Tanabe"]
     hits = searcher.search("What did she say about budgets?", speaker=tanabe)
     assert hits and all("Keiko Tanabe" in speakers_of(h) for h in hits)
+
+
+def test_what_a_person_said_about_a_topic_ranks_their_own_words_on_it_first(searcher):
+    res = searcher.search_detailed("What did Lena Ortiz say about ferry fares?", top_k=3)
+    assert res.speaker == "Lena Ortiz" and res.question.topic == "ferry fares"
+    top = res.hits[0]  # not the paragraph that repeats the topic beside another quote of hers
+    assert any(a.speaker == "Lena Ortiz" and "ferry fares" in a.quote for a in top.attributions)
 
 
 def test_a_question_naming_a_person_who_is_not_its_subject_searches_everything(searcher):
