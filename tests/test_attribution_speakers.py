@@ -329,6 +329,32 @@ SPEAKER_ROWS = [
         "Jonas Lind",
     ),
     (
+        "the verb before its source and a colon, the quote after it",
+        "Economists doubt the plan will work. Said Holm: “I don’t see any sign that the "
+        "council is serious about reform.”",
+        "I don’t see any sign that the council is serious about reform.",
+        "Holm",
+    ),
+    (
+        "the verb before its source and a colon ends its paragraph, the quote opens the next",
+        "James Berg spoke on a radio program on Sunday.\n\nStated Berg:\n\n“I think the stakes "
+        "are so high that the council would do anything to stay in power.”",
+        "I think the stakes are so high that the council would do anything to stay in power.",
+        "James Berg",
+    ),
+    (
+        "a first name before a middle initial and two surnames",
+        "“The council has finally woken up to the flooding.” ― Julie A. Lind Holm",
+        "The council has finally woken up to the flooding.",
+        "Julie A. Lind Holm",
+    ),
+    (
+        "three name words right after a title are the name",
+        "Union President Cornell James Weiss said the strike would go on.",
+        "the strike would go on",
+        "Cornell James Weiss",
+    ),
+    (
         "a description later identified as a named person",
         "A man later identified as Tomas Berg, a farmer from Ashford, demanded to know whether "
         "the mayor would resign.",
@@ -359,6 +385,11 @@ ROLE_ROWS = [
         "appositive is the role",
         "Dennis B. Morrow, a retired judge, said the ruling would stand.",
         "retired judge",
+    ),
+    (
+        "a party and state in brackets are not the role",
+        "Democratic Sen. Ruth Amsel (D-Mo.) said the bill would fail.",
+        "Democratic Sen.",
     ),
 ]
 

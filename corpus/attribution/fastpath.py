@@ -56,6 +56,12 @@ INVERTED = re.compile(
     rf"(?:,\s+(?P<appos>[^,;“”\"]{{3,160}}?))?{_END}",
     re.DOTALL,
 )
+# "Said Ellis: “...”", "Stated Stone:" [the quote in the next paragraph]: the verb first, then
+# its source and a colon; the engine links the quotation after the colon (a bare cue).
+INVERTED_COLON = re.compile(
+    r"^(?P<cue>Said|Says|Added|Adds|Wrote|Writes|Noted|Notes|Explained|Stated|Declared|"
+    rf"Continued|Concluded|Recalled|Replied|Answered)\s+(?P<src>{_NAME}|{_DESC}):"
+)
 # "He said (that) C." / "Smith says C." — cue-first with a short source and nothing between.
 _CUE_FIRST_VERBS = (
     r"(?:said|says|say|added|wrote|writes|noted|notes|argued|argues|warned|"
@@ -394,6 +400,12 @@ def fast_attributions(sent: str) -> list[RawAttribution] | None:
         found = interrupted_attributions(sent)
         if found is not None:
             return found
+    inverted = INVERTED_COLON.match(sent)
+    if inverted is not None:
+        cue = inverted.group("cue")
+        source = _mention(sent, *inverted.span("src"))
+        lemma = SPEECH_FORMS.get(cue.lower(), cue.lower())
+        return [RawAttribution((0, 0), inverted.span("cue"), cue, source, lemma, True, "bare")]
     for rx in (CONTENT_FIRST, INVERTED, ACCORDING_END, ACCORDING_START, CUE_FIRST):
         m = rx.match(sent)
         if not m:

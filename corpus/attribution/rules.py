@@ -209,6 +209,8 @@ def _appositive_role(head: Token, appos: Token) -> str | None:
     # The tagger sometimes splits one appositive into several ("an ex - professor").
     last = max((c for c in head.rights if c.dep_ == "appos"), key=lambda c: c.i)
     a_toks = list(doc[appos.left_edge.i : last.right_edge.i + 1])
+    if a_toks and "(" in (a_toks[0].text, doc[max(a_toks[0].i - 1, 0)].text):
+        return None  # "Claire McCaskill (D-Mo.)": a party and state, not a role
     while a_toks and (a_toks[-1].is_punct):
         a_toks.pop()
     while a_toks and a_toks[0].lower_ in {"the", "a", "an"}:

@@ -952,16 +952,17 @@ def _is_initial(word: str) -> bool:
     return bool(re.fullmatch(r"(?:[A-Z]\.){1,3}|[A-Z]", word))
 
 
-def _three_word_name(words: list[str], preceded: bool) -> int:
+def _three_word_name(words: list[str], preceded: bool, titled: bool = False) -> int:
     """How many of the last three capitalised words are the name: 3 with an initial or
     particle in the middle or a known first name first ("Ruth Bader Ginsburg"); 2 when the
     second is a known first name and the first is not ("Rival Hillary Clinton"); otherwise 2
     after a description ("US Ambassador to Japan Rahm Emanuel") and 3 when the run is the
-    whole phrase ("Hans Joachim Schellnhuber")."""
+    whole phrase ("Hans Joachim Schellnhuber"). Right after a title all three are the name
+    ("NAACP President Cornell William Brooks")."""
     a, b = (w.lower().rstrip(".") for w in words[-3:-1])
     if _is_initial(words[-2]) or words[-2] in _NAME_PARTICLES or _is_initial(words[-3]):
         return 3
-    if b in _FIRST_NAMES and a not in _FIRST_NAMES:
+    if b in _FIRST_NAMES and a not in _FIRST_NAMES and not titled:
         return 2
     if a in _FIRST_NAMES:
         return 3
@@ -1057,6 +1058,7 @@ def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None
         return None
     gender = None
     role_from, start = 0, run[0]
+    titled = False
     for k in run[:-1]:
         w = words[k][2]
         low = w.lower().rstrip(".")
@@ -1066,15 +1068,20 @@ def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None
             w.endswith(".") and not _is_initial(w) and not is_titleish(w)
         ):
             start = role_from = k + 1  # "Although Trump", "ABSTRACT. Mr. Putin": dropped
+            titled = False
         elif is_titleish(w) or low in ROLE_NOUNS:
             start = k + 1  # "Police Chief Mark Saunders": the title goes to the role
+            titled = is_titleish(w)
     while start < run[-1] and words[start][2] in _NAME_PARTICLES:
         start += 1
     core = [words[k][2] for k in range(start, run[-1] + 1)]
     if len(core) >= 3:
         # "US Ambassador to Japan Rahm Emanuel": words before the run, no title between
         preceded = (start == run[0] and (run[0] > role_from or after_preposition)) or len(core) > 3
-        start = run[-1] + 1 - _three_word_name(core[-3:], preceded)
+        start = run[-1] + 1 - _three_word_name(core[-3:], preceded, titled and len(core) == 3)
+        before = words[start - 1][2].lower()
+        if len(core) > 3 and _is_initial(words[start][2]) and before in _FIRST_NAMES:
+            start -= 1  # "Julie A. Diaz Martinez": the first name before the initial
     role_words = phrase[words[role_from][0] : words[start][0]].strip(" ,").split()
     while role_words and (role_words[0].lower() in _DETS or _is_opener(role_words[0])):
         role_words.pop(0)
