@@ -250,6 +250,13 @@ SPEAKER_ROWS = [
         "Lena Ortiz",
     ),
     (
+        "an object pronoun after a name is no evidence of that person's gender",
+        "Dr. Arno Weiss appeared at a Senate hearing on Tuesday.\n\nSen. Ilse Varga scolded "
+        "him. “The science is almost unanimous against you on this,” she said.",
+        "The science is almost unanimous against you on this,",
+        "Ilse Varga",
+    ),
+    (
         "he goes to the subject, not the man named after him",
         "Tomas Berg criticised Arno Weiss on Monday. He said the deal was a mistake.",
         "the deal was a mistake",

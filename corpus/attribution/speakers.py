@@ -413,7 +413,9 @@ _ROLE_GENDER = {
     "brother": "m",
     "actor": "m",
 }
-_GENDERED_PRON = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
+# "him" and "her" are left out: as objects they are someone else as often as not ("Sen.
+# Claire McCaskill scolded him: “…,” she said" had voted McCaskill male).
+_GENDERED_PRON = re.compile(r"\b(he|his|himself|she|hers|herself)\b", re.IGNORECASE)
 
 
 def name_gender(name: str, role: str | None = None, votes: dict | None = None) -> str | None:
