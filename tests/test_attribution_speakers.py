@@ -362,6 +362,22 @@ SPEAKER_ROWS = [
         "Cornell James Weiss",
     ),
     (
+        "a quoted show title after the verb is not its subject, nor more of the speaker's words",
+        "Retired general Tomas Berg spoke on Thursday.\n\n“The army is tired. There is a deep "
+        "gap between the ministry and our soldiers,” Berg, a former commander, said Thursday "
+        "morning on Radio North’s “Morning Desk.” “I mean, there is a lot of frustration "
+        "within the ranks.”",
+        "I mean, there is a lot of frustration within the ranks.",
+        "Tomas Berg",
+    ),
+    (
+        "footage of a named person asking: the person speaks, not the clause's subject",
+        "The campaign released an ad on Friday.\n\nThe ad uses footage of Mayor Lena Ortiz "
+        "asking, “Why are we not ten points ahead, you might ask?”",
+        "Why are we not ten points ahead, you might ask?",
+        "Lena Ortiz",
+    ),
+    (
         "a description later identified as a named person",
         "A man later identified as Tomas Berg, a farmer from Ashford, demanded to know whether "
         "the mayor would resign.",
@@ -431,6 +447,11 @@ NOT_SHOWN_ROWS = [
         "On her discharge papers, in a box labeled “medical problem,” a doctor had typed a "
         "short note.",
         None,
+    ),
+    (
+        "a show title in quote marks after 'on' is not a quote",
+        "“The army is tired,” general Tomas Berg said on Radio North’s “Morning Desk Live.”",
+        "Morning Desk Live.",
     ),
     (
         "calling a meeting is convening it, not naming it",

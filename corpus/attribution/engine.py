@@ -51,6 +51,11 @@ _ABBREV_DOT = re.compile(
 )
 _THAT = re.compile(r"(?:that|whether|if)\s+", re.IGNORECASE)
 _COLON_QUOTE = re.compile(r"\w:\s*[“\"]")
+# A quotation right after a possessive or a preposition is a title ("on Fox News’s “Fox and
+# Friends.”", "in “The Art of the Deal”"), not more of the speaker's words.
+_TITLE_LEAD = r"(?:['’]s|\b(?:on|in|of|at|from|for|by))\s*"
+_TITLE_BEFORE = re.compile(_TITLE_LEAD + "$")
+_TITLE_QUOTE = re.compile(_TITLE_LEAD + r"[“\"][^“”\"\n]{1,60}[”\"]")
 # The rest of a bare cue's paragraph, then the next paragraph's opening quote mark.
 _NEXT_PARAGRAPH_QUOTE = re.compile(r"^[^\n“”\"]{0,60}?[.:,]?[ \t]*\n\s*$")
 # ... or, when a colon ends the paragraph, a longer rest ("As Pollak reported after the FBI
@@ -445,7 +450,7 @@ def _own_tail(text: str, a: _Item, q: QuoteSpan, forms: AbstractSet[str]) -> boo
     t0 = a.content[1]
     while t0 < q.open_at and text[t0] in ",.!?;”\"'":
         t0 += 1
-    tail = text[t0 : q.open_at]
+    tail = _TITLE_QUOTE.sub(lambda m: " " * len(m.group()), text[t0 : q.open_at])
     free = _OTHER_SPEAKERS[""]
     tail_p = tail
     if a.source is not None and t0 <= a.source.span[0] < q.open_at:
@@ -488,6 +493,7 @@ def _continue_quotes(
             "\n" not in gap
             and (re.fullmatch(r"[\s.,;:!?”\"]*", gap) or _own_tail(text, a, q, forms))
             and len(text[q.start : q.end].split()) >= 3
+            and not _TITLE_BEFORE.search(text[max(0, q.open_at - 12) : q.open_at])
         ):
             items.append(
                 _Item(

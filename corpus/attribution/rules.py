@@ -363,6 +363,13 @@ def _is_proper(head: Token) -> bool:
     )
 
 
+def _quoted_after(verb: Token, subj: Token) -> bool:
+    """A "subject" after the verb that opens with a quote mark is a quoted title ('said on Fox
+    News’s “Fox and Friends.”'), not the speaker."""
+    edge = subj.left_edge.i
+    return subj.i > verb.i and edge > 0 and subj.doc[edge - 1].text in {"“", '"', "``"}
+
+
 def _own_subject(cur: Token) -> tuple[bool, Token | None]:
     """(whether `cur`'s own dependents decide its speaker, the speaker): a passive's agent,
     else its subject, where a relative pronoun stands for its antecedent and an expletive
@@ -370,7 +377,9 @@ def _own_subject(cur: Token) -> tuple[bool, Token | None]:
     # Several subjects happen when a preceding quote is mis-parsed as one ("“Good
     # reporter,” Trump said"): the one nearest the verb is the speaker. Subjects before the
     # verb come first ("analysts said concerns over X" puts the content in a second nsubj).
-    subjs = [c for c in cur.children if c.dep_ in {"nsubj", "nsubjpass"}]
+    subjs = [
+        c for c in cur.children if c.dep_ in {"nsubj", "nsubjpass"} and not _quoted_after(cur, c)
+    ]
     subj = min(subjs, key=lambda c: (c.i > cur.i, abs(c.i - cur.i))) if subjs else None
     agent = next((c for c in cur.children if c.dep_ == "agent"), None)
     # "X was described by officials as Y": the passive's agent is the speaker
@@ -413,6 +422,12 @@ def _subject(v: Token) -> Token | None:
         decided, who = _own_subject(cur)
         if decided:
             return who
+        if cur is v and v.tag_ == "VBG" and v.i > 0:
+            # "footage of Hillary Clinton asking, “…”", "the ad shows Trump saying": the
+            # name the participle follows is who speaks, not the clause's subject
+            prev = v.doc[v.i - 1]
+            if prev.tag_ == "NNP" and prev.dep_ in {"pobj", "dobj"}:
+                return prev
         if cur.tag_ in _FINITE_TAGS:
             # '“Cruz,” Beck joked': the parser can make the name a compound of the verb
             named = next((c for c in cur.lefts if c.dep_ == "compound" and c.tag_ == "NNP"), None)
