@@ -1019,6 +1019,30 @@ def _name_of_org(phrase: str) -> NameSplit | None:
     return NameSplit(inner.start, inner.end, role, inner.gender)
 
 
+def _scan_run(
+    words: list[tuple[int, int, str]], run: list[int]
+) -> tuple[int, int, str | None, bool]:
+    """Where a run of capitalised words stops being description: (first word of the role,
+    first word of the name, gender from an honorific, whether a title is right before it)."""
+    gender = None
+    role_from, start = 0, run[0]
+    titled = False
+    for k in run[:-1]:
+        w = words[k][2]
+        low = w.lower().rstrip(".")
+        if low in GENDER_HONORIFICS:
+            gender = GENDER_HONORIFICS[low]
+        if (_is_opener(w) and k == start) or (
+            w.endswith(".") and not _is_initial(w) and not is_titleish(w)
+        ):
+            start = role_from = k + 1  # "Although Trump", "ABSTRACT. Mr. Putin": dropped
+            titled = False
+        elif is_titleish(w) or low in ROLE_NOUNS:
+            start = k + 1  # "Police Chief Mark Saunders": the title goes to the role
+            titled = is_titleish(w)
+    return role_from, start, gender, titled
+
+
 @functools.lru_cache(maxsize=4096)
 def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None:
     """The person's name at the end of `phrase`, and what comes before it.
@@ -1058,22 +1082,7 @@ def split_name(phrase: str, after_preposition: bool = False) -> NameSplit | None
     run = list(range(i, len(words) - suffix))
     if not run or not any(c.isupper() for c in words[run[-1]][2]):
         return None
-    gender = None
-    role_from, start = 0, run[0]
-    titled = False
-    for k in run[:-1]:
-        w = words[k][2]
-        low = w.lower().rstrip(".")
-        if low in GENDER_HONORIFICS:
-            gender = GENDER_HONORIFICS[low]
-        if (_is_opener(w) and k == start) or (
-            w.endswith(".") and not _is_initial(w) and not is_titleish(w)
-        ):
-            start = role_from = k + 1  # "Although Trump", "ABSTRACT. Mr. Putin": dropped
-            titled = False
-        elif is_titleish(w) or low in ROLE_NOUNS:
-            start = k + 1  # "Police Chief Mark Saunders": the title goes to the role
-            titled = is_titleish(w)
+    role_from, start, gender, titled = _scan_run(words, run)
     while start < run[-1] and words[start][2] in _NAME_PARTICLES:
         start += 1
     core = [words[k][2] for k in range(start, run[-1] + 1)]
