@@ -656,7 +656,8 @@ class Attributor:
                 # quotation, for the colon; a speech verb's bare cue takes it otherwise, and
                 # so does one after it ("“...?” a reporter can be heard asking").
                 stop = _quote_stop(quote)
-                rest = text[stop : (text.find("\n", stop) + 1 or len(text) + 1) - 1]
+                end = text.find("\n", stop)
+                rest = text[stop : end if end >= 0 else len(text)]
                 if not any(_speech_word(rest, h) for h in cue_word_positions(rest)):
                     scan.parse.append((ss, text[ss:stop]))
 

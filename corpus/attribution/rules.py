@@ -986,16 +986,16 @@ def _call_content(t: Token, lemma: str) -> list[Token] | None:
     dobj = next((c for c in t.children if c.dep_ == "dobj"), None)
     if oprd is not None and dobj is None and _passive_object(t) is not None:
         return list(oprd.subtree)  # "X was called “historic” by officials"
-    # The quoted-name shapes need a speaker doing the naming ("a box labeled “X”" has none).
-    named_by = _subject(t) if t.tag_.startswith("VB") else None
-    if named_by is None or named_by.lower_ in EXPLETIVES:
-        pass
-    elif oprd is not None and dobj is None and _quoted(list(oprd.subtree)):
-        return list(oprd.subtree)
-    elif oprd is None and dobj is not None and lemma != "call" and _quoted(list(dobj.subtree)):
-        return list(dobj.subtree)  # not "call a “special meeting”"
     if oprd is None or dobj is None:
-        return None
+        # The name alone, quoted ("call a “special meeting”" names nothing), and only with
+        # a speaker doing the naming ("a box labeled “medical problem”" has none).
+        name = oprd if dobj is None else (dobj if lemma != "call" else None)
+        if name is None or not _quoted(list(name.subtree)) or not t.tag_.startswith("VB"):
+            return None
+        named_by = _subject(t)
+        if named_by is None or named_by.lower_ in EXPLETIVES:
+            return None
+        return list(name.subtree)
     toks = list(dobj.subtree) + list(oprd.subtree)
     # keep trailing modifiers ("... for the US defence industry")
     for c in t.rights:
@@ -1030,7 +1030,7 @@ def _dobj_content(t: Token, lemma: str) -> list[Token] | None:
     ):
         return None
     sub = list(dobj.subtree)
-    if len(sub) < 3 and not any(x.text in '"“”' for x in sub):
+    if len(sub) < 3 and not _quoted(sub):
         return None
     # "described the closure as regrettable": what was said of the object
     sub += _as_phrase(t, dobj) if lemma in OBJECT_LEMMAS else []

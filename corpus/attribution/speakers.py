@@ -476,7 +476,7 @@ class SpeakerResolver:
             stop = runs[i + 1].start() if i + 1 < len(runs) else len(text)
             p = _GENDERED_PRON.search(text, m.end(), min(stop, m.end() + 250))
             if p is not None:
-                g = "m" if p.group(1).lower() in {"he", "him", "his", "himself"} else "f"
+                g = "m" if p.group(1).lower() in {"he", "his", "himself"} else "f"
                 self._vote(surname_of(m.group().split()), g, 1)
         self._fullest, self._written = _fullest_names(self.names)
         self.mentions = _person_mentions(
@@ -646,7 +646,7 @@ class SpeakerResolver:
             m.resolved = True
         return m.canonical
 
-    def _described_name(self, text: str) -> str | None:
+    def _adjectives_then_name(self, text: str) -> str | None:
         """The name in "a teary-eyed Bush", "an emotional Clinton": an article and
         lower-case words before a name word of a person the article names."""
         words = text.split()
@@ -783,7 +783,7 @@ class SpeakerResolver:
         if name is None and _single_name_word(m.text) and self._known_name_word(m.text):
             # "Trump" or "Sanders" tagged as a common noun: a person the article names.
             name, m.kind, m.plural = m.text, "person", False
-        if name is None and (word := self._described_name(m.text)) is not None:
+        if name is None and (word := self._adjectives_then_name(m.text)) is not None:
             name, m.kind, m.plural = word, "person", False  # "A teary-eyed Bush"
         if name:
             return self._resolve_name(m, name, pos)
