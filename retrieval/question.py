@@ -56,9 +56,11 @@ _WHO_SAID = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _QUOTE_EDGE = " \"“”‘’'.?"
+# What may come between a name and its verb ("X has really said", "X repeatedly warned").
+_BEFORE_VERB = r"\s+(?:[a-z]+ly\s+)?(?:(?:has|have|had|been|ever|not|really)\s+)*"
 # After the person: a verb (and "of"/"about"/...), then the topic.
 _TOPIC = re.compile(
-    r"['’]?s?\s+(?:[a-z]+ly\s+)?(?:(?:has|have|had|been|ever|not|really)\s+)*[a-z]+\s+"
+    rf"['’]?s?{_BEFORE_VERB}[a-z]+\s+"
     r"(?:(?:about|on|of|regarding|concerning|over)\s+)?(?P<topic>.+)$",
     re.DOTALL,
 )
@@ -97,7 +99,9 @@ class ReadQuestion:
         if person is None:
             return None
         m = _TOPIC.match(self.text, person.span[1])
-        return m.group("topic").strip(_QUOTE_EDGE) or None if m else None
+        if m is None:
+            return None
+        return m.group("topic").strip(_QUOTE_EDGE) or None
 
 
 def quoted_phrases(text: str) -> tuple[str, ...]:
@@ -166,9 +170,7 @@ def _about_speech(before: str, after: str, possessive: bool) -> bool:
     if possessive:
         m = re.match(r"\s+([a-z]+)(?:\s+([a-z]+))?", after)  # "view", "latest comments"
         return m is not None and bool({m.group(1), m.group(2)} & _VIEW_NOUNS)
-    m = re.match(
-        r"\s+(?:[a-z]+ly\s+)?(?:(?:has|have|had|been|ever|not|really)\s+)*([a-z]+)\b", after
-    )
+    m = re.match(_BEFORE_VERB + r"([a-z]+)\b", after)
     return m is not None and m.group(1) in SPEECH_VERBS
 
 

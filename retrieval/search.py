@@ -375,8 +375,8 @@ class Searcher:
             return result
         if read.who_said:
             hits = _rank_by_quotes(hits, read.who_said)
-        elif focus is not None and read.topic:
-            hits = _rank_by_quotes(hits, read.topic, TOPIC_WEIGHT, focus.name)
+        elif focus is not None and (topic := read.topic):
+            hits = _rank_by_quotes(hits, topic, TOPIC_WEIGHT, focus.name)
         keep = collapse(backend.vectors_for([h.paragraph_id for h in hits]), [h.text for h in hits])
         hits = [hits[i] for i in keep][:top_k]
         cos_of = dict(zip(ids.tolist(), cos.tolist(), strict=True))
